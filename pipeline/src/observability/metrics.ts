@@ -1,0 +1,85 @@
+/**
+ * Metric names, units and dimensions, shared by the processors (EMF through Powertools Metrics), the local runtime's
+ * CloudWatch endpoint, the stack's dashboards and alarms, and the ops API.
+ *
+ * AWS publishes no metric for records a pipe filtered out and no IteratorAge for Pipes (DESIGN.md fact 8), so the
+ * filter-match funnel is produced by this project: exactly in local mode (the pipe emulator counts), and in AWS from
+ * what the processors see.
+ */
+export const METRICS_NAMESPACE = 'Orderflow';
+
+/** Powertools' default `service` dimension value of the processors. */
+export const SERVICE_NAME = 'orderflow';
+
+export type MetricUnit = 'Count' | 'None' | 'Milliseconds' | 'Seconds';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly unit: MetricUnit;
+  readonly dimensions: readonly string[];
+  readonly description: string;
+}
+
+export const DIMENSION_PIPE = 'Pipe';
+export const DIMENSION_CLAUSE = 'Clause';
+
+function metric(name: string, unit: MetricUnit, description: string, dimensions: readonly string[] = [DIMENSION_PIPE]) {
+  return { name, unit, description, dimensions } as const satisfies MetricDefinition;
+}
+
+/** Published by the processors as EMF. */
+export const PROCESSOR_METRICS = {
+  recordsReceived: metric('RecordsReceived', 'Count', 'records delivered by the pipe (matched by its filter)'),
+  guardPassed: metric('GuardPassed', 'Count', 'records that satisfy the full business rule'),
+  guardRejected: metric('GuardRejected', 'Count', 'records the pipe filter let through but the rule rejects', [
+    DIMENSION_PIPE,
+    DIMENSION_CLAUSE,
+  ]),
+  recordsProcessed: metric('RecordsProcessed', 'Count', 'records whose effects were applied'),
+  recordsFailed: metric('RecordsFailed', 'Count', 'records reported as failed to the pipe'),
+  orderValue: metric('OrderValue', 'None', 'amount of each processed order'),
+  journalWrites: metric('JournalWrites', 'Count', 'failure journal entries written'),
+} as const;
+
+/** Published only by the local pipe emulator, which sees every record it polls (exact funnel head). */
+export const LOCAL_PIPE_METRICS = {
+  recordsPolled: metric('RecordsPolled', 'Count', 'stream records read by the pipe'),
+  recordsMatched: metric('RecordsMatchedByFilter', 'Count', 'records that matched the pipe filter'),
+  recordsFilteredOut: metric('RecordsFilteredOut', 'Count', 'records the pipe filter dropped'),
+  recordsSentToDlq: metric('RecordsSentToDlq', 'Count', 'records given up on and described in a DLQ message'),
+} as const;
+
+/** AWS/EventBridge/Pipes metrics (dimension PipeName), published by AWS and by the local emulator. */
+export const PIPES_NAMESPACE = 'AWS/EventBridge/Pipes';
+export const PIPES_METRIC_NAMES = [
+  'Invocations',
+  'EventCount',
+  'Duration',
+  'ExecutionFailed',
+  'ExecutionPartiallyFailed',
+  'ExecutionThrottled',
+  'ExecutionTimeout',
+  'TargetStageFailed',
+] as const;
+
+export const LAMBDA_NAMESPACE = 'AWS/Lambda';
+export const LAMBDA_METRIC_NAMES = ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'] as const;
+
+export const SQS_NAMESPACE = 'AWS/SQS';
+export const SQS_METRIC_NAMES = [
+  'ApproximateNumberOfMessagesVisible',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateAgeOfOldestMessage',
+] as const;
+
+/**
+ * In AWS the head of the funnel (records in the stream) is only estimable: DynamoDB's `ReturnedRecordsCount` for
+ * `GetRecords` counts what every reader of the stream fetched, so it is divided by the number of readers (the two
+ * pipes) and shown as an estimate.
+ */
+export const STREAM_ESTIMATE = {
+  namespace: 'AWS/DynamoDB',
+  metricName: 'ReturnedRecordsCount',
+  operation: 'GetRecords',
+  readers: 2,
+} as const;

@@ -1,0 +1,40 @@
+/**
+ * Names shared by the stack (which creates the resources), the handlers (which read them from the environment), the
+ * local runtime (which creates them from the synthesized template) and the ops API.
+ */
+
+/** Logical ids in the stack; also the local runtime's resource names. */
+export const LOGICAL_IDS = {
+  ordersTable: 'OrdersTable',
+  journalTable: 'FailureJournalTable',
+  idempotencyTable: 'IdempotencyTable',
+  priorityShipmentsTable: 'PriorityShipmentsTable',
+  auditTable: 'AuditTable',
+  notificationQueue: 'OrderNotificationsQueue',
+  accountManagerQueue: 'AccountManagerQueue',
+} as const;
+
+/** Environment variables of the processors (validated once at init by the handlers). */
+export const HANDLER_ENV = {
+  pipe: 'ORDERFLOW_PIPE',
+  ordersTable: 'ORDERS_TABLE_NAME',
+  journalTable: 'JOURNAL_TABLE_NAME',
+  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
+  priorityShipmentsTable: 'PRIORITY_SHIPMENTS_TABLE_NAME',
+  notificationQueueUrl: 'NOTIFICATION_QUEUE_URL',
+  accountManagerQueueUrl: 'ACCOUNT_MANAGER_QUEUE_URL',
+  journalTtlDays: 'JOURNAL_TTL_DAYS',
+} as const;
+
+/** Failure journal table: one item per (pipe, stream record). */
+export const JOURNAL_KEYS = { partitionKey: 'recordKey', ttlAttribute: 'expiresAt' } as const;
+/** Audit table: partitioned by UTC day, sorted by time then id, so a time range is a few queries. */
+export const AUDIT_KEYS = { partitionKey: 'day', sortKey: 'atId' } as const;
+/** Powertools idempotency persistence defaults. */
+export const IDEMPOTENCY_KEYS = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
+/** Priority shipments of the premium workflow: one item per order. */
+export const PRIORITY_SHIPMENT_KEYS = { partitionKey: 'orderId' } as const;
+
+export const DEFAULT_JOURNAL_TTL_DAYS = 14;
+/** DynamoDB's item size limit is 400 KB; the journal keeps the record below this to leave room for the rest. */
+export const JOURNAL_RECORD_MAX_BYTES = 350 * 1024;

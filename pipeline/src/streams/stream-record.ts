@@ -1,0 +1,107 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { formatIssues } from '../orders/order.ts';
+
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+export type AttributeMap = Record<string, AttributeValue>;
+
+/**
+ * A DynamoDB stream record as EventBridge Pipes delivers it to a target (one element of the bare array).
+ * Shape: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html
+ */
+export interface StreamRecord {
+  eventID: string;
+  eventName: StreamEventName;
+  eventVersion: string;
+  eventSource: 'aws:dynamodb';
+  awsRegion: string;
+  eventSourceARN: string;
+  dynamodb: {
+    ApproximateCreationDateTime?: number;
+    Keys: AttributeMap;
+    NewImage?: AttributeMap;
+    OldImage?: AttributeMap;
+    SequenceNumber: string;
+    SizeBytes: number;
+    StreamViewType: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'KEYS_ONLY';
+  };
+}
+
+const attributeMap = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+/** Structural check of the envelope; image contents are checked by the order schema. */
+export const streamRecordSchema = z.object({
+  eventID: z.string().min(1),
+  eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+  eventVersion: z.string(),
+  eventSource: z.literal('aws:dynamodb'),
+  awsRegion: z.string(),
+  eventSourceARN: z.string(),
+  dynamodb: z.object({
+    ApproximateCreationDateTime: z.number().optional(),
+    Keys: attributeMap,
+    NewImage: attributeMap.optional(),
+    OldImage: attributeMap.optional(),
+    SequenceNumber: z.string().regex(/^\d+$/, 'must be a decimal sequence number'),
+    SizeBytes: z.number().int().nonnegative(),
+    StreamViewType: z.enum(['NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'OLD_IMAGE', 'KEYS_ONLY']),
+  }),
+});
+
+export class StreamRecordError extends Error {
+  override readonly name = 'StreamRecordError';
+  constructor(
+    readonly problems: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`malformed stream record: ${problems.join('; ')}`, options);
+  }
+}
+
+/** Validates the envelope of one record; throws {@link StreamRecordError} naming each bad field. */
+export function parseStreamRecord(value: unknown): StreamRecord {
+  const result = streamRecordSchema.safeParse(value);
+  if (result.success) return result.data as unknown as StreamRecord;
+  throw new StreamRecordError(formatIssues(result.error), { cause: result.error });
+}
+
+/** The image as plain JSON (numbers as numbers), or undefined when the record carries none. */
+export function unmarshallImage(image: AttributeMap | undefined): Record<string, unknown> | undefined {
+  return image ? unmarshall(image as Parameters<typeof unmarshall>[0], { wrapNumbers: false }) : undefined;
+}
+
+/**
+ * The "typed view" of a record: same shape, but every `N` value (and `NS` member) is a JSON number, so that the
+ * full business rule's `numeric` matchers can be evaluated. The raw record keeps numbers as strings, which is why a
+ * `numeric` pipe filter on `N` never matches in AWS (DESIGN.md fact 1; Lambda developer guide, "Filtering DynamoDB
+ * events": "DynamoDB event filtering doesn't support the use of numeric operators").
+ * A value that is not a finite decimal stays a string, so numeric matchers reject it rather than guess.
+ */
+export function typedView<T>(record: T): T {
+  return convertNumbers(record) as T;
+}
+
+function convertNumbers(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(convertNumbers);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'N' && typeof inner === 'string') out[key] = toNumber(inner);
+    else if (key === 'NS' && Array.isArray(inner))
+      out[key] = inner.map((n) => (typeof n === 'string' ? toNumber(n) : n));
+    else out[key] = convertNumbers(inner);
+  }
+  return out;
+}
+
+function toNumber(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
+/** The order key of a record (from `Keys`, present on every event type). */
+export function orderIdOf(record: Pick<StreamRecord, 'dynamodb'>): string | undefined {
+  const key = record.dynamodb?.Keys?.orderId;
+  return key && 'S' in key && typeof key.S === 'string' ? key.S : undefined;
+}
