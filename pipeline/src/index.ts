@@ -1,4 +1,5 @@
 export * from './dlq/dlq-message.ts';
+export * from './idempotency/idempotency-key.ts';
 export * from './journal/journal-entry.ts';
 export * from './notifications/notifications.ts';
 export * from './observability/alarms.ts';
@@ -13,5 +14,6 @@ export * from './pipes/pipe-filter.ts';
 export * from './pipes/rule.ts';
 export * from './pipes/source-settings.ts';
 export * from './resources.ts';
+export * from './runtime/ops-api-env.ts';
 export * from './runtime/runtime-info.ts';
 export * from './streams/stream-record.ts';
