@@ -1,0 +1,147 @@
+import type { Clause, ParsedPattern } from './ast.ts';
+import { explainMatch, type PatternExplanation } from './explain.ts';
+import { arrayConsistentMatch, FieldPath, NO, summarise, UNSURE, type Verdict, verdictOf, YES } from './fields.ts';
+import type { Dialect } from './index.ts';
+import { type CompiledClause, compileClause } from './matchers.ts';
+import { parsePattern } from './parse.ts';
+import { JsonScanner } from './scan.ts';
+
+export interface CompiledPattern {
+  readonly pattern: unknown;
+  readonly dialect: Dialect;
+  /** Whether the event (a parsed JSON object) matches. Anything but an object never matches. */
+  matches(event: unknown): boolean;
+  /**
+   * Whether the JSON text of an event matches; always equal to `matches(JSON.parse(json))`, usually without parsing.
+   * Malformed text throws JSON.parse's SyntaxError when the malformation lies on the pattern's paths (elsewhere it
+   * may go unnoticed, since skipped values are only checked for balance).
+   */
+  matchesJson(json: string): boolean;
+  /** Whether it matches, and if not, which clauses failed and why. */
+  explain(event: unknown): PatternExplanation;
+}
+
+/** A clause ready to evaluate: where to look, and what to accept. */
+export interface ClauseProgram {
+  readonly clause: Clause;
+  readonly path: FieldPath;
+  readonly compiled: CompiledClause;
+}
+
+class Compiled implements CompiledPattern {
+  readonly programs: readonly ClauseProgram[];
+  /** Per sub-rule, indexes into `programs`, in path order (the order array consistency is checked in). */
+  readonly rules: readonly (readonly number[])[];
+  private readonly scanner: JsonScanner;
+  /** Clause summaries of the event being matched, plus one (0 = not computed yet), shared by sub-rules. */
+  private readonly memo: Int32Array;
+
+  constructor(
+    readonly pattern: unknown,
+    readonly dialect: Dialect,
+    readonly parsed: ParsedPattern,
+  ) {
+    const clauses = [...new Set(parsed.subRules.flat())];
+    this.programs = clauses.map((clause) => ({
+      clause,
+      path: new FieldPath(clause.path),
+      compiled: compileClause(clause),
+    }));
+    this.rules = parsed.subRules.map((rule) =>
+      rule
+        .map((clause) => clauses.indexOf(clause))
+        .sort((a, b) => compareJava(clauses[a]?.path ?? '', clauses[b]?.path ?? '')),
+    );
+    this.memo = new Int32Array(clauses.length);
+    this.scanner = new JsonScanner(this.programs.map(({ clause, compiled }) => ({ path: clause.path, compiled })));
+  }
+
+  matches(event: unknown): boolean {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+    if (this.rules.length > 1) this.memo.fill(0);
+    for (let r = 0; r < this.rules.length; r++) {
+      const rule = this.rules[r] as readonly number[];
+      const verdict = this.verdict(rule, event, undefined);
+      if (verdict === YES) return true;
+      if (
+        verdict === UNSURE &&
+        arrayConsistentMatch(
+          event,
+          rule.map((i) => this.programs[i] as ClauseProgram),
+        )
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  matchesJson(json: string): boolean {
+    const scanned = this.scanner.scan(json);
+    if (scanned) {
+      let unsure = false;
+      for (let r = 0; r < this.rules.length; r++) {
+        const verdict = this.verdict(this.rules[r] as readonly number[], undefined, scanned);
+        if (verdict === YES) return true;
+        if (verdict === UNSURE) unsure = true;
+      }
+      if (!unsure) return false;
+    }
+    return this.matches(JSON.parse(json));
+  }
+
+  explain(event: unknown): PatternExplanation {
+    return explainMatch(this, event);
+  }
+
+  /** A sub-rule's verdict from clause summaries, read from a scan or computed on the event object (lazily). */
+  private verdict(rule: readonly number[], event: object | undefined, scanned: Int32Array | undefined): Verdict {
+    let verdict: Verdict = YES;
+    for (let c = 0; c < rule.length; c++) {
+      const i = rule[c] as number;
+      const program = this.programs[i] as ClauseProgram;
+      let flags: number;
+      if (scanned) flags = scanned[i] as number;
+      else if (this.rules.length === 1) flags = summarise(event as object, program.path, program.compiled.test);
+      else {
+        const memo = this.memo[i] as number;
+        flags = memo > 0 ? memo - 1 : summarise(event as object, program.path, program.compiled.test);
+        this.memo[i] = flags + 1;
+      }
+      const clauseVerdict = verdictOf(flags, program.compiled.allowsAbsence);
+      if (clauseVerdict === NO) return NO;
+      if (clauseVerdict === UNSURE) verdict = UNSURE;
+    }
+    return verdict;
+  }
+}
+
+/** Java's String.compareTo (UTF-16 code units), the order event-ruler visits a rule's fields in. */
+function compareJava(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export type { Compiled };
+
+/** Validates the pattern for the dialect, then compiles it once into matchers that allocate nothing per match. */
+export function compilePattern(pattern: unknown, dialect: Dialect = 'eventbridge'): CompiledPattern {
+  return new Compiled(pattern, dialect, parsePattern(pattern, dialect));
+}
+
+const cache = new WeakMap<object, Map<Dialect, CompiledPattern>>();
+
+/** Compiles once per pattern object (by identity) and dialect, then matches. */
+export function compiledFor(pattern: unknown, dialect: Dialect): CompiledPattern {
+  if (typeof pattern !== 'object' || pattern === null) return compilePattern(pattern, dialect);
+  let byDialect = cache.get(pattern);
+  if (!byDialect) {
+    byDialect = new Map();
+    cache.set(pattern, byDialect);
+  }
+  let compiled = byDialect.get(dialect);
+  if (!compiled) {
+    compiled = compilePattern(pattern, dialect);
+    byDialect.set(dialect, compiled);
+  }
+  return compiled;
+}

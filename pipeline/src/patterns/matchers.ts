@@ -1,0 +1,177 @@
+import type { Clause, Exclusion, Matcher } from './ast.ts';
+import { endsWithIgnoringCase, equalsIgnoringCase, startsWithIgnoringCase } from './ignore-case.ts';
+import { ipToHex } from './ip.ts';
+import { isComparable } from './numbers.ts';
+import { matchesWildcard } from './wildcard.ts';
+
+/**
+ * A clause compiled into predicates over one leaf value of the event (string, number, boolean or null; objects are
+ * never leaves). Everything that can be decided from the pattern alone is decided here, once: per JSON type, the
+ * matchers that can apply are combined into one closure over precomputed values and sets.
+ */
+export interface CompiledClause {
+  readonly clause: Clause;
+  /** Whether one leaf value satisfies any of the clause's matchers. */
+  readonly test: (value: unknown) => boolean;
+  /** `{"exists": false}` is among the matchers: the clause also holds when the field has no leaf. */
+  readonly allowsAbsence: boolean;
+  /** Set when every matcher is an exact non-IP string: JSON text can then be compared without decoding. */
+  readonly exactStrings: readonly string[] | undefined;
+}
+
+type Test<T> = (value: T) => boolean;
+
+export function compileClause(clause: Clause): CompiledClause {
+  const strings: Test<string>[] = [];
+  const numbers: Test<number>[] = [];
+  const exactStrings: string[] = [];
+  const exactNumbers: number[] = [];
+  const ipHexes: string[] = [];
+  let onNull = false;
+  let onTrue = false;
+  let onFalse = false;
+  let allowsAbsence = false;
+  const always = () => true;
+  for (const m of clause.matchers) {
+    switch (m.kind) {
+      case 'exact':
+        if (typeof m.value === 'string') exactStrings.push(m.value);
+        else if (typeof m.value === 'number') exactNumbers.push(m.value);
+        else if (m.value === null) onNull = true;
+        else if (m.value) onTrue = true;
+        else onFalse = true;
+        break;
+      case 'exact-ip':
+        ipHexes.push(m.hex);
+        break;
+      case 'exists':
+        if (m.exists) {
+          strings.push(always);
+          numbers.push(always);
+          onNull = onTrue = onFalse = true;
+        } else allowsAbsence = true;
+        break;
+      case 'anything-but': {
+        const [stringTest, numberTest] = exclusionTests(m.exclude);
+        strings.push(stringTest);
+        numbers.push(numberTest);
+        // No anything-but can exclude null or a boolean.
+        onNull = onTrue = onFalse = true;
+        break;
+      }
+      case 'numeric': {
+        const { lower, lowerOpen, upper, upperOpen } = m.range;
+        numbers.push(
+          (x) => isComparable(x) && (lowerOpen ? x > lower : x >= lower) && (upperOpen ? x < upper : x <= upper),
+        );
+        break;
+      }
+      default:
+        strings.push(stringMatcher(m));
+    }
+  }
+  if (exactStrings.length > 0) strings.unshift(oneOf(exactStrings));
+  if (ipHexes.length > 0) {
+    const hexes = new Set(ipHexes);
+    strings.push((s) => {
+      const hex = ipToHex(s);
+      return hex !== undefined && hexes.has(hex);
+    });
+  }
+  if (exactNumbers.length > 0) {
+    const set = new Set(exactNumbers);
+    numbers.unshift((x) => set.has(x));
+  }
+  const stringTest = anyOf(strings);
+  const numberTest = anyOf(numbers);
+  const onlyExactStrings = clause.matchers.every((m) => m.kind === 'exact' && typeof m.value === 'string');
+  return {
+    clause,
+    allowsAbsence,
+    exactStrings: onlyExactStrings ? exactStrings : undefined,
+    test: (v) => {
+      if (typeof v === 'string') return stringTest(v);
+      // Non-finite numbers are not JSON; JSON.stringify writes them as null, and so they are read here.
+      if (typeof v === 'number') return Number.isFinite(v) ? numberTest(v) : onNull;
+      if (v === null) return onNull;
+      return v === true ? onTrue : v === false && onFalse;
+    },
+  };
+}
+
+/** String matchers other than exact values: prefix, suffix, the ignore-case family, wildcard, cidr. */
+function stringMatcher(m: Exclude<Matcher, { kind: 'exact' | 'exact-ip' | 'exists' | 'anything-but' | 'numeric' }>) {
+  switch (m.kind) {
+    case 'prefix':
+      return (s: string) => s.startsWith(m.value);
+    case 'suffix':
+      return (s: string) => s.endsWith(m.value);
+    case 'prefix-ignore-case':
+      return (s: string) => startsWithIgnoringCase(m.folded, s);
+    case 'suffix-ignore-case':
+      return (s: string) => endsWithIgnoringCase(m.folded, s);
+    case 'equals-ignore-case':
+      return (s: string) => equalsIgnoringCase(m.folded, s);
+    case 'wildcard':
+      return (s: string) => matchesWildcard(m.wildcard, s);
+    case 'cidr': {
+      const { bottom, top } = m.range;
+      return (s: string) => {
+        const hex = ipToHex(s);
+        return hex !== undefined && hex.length === bottom.length && hex >= bottom && hex <= top;
+      };
+    }
+  }
+}
+
+/** The string and number tests of an `anything-but`: true unless the value is excluded. */
+function exclusionTests(exclude: Exclusion): [Test<string>, Test<number>] {
+  const always = () => true;
+  switch (exclude.mode) {
+    case 'strings': {
+      const excluded = oneOf(exclude.values);
+      return [(s) => !excluded(s), always];
+    }
+    case 'numbers': {
+      const excluded = new Set(exclude.values);
+      // A number outside the comparable range is never equal to an excluded number.
+      return [always, (x) => !(isComparable(x) && excluded.has(x))];
+    }
+    case 'prefix':
+      return [(s) => !exclude.values.some((p) => s.startsWith(p)), always];
+    case 'suffix':
+      return [(s) => !exclude.values.some((p) => s.endsWith(p)), always];
+    case 'equals-ignore-case':
+      return [(s) => !exclude.values.some((f) => equalsIgnoringCase(f, s)), always];
+    case 'wildcard':
+      return [(s) => !exclude.values.some((w) => matchesWildcard(w, s)), always];
+  }
+}
+
+/** Membership in a small list is fastest as comparisons; a larger one uses a Set. */
+function oneOf(values: readonly string[]): Test<string> {
+  const unique = [...new Set(values)];
+  const [a, b, c] = unique;
+  switch (unique.length) {
+    case 1:
+      return (s) => s === a;
+    case 2:
+      return (s) => s === a || s === b;
+    case 3:
+      return (s) => s === a || s === b || s === c;
+    default: {
+      const set = new Set(unique);
+      return (s) => set.has(s);
+    }
+  }
+}
+
+function anyOf<T>(tests: Test<T>[]): Test<T> {
+  const [only] = tests;
+  if (tests.length === 0) return () => false;
+  if (tests.length === 1 && only) return only;
+  return (value) => {
+    for (const test of tests) if (test(value)) return true;
+    return false;
+  };
+}

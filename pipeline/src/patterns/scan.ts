@@ -1,0 +1,310 @@
+import { BOUND_LEAF, BOUND_MATCH, FREE_LEAF, FREE_MATCH } from './fields.ts';
+import type { CompiledClause } from './matchers.ts';
+
+/*
+ * A lazy reader of JSON text: it walks the text once, descends only into the keys that lead to a clause's path,
+ * skips everything else (strings are skipped with indexOf), and records for each clause the same summary bits the
+ * object walker computes (see fields.ts). Exact-string clauses compare the text in place, so a typical pipe filter
+ * allocates nothing. Whenever the text is not what this reader expects (a duplicate key on a pattern path, where
+ * JSON.parse keeps the last; a malformed token; a top level that is not an object) it gives up, and the caller parses
+ * the text instead, so results always equal matching JSON.parse(text). Values it skips are checked only for balance.
+ */
+
+interface PathNode {
+  /** Keys continuing a pattern path from here (including dotted keys that span several segments). */
+  readonly keys: string[];
+  readonly children: PathNode[];
+  /** Indexes of the clauses whose path ends here. */
+  readonly clauses: number[];
+}
+
+/** Thrown (never allocated per call) when the text must be parsed instead. */
+const GIVE_UP = Symbol('give up');
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MAX_KEYS_PER_NODE = 31;
+
+export class JsonScanner {
+  private readonly root: PathNode;
+  private readonly flags: Int32Array;
+  private text = '';
+  /** Set when some node has too many keys for the duplicate-key bitmask: the scanner is then not used. */
+  readonly usable: boolean;
+
+  constructor(private readonly clauses: readonly { path: string; compiled: CompiledClause }[]) {
+    // A node is the joined text of the first n segments of some path; the root (n = 0) is apart from the key ''.
+    const nodes = new Map<string, PathNode>();
+    const node = (segments: string[], n: number): PathNode => {
+      const id = n === 0 ? '' : `.${segments.slice(0, n).join('.')}`;
+      let found = nodes.get(id);
+      if (!found) {
+        found = { keys: [], children: [], clauses: [] };
+        nodes.set(id, found);
+      }
+      return found;
+    };
+    this.root = node([], 0);
+    clauses.forEach(({ path }, index) => {
+      const segments = path.split('.');
+      // Every pair of segment boundaries (i, j) is a key from the node at i to the node at j.
+      for (let i = 0; i < segments.length; i++) {
+        const from = node(segments, i);
+        for (let j = i + 1; j <= segments.length; j++) {
+          const key = segments.slice(i, j).join('.');
+          if (!from.keys.includes(key)) {
+            from.keys.push(key);
+            from.children.push(node(segments, j));
+          }
+        }
+      }
+      node(segments, segments.length).clauses.push(index);
+    });
+    this.usable = [...nodes.values()].every((n) => n.keys.length <= MAX_KEYS_PER_NODE);
+    this.flags = new Int32Array(clauses.length);
+  }
+
+  /** Summary bits per clause, or undefined when the text must be parsed instead. */
+  scan(text: string): Int32Array | undefined {
+    if (!this.usable) return undefined;
+    this.flags.fill(0);
+    this.text = text;
+    try {
+      let pos = this.space(0);
+      if (text.charCodeAt(pos) !== 0x7b /* { */) return undefined;
+      pos = this.space(this.object(pos, this.root, false));
+      return pos === text.length ? this.flags : undefined;
+    } catch (error: unknown) {
+      if (error === GIVE_UP) return undefined;
+      throw error;
+    } finally {
+      this.text = '';
+    }
+  }
+
+  private space(pos: number): number {
+    const text = this.text;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return pos;
+      pos++;
+    }
+  }
+
+  private expect(pos: number, code: number): number {
+    if (this.text.charCodeAt(pos) !== code) throw GIVE_UP;
+    return pos + 1;
+  }
+
+  /** Index of the quote closing the string whose contents start at `pos`. */
+  private stringEnd(pos: number): number {
+    const text = this.text;
+    for (;;) {
+      const quote = text.indexOf('"', pos);
+      if (quote < 0) throw GIVE_UP;
+      let slashes = 0;
+      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote;
+      pos = quote + 1;
+    }
+  }
+
+  private hasEscape(start: number, end: number): boolean {
+    const text = this.text;
+    for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) return true;
+    return false;
+  }
+
+  /** Reads the object at `pos` (its '{'), descending into keys of `node`; returns the position after its '}'. */
+  private object(pos: number, node: PathNode, bound: boolean): number {
+    const text = this.text;
+    const keys = node.keys;
+    let seen = 0;
+    pos = this.space(pos + 1);
+    if (text.charCodeAt(pos) === 0x7d /* } */) return pos + 1;
+    for (;;) {
+      pos = this.expect(pos, QUOTE);
+      const end = this.stringEnd(pos);
+      let child = -1;
+      if (this.hasEscape(pos, end)) {
+        const key: unknown = JSON.parse(text.slice(pos - 1, end + 1));
+        child = keys.indexOf(key as string);
+      } else {
+        const length = end - pos;
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as string;
+          if (key.length === length && text.startsWith(key, pos)) {
+            child = i;
+            break;
+          }
+        }
+      }
+      pos = this.space(this.expect(this.space(end + 1), 0x3a /* : */));
+      if (child < 0) pos = this.skip(pos);
+      else {
+        // JSON.parse keeps the last of duplicate keys; the walk would see both.
+        if (seen & (1 << child)) throw GIVE_UP;
+        seen |= 1 << child;
+        pos = this.value(pos, node.children[child] as PathNode, bound);
+      }
+      pos = this.space(pos);
+      const c = text.charCodeAt(pos);
+      if (c === 0x7d /* } */) return pos + 1;
+      pos = this.space(this.expect(pos, 0x2c /* , */));
+    }
+  }
+
+  /** A value under a pattern path: leaves are recorded where clauses end, containers are entered. */
+  private value(pos: number, node: PathNode, bound: boolean): number {
+    const c = this.text.charCodeAt(pos);
+    if (c === 0x7b /* { */) return node.keys.length > 0 ? this.object(pos, node, bound) : this.skip(pos);
+    if (c === 0x5b /* [ */) return this.array(pos, node, bound);
+    return node.clauses.length > 0 ? this.leaf(pos, node, bound) : this.skip(pos);
+  }
+
+  /** Elements that are objects or arrays bind their leaves to the element (array consistency). */
+  private array(pos: number, node: PathNode, bound: boolean): number {
+    const text = this.text;
+    pos = this.space(pos + 1);
+    if (text.charCodeAt(pos) === 0x5d /* ] */) return pos + 1;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      pos = this.space(c === 0x7b || c === 0x5b ? this.value(pos, node, true) : this.value(pos, node, bound));
+      if (text.charCodeAt(pos) === 0x5d /* ] */) return pos + 1;
+      pos = this.space(this.expect(pos, 0x2c /* , */));
+    }
+  }
+
+  private leaf(pos: number, node: PathNode, bound: boolean): number {
+    const text = this.text;
+    const c = text.charCodeAt(pos);
+    let end: number;
+    let value: unknown;
+    let decoded = true;
+    if (c === QUOTE) {
+      end = this.stringEnd(pos + 1) + 1;
+      decoded = false;
+    } else if (c === 0x74 /* t */ && text.startsWith('true', pos)) {
+      end = pos + 4;
+      value = true;
+    } else if (c === 0x66 /* f */ && text.startsWith('false', pos)) {
+      end = pos + 5;
+      value = false;
+    } else if (c === 0x6e /* n */ && text.startsWith('null', pos)) {
+      end = pos + 4;
+      value = null;
+    } else {
+      end = this.numberEnd(pos);
+      value = parseNumber(text, pos, end);
+    }
+    const leafBit = bound ? BOUND_LEAF : FREE_LEAF;
+    const matchBit = bound ? BOUND_MATCH : FREE_MATCH;
+    const clauses = node.clauses;
+    for (let i = 0; i < clauses.length; i++) {
+      const index = clauses[i] as number;
+      const flags = (this.flags[index] as number) | leafBit;
+      this.flags[index] = flags;
+      if (flags & FREE_MATCH) continue;
+      const compiled = (this.clauses[index] as { compiled: CompiledClause }).compiled;
+      let matched: boolean;
+      if (!decoded && compiled.exactStrings && !this.hasEscape(pos + 1, end - 1)) {
+        matched = this.oneOfInPlace(compiled.exactStrings, pos + 1, end - 1);
+      } else {
+        if (!decoded) {
+          value = this.hasEscape(pos + 1, end - 1) ? JSON.parse(text.slice(pos, end)) : text.slice(pos + 1, end - 1);
+          decoded = true;
+        }
+        matched = compiled.test(value);
+      }
+      if (matched) this.flags[index] = flags | matchBit;
+    }
+    return end;
+  }
+
+  private oneOfInPlace(values: readonly string[], start: number, end: number): boolean {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] as string;
+      if (value.length === end - start && this.text.startsWith(value, start)) return true;
+    }
+    return false;
+  }
+
+  private numberEnd(pos: number): number {
+    const text = this.text;
+    let end = pos;
+    for (;;) {
+      const c = text.charCodeAt(end);
+      // digits, '+', '-', '.', 'e', 'E'
+      if ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x45) end++;
+      else break;
+    }
+    if (end === pos) throw GIVE_UP;
+    return end;
+  }
+
+  /** Skips any value; containers are only checked for balance. */
+  private skip(pos: number): number {
+    const text = this.text;
+    const c = text.charCodeAt(pos);
+    if (c === QUOTE) return this.stringEnd(pos + 1) + 1;
+    if (c === 0x7b || c === 0x5b) {
+      let depth = 0;
+      for (;;) {
+        const d = text.charCodeAt(pos);
+        if (d === QUOTE) pos = this.stringEnd(pos + 1) + 1;
+        else {
+          if (d === 0x7b || d === 0x5b) depth++;
+          else if (d === 0x7d || d === 0x5d) {
+            depth--;
+            if (depth === 0) return pos + 1;
+          } else if (Number.isNaN(d)) throw GIVE_UP;
+          pos++;
+        }
+      }
+    }
+    if (c === 0x74 && text.startsWith('true', pos)) return pos + 4;
+    if (c === 0x66 && text.startsWith('false', pos)) return pos + 5;
+    if (c === 0x6e && text.startsWith('null', pos)) return pos + 4;
+    return this.numberEnd(pos);
+  }
+}
+
+// Parsed from text so each is the exact double (10^22 is the largest exact power of ten).
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/**
+ * The double JSON.parse would produce for the number text [start, end). Plain decimals with at most 15 significant
+ * digits take Clinger's fast path (an exact integer divided by an exact power of ten rounds once, correctly); numbers
+ * with an exponent or more digits go through Number(). Text that is not a JSON number gives up.
+ */
+function parseNumber(text: string, start: number, end: number): number {
+  let pos = start;
+  const negative = text.charCodeAt(pos) === 0x2d;
+  if (negative) pos++;
+  const first = pos;
+  let mantissa = 0;
+  while (pos < end && isDigit(text.charCodeAt(pos))) mantissa = mantissa * 10 + (text.charCodeAt(pos++) - 0x30);
+  const integerDigits = pos - first;
+  // JSON: at least one integer digit, and no leading zero before another digit.
+  if (integerDigits === 0 || (integerDigits > 1 && text.charCodeAt(first) === 0x30)) throw GIVE_UP;
+  let fractionDigits = 0;
+  if (pos < end && text.charCodeAt(pos) === 0x2e) {
+    pos++;
+    while (pos < end && isDigit(text.charCodeAt(pos))) {
+      mantissa = mantissa * 10 + (text.charCodeAt(pos++) - 0x30);
+      fractionDigits++;
+    }
+    if (fractionDigits === 0) throw GIVE_UP;
+  }
+  if (pos === end && integerDigits + fractionDigits <= 15) {
+    const value = fractionDigits > 0 ? mantissa / (POWERS_OF_TEN[fractionDigits] as number) : mantissa;
+    return negative ? -value : value;
+  }
+  const literal = text.slice(start, end);
+  if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(literal)) throw GIVE_UP;
+  return Number(literal);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
