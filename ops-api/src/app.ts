@@ -1,0 +1,59 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AwsClients } from './clients.ts';
+import type { OpsApiConfig } from './config.ts';
+import auth from './plugins/auth.ts';
+import consoleStatic from './plugins/console-static.ts';
+import errorHandler from './plugins/error-handler.ts';
+import security from './plugins/security.ts';
+import services from './plugins/services.ts';
+import swagger from './plugins/swagger.ts';
+import audit from './routes/audit.ts';
+import dlqs from './routes/dlqs.ts';
+import filters from './routes/filters.ts';
+import health from './routes/health.ts';
+import observability from './routes/observability.ts';
+import pipes from './routes/pipes.ts';
+import redrives from './routes/redrives.ts';
+
+/** Request bodies are small JSON documents (a redrive of 1,000 ids is ~40 KB); anything larger is a 413. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface OpsApiDeps {
+  /** AWS SDK clients to use instead of creating them from the config (tests). */
+  readonly clients?: AwsClients;
+  /** Fastify server options (logger, ...). Default: warnings and errors logged as JSON. */
+  readonly server?: FastifyServerOptions;
+}
+
+/** The ops API as a plugin: third-party setup, then services, then routes under `/api`. */
+export async function opsApi(app: FastifyInstance, options: { config: OpsApiConfig; clients?: AwsClients }) {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(errorHandler);
+  await app.register(security, { config: options.config });
+  await app.register(swagger);
+  await app.register(auth, { auth: options.config.auth });
+  await app.register(services, { config: options.config, ...(options.clients ? { clients: options.clients } : {}) });
+  await app.register(
+    async (api) => {
+      for (const routes of [health, pipes, dlqs, redrives, observability, filters, audit]) await api.register(routes);
+    },
+    { prefix: '/api' },
+  );
+  await app.register(consoleStatic, { config: options.config });
+}
+
+/** A ready-to-listen (not listening) Fastify instance. */
+export async function buildApp(config: OpsApiConfig, deps: OpsApiDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: 'warn' },
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Behind API Gateway / CloudFront the client address is in X-Forwarded-For (rate limiting keys on it).
+    trustProxy: config.mode === 'aws',
+    ...deps.server,
+  }).withTypeProvider<ZodTypeProvider>();
+  await app.register(opsApi, { config, ...(deps.clients ? { clients: deps.clients } : {}) });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,222 @@
+import {
+  formatIssues,
+  HANDLER_ENV,
+  OPS_API_ENV,
+  PIPE_KEYS,
+  type PipeKey,
+  type RuntimeInfo,
+  runtimeInfoSchema,
+} from '@orderflow/pipeline';
+import { z } from 'zod';
+
+export interface PipeResources {
+  /** The pipe's name (`orderflow-standard` locally; the CloudFormation-generated name in AWS). */
+  readonly pipeName: string;
+  readonly functionName: string;
+  readonly dlqUrl: string;
+}
+
+export type AuthConfig =
+  | { readonly mode: 'local'; readonly operatorToken: string; readonly viewerToken: string }
+  | {
+      readonly mode: 'cognito';
+      readonly userPoolId: string;
+      readonly clientId: string;
+      readonly domain: string;
+      readonly region: string;
+    };
+
+export interface OpsApiConfig {
+  /** `local`: the local runtime's emulators (exact filter funnel); `aws`: real AWS (funnel head is an estimate). */
+  readonly mode: 'local' | 'aws';
+  readonly region: string;
+  /** Per-service endpoint overrides (local mode); absent in AWS, where the SDK's defaults apply. */
+  readonly endpoints?: {
+    readonly dynamodb: string;
+    readonly dynamodbStreams: string;
+    readonly sqs: string;
+    readonly lambda: string;
+    readonly cloudwatch: string;
+  };
+  /** Static credentials for the emulators; absent in AWS (the default provider chain). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly tables: {
+    readonly orders: string;
+    readonly journal: string;
+    readonly idempotency: string;
+    readonly audit: string;
+  };
+  readonly pipes: Readonly<Record<PipeKey, PipeResources>>;
+  readonly auth: AuthConfig;
+  /** Origin allowed by CORS (the console's); false: no cross-origin access (the console is served by this API). */
+  readonly corsOrigin: string | false;
+  /** Base URL of the console, for deep links in alarm answers. */
+  readonly consoleUrl: string;
+  /** Base URL the runbook paths are appended to. */
+  readonly runbookBaseUrl: string;
+  /** Built console to serve at `/`, with SPA fallback. */
+  readonly consoleDir?: string;
+  /**
+   * `background`: a redrive job runs after the POST answers (a long-lived server). `inline`: the POST answers when the
+   * job has finished, because a Lambda instance is frozen between invocations and would stall a background job.
+   */
+  readonly jobExecution: 'background' | 'inline';
+  /** Requests per minute per client before 429. */
+  readonly rateLimitPerMinute: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly problems: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid ops API configuration:\n  - ${problems.join('\n  - ')}`, options);
+  }
+}
+
+const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/orderflow/orderflow/blob/main';
+const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+
+const httpUrl = (name: string) =>
+  z.url({ protocol: /^https?$/, error: `${name} must be an http(s) URL` }).transform((url) => url.replace(/\/+$/, ''));
+const required = (name: string) =>
+  z
+    .string({ error: `${name} is not set` })
+    .trim()
+    .min(1, `${name} is empty`);
+
+/**
+ * AWS mode: reads the variables named in pipeline's {@link OPS_API_ENV} (and {@link HANDLER_ENV} for the tables the
+ * processors share) and reports every missing or malformed one at once.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): OpsApiConfig {
+  const name = (key: keyof typeof OPS_API_ENV) => OPS_API_ENV[key];
+  const table = (key: keyof typeof HANDLER_ENV) => HANDLER_ENV[key];
+  const schema = z.object({
+    [name('region')]: required(name('region')).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, `${name('region')} must be a region`),
+    [name('standardDlqUrl')]: httpUrl(name('standardDlqUrl')),
+    [name('premiumDlqUrl')]: httpUrl(name('premiumDlqUrl')),
+    [name('standardFunctionName')]: required(name('standardFunctionName')),
+    [name('premiumFunctionName')]: required(name('premiumFunctionName')),
+    [name('standardPipeName')]: required(name('standardPipeName')),
+    [name('premiumPipeName')]: required(name('premiumPipeName')),
+    [name('auditTable')]: required(name('auditTable')),
+    [table('ordersTable')]: required(table('ordersTable')),
+    [table('journalTable')]: required(table('journalTable')),
+    [table('idempotencyTable')]: required(table('idempotencyTable')),
+    [name('cognitoUserPoolId')]: required(name('cognitoUserPoolId')).regex(
+      /^[\w-]+_[0-9a-zA-Z]+$/,
+      `${name('cognitoUserPoolId')} must look like us-east-1_AbCdEf123`,
+    ),
+    [name('cognitoClientId')]: required(name('cognitoClientId')),
+    [name('cognitoDomain')]: required(name('cognitoDomain')),
+    [name('consoleOrigin')]: httpUrl(name('consoleOrigin')),
+    [name('runbookBaseUrl')]: httpUrl(name('runbookBaseUrl')).optional(),
+    [name('consoleDir')]: z.string().min(1).optional(),
+  });
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error).map(stripPath), { cause: parsed.error });
+  const v = parsed.data as Record<string, string | undefined>;
+  const get = (key: string): string => v[key] ?? '';
+  const region = get(name('region'));
+  const consoleDir = v[name('consoleDir')];
+  return {
+    mode: 'aws',
+    region,
+    tables: {
+      orders: get(table('ordersTable')),
+      journal: get(table('journalTable')),
+      idempotency: get(table('idempotencyTable')),
+      audit: get(name('auditTable')),
+    },
+    pipes: {
+      standard: {
+        pipeName: get(name('standardPipeName')),
+        functionName: get(name('standardFunctionName')),
+        dlqUrl: get(name('standardDlqUrl')),
+      },
+      premium: {
+        pipeName: get(name('premiumPipeName')),
+        functionName: get(name('premiumFunctionName')),
+        dlqUrl: get(name('premiumDlqUrl')),
+      },
+    },
+    auth: {
+      mode: 'cognito',
+      userPoolId: get(name('cognitoUserPoolId')),
+      clientId: get(name('cognitoClientId')),
+      domain: get(name('cognitoDomain')),
+      region,
+    },
+    corsOrigin: get(name('consoleOrigin')),
+    consoleUrl: get(name('consoleOrigin')),
+    runbookBaseUrl: v[name('runbookBaseUrl')] ?? DEFAULT_RUNBOOK_BASE_URL,
+    ...(consoleDir ? { consoleDir } : {}),
+    jobExecution: 'inline',
+    rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+  };
+}
+
+/** `AWS_REGION: AWS_REGION is not set` reads better as `AWS_REGION is not set`. */
+function stripPath(problem: string): string {
+  const colon = problem.indexOf(': ');
+  return colon > 0 && problem.slice(colon + 2).startsWith(problem.slice(0, colon)) ? problem.slice(colon + 2) : problem;
+}
+
+export interface LocalConfigOptions {
+  /** URL the console is served at (deep links, CORS); default: the runtime's console or ops API URL. */
+  consoleUrl?: string;
+  consoleDir?: string;
+  runbookBaseUrl?: string;
+  rateLimitPerMinute?: number;
+}
+
+/** Local mode: everything from `.orderflow/runtime.json` (validated against pipeline's schema). */
+export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOptions = {}): OpsApiConfig {
+  const parsed = runtimeInfoSchema.safeParse(info);
+  if (!parsed.success) {
+    throw new ConfigError(
+      formatIssues(parsed.error).map((problem) => `runtime info ${problem}`),
+      { cause: parsed.error },
+    );
+  }
+  const runtime = parsed.data;
+  const problems: string[] = [];
+  if (runtime.tokens.operator.length < 16)
+    problems.push('runtime info tokens.operator: must be at least 16 characters');
+  if (runtime.tokens.viewer.length < 16) problems.push('runtime info tokens.viewer: must be at least 16 characters');
+  if (runtime.tokens.operator === runtime.tokens.viewer)
+    problems.push('runtime info tokens: operator and viewer tokens must differ');
+  if (problems.length) throw new ConfigError(problems);
+  const pipes = Object.fromEntries(
+    PIPE_KEYS.map((key) => {
+      const resources = runtime.resources.pipes[key];
+      return [key, { pipeName: resources.name, functionName: resources.function, dlqUrl: resources.dlqUrl }];
+    }),
+  ) as Record<PipeKey, PipeResources>;
+  const consoleUrl = (options.consoleUrl ?? runtime.console ?? runtime.opsApi ?? 'http://127.0.0.1:3000').replace(
+    /\/+$/,
+    '',
+  );
+  return {
+    mode: 'local',
+    region: runtime.region,
+    endpoints: runtime.endpoints,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    tables: {
+      orders: runtime.resources.ordersTable,
+      journal: runtime.resources.journalTable,
+      idempotency: runtime.resources.idempotencyTable,
+      audit: runtime.resources.auditTable,
+    },
+    pipes,
+    auth: { mode: 'local', operatorToken: runtime.tokens.operator, viewerToken: runtime.tokens.viewer },
+    corsOrigin: new URL(consoleUrl).origin,
+    consoleUrl,
+    runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    jobExecution: 'background',
+    rateLimitPerMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+  };
+}

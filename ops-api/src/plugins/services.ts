@@ -1,0 +1,91 @@
+import { PIPE_KEYS, type PipeKey } from '@orderflow/pipeline';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { type AwsClients, createAwsClients } from '../clients.ts';
+import type { OpsApiConfig } from '../config.ts';
+import { AlarmReader } from '../services/alarms.ts';
+import { AuditLog } from '../services/audit-log.ts';
+import { DlqBrowser } from '../services/dlq-browser.ts';
+import { DlqQueue } from '../services/dlq-queue.ts';
+import { FilterLab } from '../services/filter-lab.ts';
+import { FilterMetrics } from '../services/filter-metrics.ts';
+import { JobStore } from '../services/job-store.ts';
+import { JournalReader } from '../services/journal.ts';
+import { RedriveLeases } from '../services/leases.ts';
+import { RecordState } from '../services/record-state.ts';
+import { RedriveService } from '../services/redrive.ts';
+import { StreamReader } from '../services/stream-reader.ts';
+
+export interface OpsServices {
+  readonly config: OpsApiConfig;
+  readonly browser: DlqBrowser;
+  readonly redrive: RedriveService;
+  readonly audit: AuditLog;
+  readonly alarms: AlarmReader;
+  readonly metrics: FilterMetrics;
+  readonly lab: FilterLab;
+  readonly queue: DlqQueue;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ops: OpsServices;
+  }
+}
+
+export interface ServicesOptions {
+  readonly config: OpsApiConfig;
+  /** Injected clients (tests); default: created from the config and destroyed on close. */
+  readonly clients?: AwsClients;
+}
+
+function perPipe<T>(fn: (pipe: PipeKey) => T): Record<PipeKey, T> {
+  return Object.fromEntries(PIPE_KEYS.map((pipe) => [pipe, fn(pipe)])) as Record<PipeKey, T>;
+}
+
+/** The app's services, decorated as `app.ops`, built once over one set of AWS SDK clients. */
+export default fp(
+  async (app: FastifyInstance, options: ServicesOptions) => {
+    const { config } = options;
+    const clients = options.clients ?? createAwsClients(config);
+    const queueUrls = perPipe((pipe) => config.pipes[pipe].dlqUrl);
+    const queue = new DlqQueue(clients.sqs, queueUrls);
+    const journal = new JournalReader(clients.dynamodb, config.tables.journal);
+    const state = new RecordState(clients.dynamodb, config.tables);
+    const lab = new FilterLab();
+    const browser = new DlqBrowser(queue, new StreamReader(clients.streams), journal, state, lab, queueUrls);
+    const audit = new AuditLog(clients.dynamodb, config.tables.audit);
+    const redrive = new RedriveService({
+      queue,
+      browser,
+      journal,
+      state,
+      leases: new RedriveLeases(clients.dynamodb, config.tables.audit),
+      jobs: new JobStore(clients.dynamodb, config.tables.audit),
+      audit,
+      lambda: clients.lambda,
+      functionNames: perPipe((pipe) => config.pipes[pipe].functionName),
+      execution: config.jobExecution,
+    });
+    app.decorate('ops', {
+      config,
+      browser,
+      redrive,
+      audit,
+      alarms: new AlarmReader(clients.cloudwatch, config),
+      metrics: new FilterMetrics(clients.cloudwatch, {
+        mode: config.mode,
+        ordersTable: config.tables.orders,
+        dlqNames: perPipe((pipe) => config.pipes[pipe].dlqUrl.slice(config.pipes[pipe].dlqUrl.lastIndexOf('/') + 1)),
+      }),
+      lab,
+      queue,
+    });
+    app.addHook('onClose', async () => {
+      // Let running redrive jobs stop between messages: whatever they had not finished stays in the DLQ.
+      await redrive.drain();
+      if (!options.clients) clients.destroy();
+    });
+  },
+  { name: 'ops-services' },
+);

@@ -1,0 +1,350 @@
+/**
+ * Request and response schemas of the ops API: the one source of truth for validation, OpenAPI (`/docs`) and the
+ * console's types (`import type { DlqMessage } from '@orderflow/ops-api/schemas'`).
+ */
+import { z } from 'zod';
+
+const PIPE_KEY_VALUES = ['standard', 'premium'] as const;
+export const pipeKeySchema = z.enum(PIPE_KEY_VALUES, {
+  error: (issue) => `unknown pipe ${JSON.stringify(issue.input)}; expected one of ${PIPE_KEY_VALUES.join(', ')}`,
+});
+
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  error: 'must be an ISO 8601 date-time such as 2026-11-24T10:00:00Z',
+});
+const json = z.record(z.string(), z.unknown());
+
+export const errorResponseSchema = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+});
+export type ErrorResponse = z.infer<typeof errorResponseSchema>;
+
+export const roleSchema = z.enum(['operator', 'viewer']);
+export type Role = z.infer<typeof roleSchema>;
+
+// --- health -------------------------------------------------------------------------------------------------------
+export const healthResponseSchema = z.object({ status: z.literal('ok'), mode: z.enum(['local', 'aws']) });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+// --- pipes --------------------------------------------------------------------------------------------------------
+export const pipeSummarySchema = z.object({
+  key: pipeKeySchema,
+  title: z.string(),
+  description: z.string(),
+  pipeName: z.string(),
+  functionName: z.string(),
+  dlqUrl: z.string(),
+  rule: z.object({
+    pattern: json,
+    clauses: z.array(z.object({ id: z.string(), description: z.string(), pattern: json })),
+  }),
+  pipeFilter: json,
+  source: z.object({
+    batchSize: z.number(),
+    maximumBatchingWindowInSeconds: z.number(),
+    maximumRetryAttempts: z.number(),
+    maximumRecordAgeInSeconds: z.number(),
+    onPartialBatchItemFailure: z.string().nullable(),
+    parallelizationFactor: z.number(),
+    startingPosition: z.string(),
+  }),
+});
+export type PipeSummary = z.infer<typeof pipeSummarySchema>;
+export const pipesResponseSchema = z.object({ pipes: z.array(pipeSummarySchema) });
+export type PipesResponse = z.infer<typeof pipesResponseSchema>;
+
+// --- DLQs ---------------------------------------------------------------------------------------------------------
+export const dlqSummarySchema = z.object({
+  pipe: pipeKeySchema,
+  queueUrl: z.string(),
+  visible: z.number().int(),
+  inFlight: z.number().int(),
+  oldestMessageAgeSeconds: z.number().nullable().describe('null when the queue is empty'),
+});
+export type DlqSummary = z.infer<typeof dlqSummarySchema>;
+export const dlqsResponseSchema = z.object({ dlqs: z.array(dlqSummarySchema) });
+export type DlqsResponse = z.infer<typeof dlqsResponseSchema>;
+
+export const pipeParamsSchema = z.object({ pipe: pipeKeySchema });
+export const messageParamsSchema = z.object({
+  pipe: pipeKeySchema,
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\w.:-]+$/, 'must be an SQS message id'),
+});
+
+export const listMessagesQuerySchema = z.object({
+  limit: z.coerce
+    .number({ error: 'limit must be a number' })
+    .int('limit must be an integer')
+    .min(1, 'limit must be at least 1')
+    .max(100, 'limit must be at most 100')
+    .default(20),
+  cursor: z.string().max(512, 'cursor is too long').optional(),
+  q: z.string().max(200, 'q must be at most 200 characters').optional().describe('order id, email or error text'),
+  from: isoDateTime.optional().describe('messages sent to the DLQ at or after this time'),
+  to: isoDateTime.optional().describe('messages sent to the DLQ at or before this time'),
+});
+export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;
+
+export const recordErrorSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  classification: z.enum(['transient', 'permanent']),
+  attempts: z.number().int(),
+  firstFailureAt: z.string(),
+  lastFailureAt: z.string(),
+});
+
+export const filterExplanationSchema = z.object({
+  rule: z.boolean().describe('the full business rule (the processor guard) matches'),
+  pipeFilter: z.boolean().describe('the derived pipe filter matches the raw record'),
+  explanation: z.string(),
+});
+export type FilterExplanation = z.infer<typeof filterExplanationSchema>;
+
+export const resolvedRecordSchema = z.object({
+  eventId: z.string(),
+  eventName: z.string(),
+  sequenceNumber: z.string(),
+  orderId: z.string().nullable(),
+  source: z.enum(['stream', 'journal']).describe('where the record was read from'),
+  newImage: json.nullable(),
+  oldImage: json.nullable(),
+  error: recordErrorSchema.nullable().describe("the failure journal's last error for this record"),
+  currentItem: json.nullable().describe('the order as it is in the table now'),
+  explanation: filterExplanationSchema.optional().describe('only on the single-message route'),
+});
+export type ResolvedRecord = z.infer<typeof resolvedRecordSchema>;
+
+export const batchInfoSchema = z.object({
+  shardId: z.string(),
+  startSequenceNumber: z.string(),
+  endSequenceNumber: z.string(),
+  approximateArrivalOfFirstRecord: z.string(),
+  approximateArrivalOfLastRecord: z.string(),
+  batchSize: z.number().int(),
+  streamArn: z.string(),
+});
+
+export const dlqMessageSchema = z.object({
+  id: z.string(),
+  pipe: pipeKeySchema,
+  sentAt: z.string().describe('when the pipe sent the message to the DLQ'),
+  receiveCount: z.number().int(),
+  condition: z.string().nullable(),
+  batch: batchInfoSchema.nullable().describe('null when the body is not a pipe dead-letter message'),
+  malformed: z.string().nullable().describe('why the body is not a pipe dead-letter message'),
+  stale: z.boolean().describe('the stream no longer holds the records; they come from the journal'),
+  records: z.array(resolvedRecordSchema),
+});
+export type DlqMessage = z.infer<typeof dlqMessageSchema>;
+
+export const listMessagesResponseSchema = z.object({
+  messages: z.array(dlqMessageSchema),
+  cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+});
+export type ListMessagesResponse = z.infer<typeof listMessagesResponseSchema>;
+
+export const discardBodySchema = z.object({
+  reason: z.string().trim().min(3, 'reason must say why (at least 3 characters)').max(500),
+});
+export type DiscardBody = z.infer<typeof discardBodySchema>;
+export const discardResponseSchema = z.object({ discarded: z.literal(true), id: z.string(), auditId: z.string() });
+export type DiscardResponse = z.infer<typeof discardResponseSchema>;
+
+// --- redrive ------------------------------------------------------------------------------------------------------
+export const redriveBodySchema = z
+  .object({
+    messageIds: z.array(messageParamsSchema.shape.id).min(1).max(1000).optional(),
+    all: z.literal(true).optional(),
+    dryRun: z.boolean().default(false),
+    ratePerSecond: z.number().int().min(1).max(1000).default(20).describe('messages started per second'),
+  })
+  .strict()
+  .refine((body) => (body.messageIds === undefined) !== (body.all === undefined), {
+    error: 'give either messageIds or all: true (not both)',
+  });
+export type RedriveBody = z.input<typeof redriveBodySchema>;
+
+export const redriveAcceptedSchema = z.object({ jobId: z.string() });
+export type RedriveAccepted = z.infer<typeof redriveAcceptedSchema>;
+
+export const redriveOutcomeSchema = z.enum([
+  'would-redrive',
+  'would-skip',
+  'redriven',
+  'kept',
+  'already-being-redriven',
+  'not-found',
+  'cancelled',
+]);
+export type RedriveOutcome = z.infer<typeof redriveOutcomeSchema>;
+
+export const redriveRecordResultSchema = z.object({
+  eventId: z.string(),
+  orderId: z.string().nullable(),
+  source: z.enum(['stream', 'journal']),
+  ruleVerdict: z.enum(['pass', 'reject']),
+  ruleExplanation: z.string().nullable(),
+  alreadyProcessed: z.boolean().describe('the idempotency table says its effects were already applied'),
+  succeeded: z.boolean().nullable().describe('null on a dry run'),
+  error: z.string().nullable(),
+});
+
+export const redriveMessageResultSchema = z.object({
+  messageId: z.string(),
+  outcome: redriveOutcomeSchema,
+  reason: z.string().nullable(),
+  stale: z.boolean(),
+  records: z.array(redriveRecordResultSchema),
+});
+export type RedriveMessageResult = z.infer<typeof redriveMessageResultSchema>;
+
+export const redriveStatusSchema = z.enum(['running', 'succeeded', 'partially-succeeded', 'failed', 'cancelled']);
+export type RedriveStatus = z.infer<typeof redriveStatusSchema>;
+
+export const redriveJobSchema = z.object({
+  jobId: z.string(),
+  pipe: pipeKeySchema,
+  dryRun: z.boolean(),
+  ratePerSecond: z.number(),
+  actor: z.string(),
+  status: redriveStatusSchema,
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  progress: z.object({ total: z.number().int(), done: z.number().int() }),
+  note: z.string().nullable().describe('why the job ended early, e.g. its instance stopped'),
+  results: z.array(redriveMessageResultSchema),
+});
+export type RedriveJob = z.infer<typeof redriveJobSchema>;
+export const jobParamsSchema = z.object({ jobId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a job id') });
+
+// --- metrics ------------------------------------------------------------------------------------------------------
+export const metricsQuerySchema = z
+  .object({
+    pipe: pipeKeySchema,
+    from: isoDateTime.optional(),
+    to: isoDateTime.optional(),
+    period: z.coerce
+      .number({ error: 'period must be a number of seconds' })
+      .int()
+      .min(60, 'period must be at least 60 seconds')
+      .max(86_400, 'period must be at most 86400 seconds')
+      .refine((p) => p % 60 === 0, 'period must be a multiple of 60')
+      .default(300),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { error: 'from must be before to' });
+export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
+
+const funnelStage = z.object({
+  value: z.number(),
+  estimate: z.boolean().describe('true when derived rather than counted (the stream total in AWS)'),
+  label: z.string(),
+});
+export const metricsResponseSchema = z.object({
+  pipe: pipeKeySchema,
+  from: z.string(),
+  to: z.string(),
+  period: z.number(),
+  exact: z.boolean().describe('true locally, where the pipe emulator counts every polled record'),
+  funnel: z.object({
+    polled: funnelStage,
+    matchedByPipeFilter: funnelStage,
+    filteredOut: funnelStage,
+    guardPassed: funnelStage,
+    guardRejected: funnelStage,
+    guardRejectedByClause: z.array(z.object({ clause: z.string(), description: z.string(), value: z.number() })),
+    processed: funnelStage,
+    failed: funnelStage,
+    sentToDlq: funnelStage,
+  }),
+  series: z.array(
+    z.object({ stage: z.string(), points: z.array(z.object({ timestamp: z.string(), value: z.number() })) }),
+  ),
+});
+export type MetricsResponse = z.infer<typeof metricsResponseSchema>;
+
+// --- alarms -------------------------------------------------------------------------------------------------------
+export const alarmSchema = z.object({
+  name: z.string(),
+  pipe: pipeKeySchema.nullable(),
+  slug: z.string().nullable(),
+  title: z.string(),
+  state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+  reason: z.string(),
+  since: z.string().nullable(),
+  runbookUrl: z.string().nullable(),
+  consoleUrl: z.string().nullable(),
+});
+export type Alarm = z.infer<typeof alarmSchema>;
+export const alarmsResponseSchema = z.object({ alarms: z.array(alarmSchema) });
+export type AlarmsResponse = z.infer<typeof alarmsResponseSchema>;
+
+// --- filter lab ---------------------------------------------------------------------------------------------------
+export const filterTestBodySchema = z.union([
+  z.object({ record: json.describe('a raw DynamoDB stream record as a pipe delivers it') }).strict(),
+  z
+    .object({
+      eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+      newImage: json.nullable().describe('the order as plain JSON (numbers as numbers)'),
+      oldImage: json.nullable(),
+    })
+    .strict(),
+]);
+export type FilterTestBody = z.infer<typeof filterTestBodySchema>;
+export const filterTestResponseSchema = z.object({
+  results: z.record(pipeKeySchema, filterExplanationSchema),
+});
+export type FilterTestResponse = z.infer<typeof filterTestResponseSchema>;
+
+// --- audit --------------------------------------------------------------------------------------------------------
+export const auditQuerySchema = z
+  .object({
+    from: isoDateTime.optional(),
+    to: isoDateTime.optional(),
+    actor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { error: 'from must be before to' })
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= 31 * 86_400_000, {
+    error: 'the range from..to must be at most 31 days',
+  });
+export type AuditQuery = z.infer<typeof auditQuerySchema>;
+
+export const auditEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  role: roleSchema,
+  action: z.enum(['redrive', 'redrive-dry-run', 'redrive-cancel', 'discard']),
+  pipe: pipeKeySchema,
+  messageIds: z.array(z.string()),
+  outcome: z.string(),
+  detail: z.string().nullable(),
+  jobId: z.string().nullable(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+export const auditResponseSchema = z.object({ entries: z.array(auditEntrySchema) });
+export type AuditResponse = z.infer<typeof auditResponseSchema>;
+
+// --- console config -----------------------------------------------------------------------------------------------
+export const consoleConfigSchema = z.object({
+  apiBaseUrl: z.string(),
+  auth: z.union([
+    z.object({ mode: z.literal('local') }),
+    z.object({
+      mode: z.literal('cognito'),
+      userPoolId: z.string(),
+      clientId: z.string(),
+      domain: z.string(),
+      region: z.string(),
+    }),
+  ]),
+});
+export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

@@ -1,0 +1,170 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { PipeKey } from '@orderflow/pipeline';
+
+/**
+ * Reading a DLQ without consuming it. SQS has no "peek": a receive hides a message for its visibility timeout. Browsing
+ * therefore receives with a short timeout ({@link PEEK_VISIBILITY_SECONDS}) while it walks the queue (so one walk does
+ * not see the same message twice), then immediately sets the visibility of everything it saw back to 0
+ * (ChangeMessageVisibility: "you can ... set the VisibilityTimeout to 0 ... to make the message immediately visible",
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
+ * A message is hidden from other readers for the duration of one walk (well under a second for a few hundred
+ * messages), and at most {@link PEEK_VISIBILITY_SECONDS} if the process dies mid-walk. A walk raises the message's
+ * ApproximateReceiveCount, which is harmless because a pipe DLQ has no redrive policy of its own.
+ */
+export const PEEK_VISIBILITY_SECONDS = 5;
+/** How long a redrive holds a message it is working on before SQS shows it again (a crashed job loses nothing). */
+export const CLAIM_VISIBILITY_SECONDS = 120;
+/** Upper bound of one walk; larger DLQs are browsed by their first messages (and redriven with `all`). */
+export const MAX_PEEK_MESSAGES = 2000;
+
+export interface QueuedMessage {
+  readonly id: string;
+  readonly body: string;
+  readonly sentAt: number;
+  readonly receiveCount: number;
+  readonly receiptHandle: string;
+}
+
+export interface QueueStats {
+  readonly visible: number;
+  readonly inFlight: number;
+}
+
+export class DlqQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrls: Readonly<Record<PipeKey, string>>,
+  ) {}
+
+  async stats(pipe: PipeKey): Promise<QueueStats> {
+    const answer = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrls[pipe],
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return {
+      visible: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    };
+  }
+
+  /** Every visible message (up to {@link MAX_PEEK_MESSAGES}), left visible again when this resolves. */
+  async peekAll(pipe: PipeKey): Promise<QueuedMessage[]> {
+    const seen = new Map<string, QueuedMessage>();
+    try {
+      for (;;) {
+        const batch = await this.receive(pipe, PEEK_VISIBILITY_SECONDS);
+        const fresh = batch.filter((message) => !seen.has(message.id));
+        for (const message of fresh) seen.set(message.id, message);
+        if (fresh.length === 0 || seen.size >= MAX_PEEK_MESSAGES) break;
+      }
+    } finally {
+      await this.release(pipe, [...seen.values()]);
+    }
+    return [...seen.values()];
+  }
+
+  /**
+   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them with a fresh receipt handle; every
+   * other message received on the way is made visible again at once. `wanted: 'all'` claims everything visible.
+   * Messages hidden by someone else (a concurrent walk) get a few more chances before being reported missing.
+   */
+  async *claim(pipe: PipeKey, wanted: ReadonlySet<string> | 'all'): AsyncGenerator<QueuedMessage> {
+    const remaining = wanted === 'all' ? undefined : new Set(wanted);
+    const claimed = new Set<string>();
+    let emptyPasses = 0;
+    while (remaining === undefined || remaining.size > 0) {
+      const batch = await this.receive(pipe, CLAIM_VISIBILITY_SECONDS, emptyPasses > 0 ? 1 : 0);
+      const others: QueuedMessage[] = [];
+      const mine: QueuedMessage[] = [];
+      for (const message of batch) {
+        if (claimed.has(message.id)) continue;
+        if (remaining === undefined || remaining.has(message.id)) mine.push(message);
+        else others.push(message);
+      }
+      await this.release(pipe, others);
+      if (mine.length === 0) {
+        // Short polls sample a subset of SQS servers, and a browse may hide messages for a moment: retry a little.
+        if (++emptyPasses > (remaining === undefined ? 1 : 3)) return;
+        continue;
+      }
+      emptyPasses = 0;
+      for (const message of mine) {
+        claimed.add(message.id);
+        remaining?.delete(message.id);
+        yield message;
+      }
+    }
+  }
+
+  async delete(pipe: PipeKey, message: QueuedMessage): Promise<void> {
+    await this.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: this.queueUrls[pipe], ReceiptHandle: message.receiptHandle }),
+    );
+  }
+
+  /** Makes messages visible again now (the failure case of a redrive: the message stays in the DLQ). */
+  async release(pipe: PipeKey, messages: readonly QueuedMessage[]): Promise<void> {
+    if (messages.length === 1 && messages[0]) {
+      await this.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.queueUrls[pipe],
+          ReceiptHandle: messages[0].receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+      return;
+    }
+    const chunks: QueuedMessage[][] = [];
+    for (let i = 0; i < messages.length; i += 10) chunks.push(messages.slice(i, i + 10));
+    await Promise.all(
+      chunks.map((chunk) =>
+        this.sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.queueUrls[pipe],
+            Entries: chunk.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.receiptHandle,
+              VisibilityTimeout: 0,
+            })),
+          }),
+        ),
+      ),
+    );
+  }
+
+  private async receive(pipe: PipeKey, visibilityTimeout: number, waitSeconds = 0): Promise<QueuedMessage[]> {
+    const answer = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrls[pipe],
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: visibilityTimeout,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
+    );
+    return (answer.Messages ?? []).flatMap(toQueued);
+  }
+}
+
+function toQueued(message: Message): QueuedMessage[] {
+  if (!message.MessageId || !message.ReceiptHandle) return [];
+  return [
+    {
+      id: message.MessageId,
+      body: message.Body ?? '',
+      sentAt: Number(message.Attributes?.SentTimestamp ?? Date.now()),
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+      receiptHandle: message.ReceiptHandle,
+    },
+  ];
+}

@@ -1,0 +1,200 @@
+import {
+  type CloudWatchClient,
+  GetMetricDataCommand,
+  ListMetricsCommand,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  DIMENSION_CLAUSE,
+  DIMENSION_PIPE,
+  LOCAL_PIPE_METRICS,
+  METRICS_NAMESPACE,
+  PIPES,
+  type PipeKey,
+  PROCESSOR_METRICS,
+  SQS_NAMESPACE,
+  STREAM_ESTIMATE,
+} from '@orderflow/pipeline';
+import type { MetricsQuery, MetricsResponse } from '../schemas/index.ts';
+
+type Stage = keyof Omit<MetricsResponse['funnel'], 'guardRejectedByClause'>;
+type Series = Map<number, number>;
+
+const DEFAULT_WINDOW_MS = 3 * 3600_000;
+/** GetMetricData accepts up to 500 queries per call (CloudWatch API reference). */
+const MAX_QUERIES = 500;
+
+const STAGE_OF_METRIC: Readonly<Record<string, Stage>> = {
+  [LOCAL_PIPE_METRICS.recordsPolled.name]: 'polled',
+  [LOCAL_PIPE_METRICS.recordsMatched.name]: 'matchedByPipeFilter',
+  [LOCAL_PIPE_METRICS.recordsFilteredOut.name]: 'filteredOut',
+  [LOCAL_PIPE_METRICS.recordsSentToDlq.name]: 'sentToDlq',
+  [PROCESSOR_METRICS.guardPassed.name]: 'guardPassed',
+  [PROCESSOR_METRICS.guardRejected.name]: 'guardRejected',
+  [PROCESSOR_METRICS.recordsProcessed.name]: 'processed',
+  [PROCESSOR_METRICS.recordsFailed.name]: 'failed',
+};
+
+/**
+ * The filter-match funnel of a pipe from CloudWatch. AWS publishes no count of filtered-out records (DESIGN.md fact
+ * 8): locally the pipe emulator's LOCAL_PIPE_METRICS give exact polled/matched/filtered-out/DLQ counts; in AWS the
+ * processors' RecordsReceived is what the filter matched, and the stream total is an estimate from DynamoDB's
+ * ReturnedRecordsCount divided by the number of readers (pipeline's STREAM_ESTIMATE).
+ *
+ * Metric dimension sets are discovered with ListMetrics (filtered by the Pipe dimension) rather than assumed, because
+ * Powertools adds its `service` dimension to every metric it publishes.
+ */
+export class FilterMetrics {
+  constructor(
+    private readonly cloudwatch: CloudWatchClient,
+    private readonly options: {
+      readonly mode: 'local' | 'aws';
+      readonly ordersTable: string;
+      readonly dlqNames: Readonly<Record<PipeKey, string>>;
+    },
+  ) {}
+
+  async funnel(query: MetricsQuery): Promise<MetricsResponse> {
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_WINDOW_MS);
+    const exact = this.options.mode === 'local';
+    const metrics = await this.pipeMetrics(query.pipe);
+    const queries: MetricDataQuery[] = [];
+    const meaning = new Map<string, { stage: Stage | 'received'; clause?: string }>();
+    for (const metric of metrics) {
+      const name = metric.MetricName ?? '';
+      const stage = name === PROCESSOR_METRICS.recordsReceived.name ? 'received' : STAGE_OF_METRIC[name];
+      if (!stage || queries.length >= MAX_QUERIES - 2) continue;
+      const id = `m${queries.length}`;
+      const clause = metric.Dimensions?.find((dimension) => dimension.Name === DIMENSION_CLAUSE)?.Value;
+      meaning.set(id, { stage, ...(clause ? { clause } : {}) });
+      queries.push({ Id: id, MetricStat: { Metric: metric, Period: query.period, Stat: 'Sum' } });
+    }
+    if (!exact) {
+      const search = `SEARCH('{${STREAM_ESTIMATE.namespace},Operation,StreamLabel,TableName} MetricName="${STREAM_ESTIMATE.metricName}" TableName="${this.options.ordersTable}" Operation="${STREAM_ESTIMATE.operation}"', 'Sum', ${query.period})`;
+      queries.push(
+        { Id: 'streamreturned', Expression: search, ReturnData: false },
+        { Id: 'streamestimate', Expression: `SUM(streamreturned) / ${STREAM_ESTIMATE.readers}` },
+      );
+      meaning.set('streamestimate', { stage: 'polled' });
+      queries.push({
+        Id: 'dlqsent',
+        MetricStat: {
+          Metric: {
+            Namespace: SQS_NAMESPACE,
+            MetricName: 'NumberOfMessagesSent',
+            Dimensions: [{ Name: 'QueueName', Value: this.options.dlqNames[query.pipe] }],
+          },
+          Period: query.period,
+          Stat: 'Sum',
+        },
+      });
+      meaning.set('dlqsent', { stage: 'sentToDlq' });
+    }
+    const stages = new Map<Stage | 'received', Series>();
+    const byClause = new Map<string, number>();
+    let nextToken: string | undefined;
+    do {
+      if (queries.length === 0) break;
+      const page = await this.cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: from,
+          EndTime: to,
+          NextToken: nextToken,
+          ScanBy: 'TimestampAscending',
+        }),
+      );
+      for (const result of page.MetricDataResults ?? []) {
+        const what = meaning.get(result.Id ?? '');
+        if (!what) continue;
+        const series = stages.get(what.stage) ?? new Map<number, number>();
+        stages.set(what.stage, series);
+        (result.Timestamps ?? []).forEach((timestamp, index) => {
+          const at = new Date(timestamp).getTime();
+          const value = result.Values?.[index] ?? 0;
+          series.set(at, (series.get(at) ?? 0) + value);
+          if (what.clause) byClause.set(what.clause, (byClause.get(what.clause) ?? 0) + value);
+        });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+
+    if (!exact) {
+      stages.set('matchedByPipeFilter', stages.get('received') ?? new Map());
+      const polled = stages.get('polled') ?? new Map<number, number>();
+      const matched = stages.get('matchedByPipeFilter') ?? new Map<number, number>();
+      const filteredOut = new Map<number, number>();
+      for (const [at, value] of polled) filteredOut.set(at, Math.max(0, value - (matched.get(at) ?? 0)));
+      stages.set('filteredOut', filteredOut);
+    }
+    const total = (stage: Stage) => [...(stages.get(stage)?.values() ?? [])].reduce((sum, value) => sum + value, 0);
+    const stage = (key: Stage, label: string, estimate = false) => ({ value: total(key), estimate, label });
+    const order: Stage[] = [
+      'polled',
+      'matchedByPipeFilter',
+      'filteredOut',
+      'guardPassed',
+      'guardRejected',
+      'processed',
+      'failed',
+      'sentToDlq',
+    ];
+    return {
+      pipe: query.pipe,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      period: query.period,
+      exact,
+      funnel: {
+        polled: stage(
+          'polled',
+          exact ? 'records read from the stream by the pipe' : 'records in the stream (estimate: reads / readers)',
+          !exact,
+        ),
+        matchedByPipeFilter: stage('matchedByPipeFilter', 'records matched by the pipe filter'),
+        filteredOut: stage(
+          'filteredOut',
+          exact ? 'records dropped by the pipe filter' : 'records dropped by the pipe filter (estimate)',
+          !exact,
+        ),
+        guardPassed: stage('guardPassed', 'records that satisfy the full rule'),
+        guardRejected: stage('guardRejected', 'records the pipe delivered but the rule rejects'),
+        guardRejectedByClause: PIPES[query.pipe].rule.clauses.map((clause) => ({
+          clause: clause.id,
+          description: clause.description,
+          value: byClause.get(clause.id) ?? 0,
+        })),
+        processed: stage('processed', 'records processed'),
+        failed: stage('failed', 'record failures reported to the pipe (each retry counts)'),
+        sentToDlq: stage(
+          'sentToDlq',
+          exact ? 'records sent to the DLQ' : 'DLQ messages sent (each describes a batch of records)',
+        ),
+      },
+      series: order.map((key) => ({
+        stage: key,
+        points: [...(stages.get(key) ?? new Map<number, number>())]
+          .sort(([a], [b]) => a - b)
+          .map(([at, value]) => ({ timestamp: new Date(at).toISOString(), value })),
+      })),
+    };
+  }
+
+  private async pipeMetrics(pipe: PipeKey) {
+    const metrics = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.cloudwatch.send(
+        new ListMetricsCommand({
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [{ Name: DIMENSION_PIPE, Value: pipe }],
+          NextToken: nextToken,
+        }),
+      );
+      metrics.push(...(page.Metrics ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return metrics;
+  }
+}

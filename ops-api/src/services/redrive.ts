@@ -1,0 +1,532 @@
+import { randomUUID } from 'node:crypto';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DlqMessageError,
+  failedIdentifiers,
+  type Guard,
+  guardFor,
+  PIPE_KEYS,
+  PIPES,
+  type PipeDlqMessage,
+  type PipeKey,
+  parseDlqMessage,
+  type StreamRecord,
+} from '@orderflow/pipeline';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { RedriveJob, RedriveMessageResult, RedriveStatus, Role } from '../schemas/index.ts';
+import type { AuditLog } from './audit-log.ts';
+import type { BatchRecords, DlqBrowser } from './dlq-browser.ts';
+import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
+import { JOB_HEARTBEAT_TIMEOUT_MS, type JobStore } from './job-store.ts';
+import type { JournalReader } from './journal.ts';
+import type { RedriveLeases } from './leases.ts';
+import type { RecordState } from './record-state.ts';
+
+export interface Actor {
+  readonly name: string;
+  readonly role: Role;
+}
+
+export interface RedriveRequest {
+  readonly pipe: PipeKey;
+  readonly messageIds?: readonly string[];
+  readonly all?: true;
+  readonly dryRun: boolean;
+  readonly ratePerSecond: number;
+}
+
+/** Messages in flight at once within one job; `ratePerSecond` spaces their starts. */
+const MAX_CONCURRENCY = 32;
+const HEARTBEAT_MS = 1000;
+
+interface RunningJob {
+  job: RedriveJob;
+  cancel: boolean;
+  done: Promise<void>;
+}
+
+export interface RedriveDeps {
+  readonly queue: DlqQueue;
+  readonly browser: DlqBrowser;
+  readonly journal: JournalReader;
+  readonly state: RecordState;
+  readonly leases: RedriveLeases;
+  readonly jobs: JobStore;
+  readonly audit: AuditLog;
+  readonly lambda: LambdaClient;
+  readonly functionNames: Readonly<Record<PipeKey, string>>;
+  readonly execution: 'background' | 'inline';
+}
+
+/**
+ * Redrive jobs (DESIGN.md fact 7: SQS's own redrive cannot replay stream batches). A real run re-invokes the pipe's
+ * processor with the same bare-array payload the pipe sends (EventBridge user guide, "Pipes batching and
+ * concurrency"), reads the answer as Pipes does (`failedIdentifiers`), and deletes the DLQ message only when every
+ * record succeeded; until then the message is merely hidden, so a crash loses nothing.
+ */
+export class RedriveService {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly guards: Record<PipeKey, Guard>;
+
+  constructor(private readonly deps: RedriveDeps) {
+    this.guards = Object.fromEntries(PIPE_KEYS.map((key) => [key, guardFor(PIPES[key].rule)])) as Record<
+      PipeKey,
+      Guard
+    >;
+  }
+
+  async start(request: RedriveRequest, actor: Actor): Promise<string> {
+    const jobId = randomUUID();
+    const job: RedriveJob = {
+      jobId,
+      pipe: request.pipe,
+      dryRun: request.dryRun,
+      ratePerSecond: request.ratePerSecond,
+      actor: actor.name,
+      status: 'running',
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+      progress: { total: request.messageIds?.length ?? 0, done: 0 },
+      note: null,
+      results: [],
+    };
+    await this.deps.jobs.save(job);
+    await this.deps.audit.append({
+      actor: actor.name,
+      role: actor.role,
+      action: request.dryRun ? 'redrive-dry-run' : 'redrive',
+      pipe: request.pipe,
+      messageIds: request.messageIds ? [...request.messageIds] : ['*'],
+      outcome: 'started',
+      detail: `rate ${request.ratePerSecond}/s`,
+      jobId,
+    });
+    const entry: RunningJob = { job, cancel: false, done: Promise.resolve() };
+    entry.done = this.run(entry, request, actor).catch(async (error: unknown) => {
+      entry.job = { ...entry.job, status: 'failed', finishedAt: new Date().toISOString(), note: describe(error) };
+      await this.deps.jobs.save(entry.job).catch(() => undefined);
+    });
+    this.running.set(jobId, entry);
+    if (this.deps.execution === 'inline') await entry.done;
+    return jobId;
+  }
+
+  async get(jobId: string): Promise<RedriveJob> {
+    const local = this.running.get(jobId);
+    if (local) return local.job;
+    const stored = await this.deps.jobs.load(jobId);
+    if (!stored) throw new NotFoundError(`redrive job '${jobId}' does not exist`);
+    if (stored.job.status === 'running' && Date.now() - stored.heartbeatAtMs > JOB_HEARTBEAT_TIMEOUT_MS) {
+      return {
+        ...stored.job,
+        status: 'failed',
+        note: 'the instance running this job stopped; messages it had not redriven are still in the DLQ',
+      };
+    }
+    return stored.job;
+  }
+
+  async cancel(jobId: string, actor: Actor): Promise<RedriveJob> {
+    const job = await this.get(jobId);
+    if (job.status === 'running') {
+      const local = this.running.get(jobId);
+      if (local) local.cancel = true;
+      await this.deps.jobs.requestCancel(jobId);
+    }
+    await this.deps.audit.append({
+      actor: actor.name,
+      role: actor.role,
+      action: 'redrive-cancel',
+      pipe: job.pipe,
+      messageIds: [],
+      outcome: job.status === 'running' ? 'cancel-requested' : `already-${job.status}`,
+      detail: null,
+      jobId,
+    });
+    return this.get(jobId);
+  }
+
+  /** Deletes one message for good, under the same lease as a redrive so the two cannot race. */
+  async discard(
+    pipe: PipeKey,
+    messageId: string,
+    reason: string,
+    actor: Actor,
+  ): Promise<{ discarded: true; id: string; auditId: string }> {
+    const holder = `discard by ${actor.name}`;
+    const lease = await this.deps.leases.acquire(pipe, messageId, holder);
+    if (!lease.acquired)
+      throw new ConflictError(`message '${messageId}' is being redriven by ${lease.holder}; try later`);
+    try {
+      let found = false;
+      for await (const message of this.deps.queue.claim(pipe, new Set([messageId]))) {
+        await this.deps.queue.delete(pipe, message);
+        found = true;
+      }
+      const entry = await this.deps.audit.append({
+        actor: actor.name,
+        role: actor.role,
+        action: 'discard',
+        pipe,
+        messageIds: [messageId],
+        outcome: found ? 'discarded' : 'not-found',
+        detail: reason,
+        jobId: null,
+      });
+      if (!found)
+        throw new NotFoundError(`message '${messageId}' is not in the ${pipe} DLQ (already redriven or discarded)`);
+      this.deps.browser.invalidate(pipe);
+      return { discarded: true, id: messageId, auditId: entry.id };
+    } finally {
+      await this.deps.leases.release(pipe, messageId, holder);
+    }
+  }
+
+  /** Waits for a job started by this instance (tests, benchmarks, graceful shutdown). */
+  async settled(jobId: string): Promise<RedriveJob> {
+    await this.running.get(jobId)?.done;
+    return this.get(jobId);
+  }
+
+  async drain(): Promise<void> {
+    for (const entry of this.running.values()) entry.cancel = true;
+    await Promise.all([...this.running.values()].map((entry) => entry.done));
+  }
+
+  private async run(entry: RunningJob, request: RedriveRequest, actor: Actor): Promise<void> {
+    const { pipe } = request;
+    const results: RedriveMessageResult[] = [];
+    const record = (result: RedriveMessageResult) => {
+      results.push(result);
+      entry.job = { ...entry.job, results, progress: { total: entry.job.progress.total, done: results.length } };
+    };
+    let lastBeat = Date.now();
+    const heartbeat = async () => {
+      if (Date.now() - lastBeat < HEARTBEAT_MS) return;
+      lastBeat = Date.now();
+      const { cancelRequested } = await this.deps.jobs.save(entry.job);
+      if (cancelRequested) entry.cancel = true;
+    };
+    const pace = pacer(request.ratePerSecond);
+    const pool = new Pool(Math.min(MAX_CONCURRENCY, request.ratePerSecond));
+
+    if (request.dryRun) {
+      const snapshot = await this.deps.queue.peekAll(pipe);
+      const wanted = request.messageIds ? new Set(request.messageIds) : undefined;
+      const targets = wanted ? snapshot.filter((message) => wanted.has(message.id)) : snapshot;
+      entry.job = { ...entry.job, progress: { total: wanted?.size ?? targets.length, done: 0 } };
+      for (const message of targets) {
+        if (entry.cancel) break;
+        await pace();
+        await pool.run(async () => {
+          try {
+            record(await this.dryRunMessage(pipe, message));
+          } catch (error: unknown) {
+            record(failedToEvaluate(message.id, 'would-skip', error));
+          }
+          await heartbeat();
+        });
+      }
+      await pool.idle();
+      const found = new Set(targets.map((message) => message.id));
+      for (const id of wanted ?? []) if (!found.has(id)) record(notFound(id, entry.cancel));
+    } else {
+      const holder = `job ${entry.job.jobId} (${actor.name})`;
+      const leased = new Set<string>();
+      if (request.messageIds) {
+        await Promise.all(
+          request.messageIds.map(async (id) => {
+            const lease = await this.deps.leases.acquire(pipe, id, holder);
+            if (lease.acquired) leased.add(id);
+            else record(alreadyBeingRedriven(id, lease.holder));
+          }),
+        );
+      } else {
+        entry.job = { ...entry.job, progress: { total: (await this.deps.queue.stats(pipe)).visible, done: 0 } };
+      }
+      const claimed = new Set<string>();
+      if (!request.messageIds || leased.size > 0) {
+        for await (const message of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all')) {
+          claimed.add(message.id);
+          if (entry.cancel) {
+            await this.deps.queue.release(pipe, [message]);
+            await this.releaseLease(pipe, message.id, holder, leased);
+            record({ ...notFound(message.id, true), stale: false });
+            continue;
+          }
+          if (!request.messageIds) {
+            const lease = await this.deps.leases.acquire(pipe, message.id, holder);
+            if (!lease.acquired) {
+              await this.deps.queue.release(pipe, [message]);
+              record(alreadyBeingRedriven(message.id, lease.holder));
+              continue;
+            }
+            leased.add(message.id);
+            if (claimed.size > entry.job.progress.total) {
+              entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
+            }
+          }
+          await pace();
+          await pool.run(async () => {
+            try {
+              record(await this.redriveMessage(pipe, message));
+            } catch (error: unknown) {
+              await this.deps.queue.release(pipe, [message]).catch(() => undefined);
+              record(failedToEvaluate(message.id, 'kept', error));
+            } finally {
+              await this.releaseLease(pipe, message.id, holder, leased);
+            }
+            this.deps.browser.invalidate(pipe);
+            await heartbeat();
+          });
+        }
+        await pool.idle();
+      }
+      for (const id of leased) {
+        if (claimed.has(id)) continue;
+        await this.releaseLease(pipe, id, holder, leased);
+        record(notFound(id, entry.cancel));
+      }
+    }
+    this.deps.browser.invalidate(pipe);
+    const status = finalStatus(results, request.dryRun, entry.cancel);
+    entry.job = { ...entry.job, status, finishedAt: new Date().toISOString(), results };
+    await this.deps.jobs.save(entry.job);
+    await this.deps.audit.append({
+      actor: actor.name,
+      role: actor.role,
+      action: request.dryRun ? 'redrive-dry-run' : 'redrive',
+      pipe,
+      messageIds: results.map((result) => result.messageId),
+      outcome: status,
+      detail: summarize(results),
+      jobId: entry.job.jobId,
+    });
+  }
+
+  private async releaseLease(pipe: PipeKey, id: string, holder: string, leased: Set<string>): Promise<void> {
+    if (!leased.delete(id)) return;
+    await this.deps.leases.release(pipe, id, holder);
+  }
+
+  private async dryRunMessage(pipe: PipeKey, message: QueuedMessage): Promise<RedriveMessageResult> {
+    const parsed = parseOrReason(message);
+    if (typeof parsed === 'string')
+      return { messageId: message.id, outcome: 'would-skip', reason: parsed, stale: false, records: [] };
+    const batch = await this.deps.browser.recordsOf(pipe, parsed);
+    const processed = await this.deps.state.alreadyProcessed(
+      pipe,
+      batch.records.map((record) => record.eventId),
+    );
+    const records = batch.records.map((record) => {
+      const verdict = record.record ? this.guards[pipe].check(record.record) : undefined;
+      return {
+        eventId: record.eventId,
+        orderId: record.orderId,
+        source: record.source,
+        ruleVerdict: verdict?.verdict ?? 'reject',
+        ruleExplanation:
+          verdict === undefined
+            ? 'the journal kept only a truncated record; it cannot be replayed'
+            : verdict.verdict === 'reject'
+              ? `${verdict.clauseDescription}: ${verdict.explanation}`
+              : null,
+        alreadyProcessed: processed.has(record.eventId),
+        succeeded: null,
+        error: record.journal ? `${record.journal.errorName}: ${record.journal.errorMessage}` : null,
+      } as const;
+    });
+    const replayable = batch.records.filter((record) => record.record !== null);
+    const reason = unreplayableReason(batch);
+    return {
+      messageId: message.id,
+      outcome: replayable.length > 0 ? 'would-redrive' : 'would-skip',
+      reason:
+        reason ??
+        (records.every((record) => record.alreadyProcessed)
+          ? 'every record was already processed; a redrive would only acknowledge them'
+          : null),
+      stale: batch.stale,
+      records,
+    };
+  }
+
+  private async redriveMessage(pipe: PipeKey, message: QueuedMessage): Promise<RedriveMessageResult> {
+    const parsed = parseOrReason(message);
+    if (typeof parsed === 'string') {
+      await this.deps.queue.release(pipe, [message]);
+      return { messageId: message.id, outcome: 'kept', reason: parsed, stale: false, records: [] };
+    }
+    const batch = await this.deps.browser.recordsOf(pipe, parsed);
+    const payload = batch.records.flatMap((record) => (record.record ? [record.record] : []));
+    const processed = await this.deps.state.alreadyProcessed(
+      pipe,
+      payload.map((record) => record.eventID),
+    );
+    const failures = payload.length > 0 ? await this.invoke(pipe, payload) : new Map<string, string>();
+    if (failures.size > 0) {
+      const journal = await this.deps.journal.entriesFor(pipe, [...failures.keys()]);
+      for (const [eventId, entry] of journal) failures.set(eventId, `${entry.errorName}: ${entry.errorMessage}`);
+    }
+    const unreplayable = unreplayableReason(batch);
+    const allSucceeded = payload.length > 0 && failures.size === 0 && unreplayable === null;
+    if (allSucceeded) await this.deps.queue.delete(pipe, message);
+    else await this.deps.queue.release(pipe, [message]);
+    const records = batch.records.map((record) => {
+      const verdict = record.record ? this.guards[pipe].check(record.record) : undefined;
+      return {
+        eventId: record.eventId,
+        orderId: record.orderId,
+        source: record.source,
+        ruleVerdict: verdict?.verdict ?? 'reject',
+        ruleExplanation: verdict?.verdict === 'reject' ? `${verdict.clauseDescription}: ${verdict.explanation}` : null,
+        alreadyProcessed: processed.has(record.eventId),
+        succeeded: record.record ? !failures.has(record.eventId) : false,
+        error: failures.get(record.eventId) ?? (record.record ? null : 'truncated in the journal; cannot be replayed'),
+      } as const;
+    });
+    const failedCount = records.filter((record) => !record.succeeded).length;
+    return {
+      messageId: message.id,
+      outcome: allSucceeded ? 'redriven' : 'kept',
+      reason: allSucceeded
+        ? null
+        : (unreplayable ?? `${failedCount} of ${records.length} records failed again; the message stays in the DLQ`),
+      stale: batch.stale,
+      records,
+    };
+  }
+
+  /** Invokes the processor synchronously; answers the failed eventIDs with a reason each. */
+  private async invoke(pipe: PipeKey, payload: StreamRecord[]): Promise<Map<string, string>> {
+    const all = (reason: string) => new Map(payload.map((record) => [record.eventID, reason]));
+    let answer: InvokeCommandOutput;
+    try {
+      answer = await this.deps.lambda.send(
+        new InvokeCommand({
+          FunctionName: this.deps.functionNames[pipe],
+          InvocationType: 'RequestResponse',
+          Payload: new TextEncoder().encode(JSON.stringify(payload)),
+        }),
+      );
+    } catch (error: unknown) {
+      return all(`the processor could not be invoked: ${describe(error)}`);
+    }
+    const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (answer.FunctionError) {
+      const message = (body as { errorMessage?: unknown } | null)?.errorMessage;
+      return all(`the processor failed (${answer.FunctionError}): ${typeof message === 'string' ? message : text}`);
+    }
+    const failed = failedIdentifiers(body, payload);
+    if (failed === 'all')
+      return all('the processor answered with an identifier outside the batch (whole batch failed)');
+    return new Map([...failed].map((eventId) => [eventId, 'the processor reported the record as failed']));
+  }
+}
+
+function parseOrReason(message: QueuedMessage): PipeDlqMessage | string {
+  try {
+    return parseDlqMessage(message.body);
+  } catch (error: unknown) {
+    if (error instanceof DlqMessageError) return `${error.message}; discard it instead`;
+    throw error;
+  }
+}
+
+function unreplayableReason(batch: BatchRecords): string | null {
+  if (batch.records.length === 0) return batch.reason ?? 'no records found for this batch';
+  const truncated = batch.records.filter((record) => record.record === null).length;
+  return truncated ? `${truncated} record(s) are only in the journal, truncated; they cannot be replayed` : null;
+}
+
+function notFound(messageId: string, cancelled: boolean): RedriveMessageResult {
+  return {
+    messageId,
+    outcome: cancelled ? 'cancelled' : 'not-found',
+    reason: cancelled
+      ? 'the job was cancelled first'
+      : 'not in the DLQ (already redriven or discarded) or hidden by another reader',
+    stale: false,
+    records: [],
+  };
+}
+
+function failedToEvaluate(messageId: string, outcome: 'kept' | 'would-skip', error: unknown): RedriveMessageResult {
+  return {
+    messageId,
+    outcome,
+    reason: `could not resolve or replay the message (${describe(error)}); it stays in the DLQ`,
+    stale: false,
+    records: [],
+  };
+}
+
+function alreadyBeingRedriven(messageId: string, holder: string): RedriveMessageResult {
+  return {
+    messageId,
+    outcome: 'already-being-redriven',
+    reason: `the message is already being redriven by ${holder}`,
+    stale: false,
+    records: [],
+  };
+}
+
+function finalStatus(results: readonly RedriveMessageResult[], dryRun: boolean, cancelled: boolean): RedriveStatus {
+  if (cancelled) return 'cancelled';
+  const ok = results.filter((result) =>
+    dryRun ? result.outcome === 'would-redrive' || result.outcome === 'would-skip' : result.outcome === 'redriven',
+  ).length;
+  if (ok === results.length) return 'succeeded';
+  return ok === 0 ? 'failed' : 'partially-succeeded';
+}
+
+function summarize(results: readonly RedriveMessageResult[]): string {
+  const counts = new Map<string, number>();
+  for (const result of results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
+  return [...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ') || 'no messages';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Resolves at most `ratePerSecond` times per second. */
+function pacer(ratePerSecond: number): () => Promise<void> {
+  const interval = 1000 / ratePerSecond;
+  let next = Date.now();
+  return async () => {
+    const now = Date.now();
+    const wait = next - now;
+    next = Math.max(now, next) + interval;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+}
+
+/** Runs tasks with bounded concurrency; `run` resolves once the task has started; `idle` rethrows a task's error. */
+class Pool {
+  private readonly active = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    while (this.active.size >= this.limit) await Promise.race(this.active);
+    if (this.failure) throw this.failure.error;
+    const promise: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.active.delete(promise));
+    this.active.add(promise);
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all(this.active);
+    if (this.failure) throw this.failure.error;
+  }
+}
