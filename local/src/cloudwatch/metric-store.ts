@@ -1,0 +1,167 @@
+/**
+ * In-memory CloudWatch metric storage: raw samples per metric (namespace, name, dimension set), aggregated on read.
+ * Keeping raw values is what makes exact percentiles possible; samples older than the retention are dropped.
+ */
+
+export interface Dimension {
+  readonly Name: string;
+  readonly Value: string;
+}
+
+export interface MetricId {
+  readonly namespace: string;
+  readonly metricName: string;
+  /** Sorted by name; CloudWatch treats a metric's dimension set as part of its identity. */
+  readonly dimensions: readonly Dimension[];
+}
+
+export interface MetricSample {
+  /** Epoch milliseconds. */
+  readonly timestamp: number;
+  readonly value: number;
+  /** How many observations `value` stands for (EMF arrays and StatisticValues carry several). */
+  readonly count?: number;
+  readonly unit?: string;
+}
+
+export interface PutMetric {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions?: readonly Dimension[] | Readonly<Record<string, string>>;
+  readonly value: number;
+  readonly unit?: string;
+  readonly timestamp?: number;
+}
+
+interface Series {
+  readonly id: MetricId;
+  samples: MetricSample[];
+}
+
+/** CloudWatch statistics this store computes (the `Stat` of a MetricStat). */
+export type StatName = 'Sum' | 'Average' | 'Minimum' | 'Maximum' | 'SampleCount' | `p${number}`;
+
+export class MetricStatError extends Error {
+  override readonly name = 'MetricStatError';
+}
+
+export function normaliseDimensions(dimensions: PutMetric['dimensions']): Dimension[] {
+  const list = Array.isArray(dimensions)
+    ? (dimensions as readonly Dimension[])
+    : Object.entries((dimensions ?? {}) as Record<string, string>).map(([Name, Value]) => ({ Name, Value }));
+  return [...list].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+}
+
+function keyOf(namespace: string, metricName: string, dimensions: readonly Dimension[]): string {
+  return JSON.stringify([namespace, metricName, dimensions.map((d) => [d.Name, d.Value])]);
+}
+
+export class MetricStore {
+  private readonly series = new Map<string, Series>();
+  private lastPrune = Date.now();
+
+  constructor(
+    /** CloudWatch keeps high-resolution data for hours; a local session needs no more than this. */
+    private readonly retentionMs = 6 * 3600_000,
+  ) {}
+
+  put(metric: PutMetric): void {
+    this.putSample(metric, {
+      timestamp: metric.timestamp ?? Date.now(),
+      value: metric.value,
+      ...(metric.unit ? { unit: metric.unit } : {}),
+    });
+  }
+
+  putSample(metric: Omit<PutMetric, 'value'>, sample: MetricSample): void {
+    const dimensions = normaliseDimensions(metric.dimensions);
+    const key = keyOf(metric.namespace, metric.metricName, dimensions);
+    let series = this.series.get(key);
+    if (!series) {
+      series = { id: { namespace: metric.namespace, metricName: metric.metricName, dimensions }, samples: [] };
+      this.series.set(key, series);
+    }
+    series.samples.push(sample);
+    if (sample.timestamp - this.lastPrune > 60_000) this.prune(sample.timestamp);
+  }
+
+  list(filter: { namespace?: string; metricName?: string; dimensions?: readonly { Name: string; Value?: string }[] }) {
+    const out: MetricId[] = [];
+    for (const { id } of this.series.values()) {
+      if (filter.namespace && id.namespace !== filter.namespace) continue;
+      if (filter.metricName && id.metricName !== filter.metricName) continue;
+      const wanted = filter.dimensions ?? [];
+      if (
+        !wanted.every((w) =>
+          id.dimensions.some((d) => d.Name === w.Name && (w.Value === undefined || d.Value === w.Value)),
+        )
+      )
+        continue;
+      out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * One statistic per period-aligned bucket in [start, end) for exactly this metric (CloudWatch matches the full
+   * dimension set, not a subset). Buckets without samples are absent, as in GetMetricData.
+   */
+  statistic(id: MetricId, stat: string, periodSeconds: number, start: number, end: number): Map<number, number> {
+    const series = this.series.get(keyOf(id.namespace, id.metricName, normaliseDimensions(id.dimensions)));
+    const periodMs = periodSeconds * 1000;
+    const buckets = new Map<number, MetricSample[]>();
+    for (const sample of series?.samples ?? []) {
+      if (sample.timestamp < start || sample.timestamp >= end) continue;
+      const bucket = Math.floor(sample.timestamp / periodMs) * periodMs;
+      const list = buckets.get(bucket);
+      if (list) list.push(sample);
+      else buckets.set(bucket, [sample]);
+    }
+    const out = new Map<number, number>();
+    for (const [bucket, samples] of [...buckets].sort((a, b) => a[0] - b[0])) out.set(bucket, aggregate(samples, stat));
+    return out;
+  }
+
+  private prune(now: number): void {
+    this.lastPrune = now;
+    const oldest = now - this.retentionMs;
+    for (const series of this.series.values()) {
+      const firstKept = series.samples.findIndex((s) => s.timestamp >= oldest);
+      if (firstKept > 0) series.samples = series.samples.slice(firstKept);
+      else if (firstKept === -1) series.samples = [];
+    }
+  }
+}
+
+/** CloudWatch statistic over the samples of one period. */
+export function aggregate(samples: readonly MetricSample[], stat: string): number {
+  switch (stat) {
+    case 'Sum':
+      return samples.reduce((sum, s) => sum + s.value * (s.count ?? 1), 0);
+    case 'SampleCount':
+      return samples.reduce((sum, s) => sum + (s.count ?? 1), 0);
+    case 'Average':
+      return aggregate(samples, 'Sum') / aggregate(samples, 'SampleCount');
+    case 'Minimum':
+      return Math.min(...samples.map((s) => s.value));
+    case 'Maximum':
+      return Math.max(...samples.map((s) => s.value));
+    default: {
+      const match = /^p(\d+(?:\.\d+)?)$/.exec(stat);
+      if (!match)
+        throw new MetricStatError(
+          `statistic '${stat}' is not supported (Sum, Average, Minimum, Maximum, SampleCount, pNN)`,
+        );
+      return percentile(samples, Number(match[1]));
+    }
+  }
+}
+
+function percentile(samples: readonly MetricSample[], p: number): number {
+  const values: number[] = [];
+  for (const s of samples) for (let i = 0; i < (s.count ?? 1); i++) values.push(s.value);
+  values.sort((a, b) => a - b);
+  // Nearest-rank: the smallest value with at least p% of the observations at or below it.
+  const rank = Math.max(1, Math.ceil((p / 100) * values.length));
+  return values[Math.min(rank, values.length) - 1] ?? Number.NaN;
+}

@@ -1,0 +1,237 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { closeServer, listen } from '../services/http.ts';
+import { type AlarmBoard, type AlarmSpec, alarmArn } from './alarms.ts';
+import type { Dimension, MetricStore } from './metric-store.ts';
+import { type MetricDataQuery, runQueries } from './queries.ts';
+
+/**
+ * CloudWatch's AWS JSON 1.0 protocol, which `@aws-sdk/client-cloudwatch` 3.11xx speaks (`X-Amz-Target:
+ * GraniteServiceVersion20100801.<Operation>`, `Content-Type: application/x-amz-json-1.0`, timestamps as epoch
+ * seconds). The service is "awsQueryCompatible", so errors also carry the `x-amzn-query-error` header.
+ */
+export const CLOUDWATCH_TARGET_PREFIX = 'GraniteServiceVersion20100801.';
+
+export class CloudWatchApiError extends Error {
+  override readonly name = 'CloudWatchApiError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface CloudWatchApiContext {
+  readonly store: MetricStore;
+  readonly alarms: AlarmBoard;
+  readonly region: string;
+  readonly account: string;
+}
+
+type Json = Record<string, unknown>;
+
+const toMs = (value: unknown, field: string): number => {
+  if (typeof value === 'number') return value * 1000;
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return Date.parse(value);
+  throw new CloudWatchApiError('InvalidParameterValue', `${field} must be a timestamp, got ${JSON.stringify(value)}`);
+};
+
+function putMetricData(ctx: CloudWatchApiContext, input: Json): Json {
+  const namespace = input.Namespace;
+  if (typeof namespace !== 'string' || namespace === '')
+    throw new CloudWatchApiError('MissingParameter', 'The parameter Namespace is required.');
+  for (const datum of (input.MetricData as Json[] | undefined) ?? []) {
+    const metric = {
+      namespace,
+      metricName: String(datum.MetricName),
+      dimensions: (datum.Dimensions as Dimension[] | undefined) ?? [],
+    };
+    const timestamp = datum.Timestamp === undefined ? Date.now() : toMs(datum.Timestamp, 'Timestamp');
+    const unit = typeof datum.Unit === 'string' ? datum.Unit : undefined;
+    const stats = datum.StatisticValues as { SampleCount: number; Sum: number } | undefined;
+    if (typeof datum.Value === 'number')
+      ctx.store.putSample(metric, { timestamp, value: datum.Value, ...(unit ? { unit } : {}) });
+    else if (Array.isArray(datum.Values)) {
+      const counts = (datum.Counts as number[] | undefined) ?? [];
+      datum.Values.forEach((value: number, i: number) => {
+        ctx.store.putSample(metric, { timestamp, value, count: counts[i] ?? 1, ...(unit ? { unit } : {}) });
+      });
+    } else if (stats) {
+      // Only the mean survives a StatisticValues set; Sum and SampleCount stay exact, percentiles approximate.
+      ctx.store.putSample(metric, { timestamp, value: stats.Sum / stats.SampleCount, count: stats.SampleCount });
+    } else
+      throw new CloudWatchApiError(
+        'InvalidParameterCombination',
+        `metric ${metric.metricName} has no Value, Values or StatisticValues`,
+      );
+  }
+  return {};
+}
+
+function getMetricData(ctx: CloudWatchApiContext, input: Json): Json {
+  const queries = (input.MetricDataQueries as MetricDataQuery[] | undefined) ?? [];
+  if (queries.length === 0)
+    throw new CloudWatchApiError('MissingParameter', 'The parameter MetricDataQueries is required.');
+  const start = toMs(input.StartTime, 'StartTime');
+  const end = toMs(input.EndTime, 'EndTime');
+  if (start >= end)
+    throw new CloudWatchApiError('InvalidParameterValue', 'The parameter StartTime must be less than EndTime.');
+  let results: ReturnType<typeof runQueries>;
+  try {
+    results = runQueries(ctx.store, queries, start, end);
+  } catch (error: unknown) {
+    throw new CloudWatchApiError('ValidationError', (error as Error).message);
+  }
+  const ascending = input.ScanBy === 'TimestampAscending';
+  return {
+    MetricDataResults: results
+      .filter((r) => r.returned)
+      .map((r) => {
+        const points = [...r.points].sort((a, b) => (ascending ? a[0] - b[0] : b[0] - a[0]));
+        return {
+          Id: r.id,
+          Label: r.label,
+          Timestamps: points.map(([t]) => t / 1000),
+          Values: points.map(([, v]) => v),
+          StatusCode: 'Complete',
+        };
+      }),
+    Messages: [],
+  };
+}
+
+function listMetrics(ctx: CloudWatchApiContext, input: Json): Json {
+  const metrics = ctx.store.list({
+    ...(typeof input.Namespace === 'string' ? { namespace: input.Namespace } : {}),
+    ...(typeof input.MetricName === 'string' ? { metricName: input.MetricName } : {}),
+    ...(Array.isArray(input.Dimensions) ? { dimensions: input.Dimensions as Dimension[] } : {}),
+  });
+  return {
+    Metrics: metrics.map((m) => ({ Namespace: m.namespace, MetricName: m.metricName, Dimensions: m.dimensions })),
+  };
+}
+
+function describeAlarms(ctx: CloudWatchApiContext, input: Json): Json {
+  ctx.alarms.evaluate();
+  const names = input.AlarmNames as string[] | undefined;
+  const prefix = input.AlarmNamePrefix as string | undefined;
+  const stateValue = input.StateValue as string | undefined;
+  // "If you omit this parameter, only metric alarms are returned" (DescribeAlarms, AlarmTypes).
+  const types = (input.AlarmTypes as string[] | undefined) ?? ['MetricAlarm'];
+  const selected = ctx.alarms.specs.filter((spec) => {
+    const status = ctx.alarms.status.get(spec.name);
+    return (
+      (!names || names.includes(spec.name)) &&
+      (!prefix || spec.name.startsWith(prefix)) &&
+      (!stateValue || status?.state === stateValue)
+    );
+  });
+  const common = (spec: AlarmSpec) => {
+    const status = ctx.alarms.status.get(spec.name);
+    return {
+      AlarmName: spec.name,
+      AlarmArn: alarmArn(spec.name, ctx.region, ctx.account),
+      ...(spec.description ? { AlarmDescription: spec.description } : {}),
+      ActionsEnabled: spec.actionsEnabled,
+      OKActions: [],
+      AlarmActions: [],
+      InsufficientDataActions: [],
+      StateValue: status?.state,
+      StateReason: status?.reason,
+      ...(status?.reasonData ? { StateReasonData: status.reasonData } : {}),
+      StateUpdatedTimestamp: (status?.updatedAt ?? 0) / 1000,
+      StateTransitionedTimestamp: (status?.transitionedAt ?? 0) / 1000,
+    };
+  };
+  return {
+    MetricAlarms: types.includes('MetricAlarm')
+      ? selected.flatMap((spec) =>
+          spec.kind === 'metric'
+            ? [
+                {
+                  ...common(spec),
+                  ...(spec.single ?? { Metrics: spec.queries }),
+                  Period: spec.period,
+                  EvaluationPeriods: spec.evaluationPeriods,
+                  DatapointsToAlarm: spec.datapointsToAlarm,
+                  Threshold: spec.threshold,
+                  ComparisonOperator: spec.comparison,
+                  TreatMissingData: spec.treatMissingData,
+                },
+              ]
+            : [],
+        )
+      : [],
+    CompositeAlarms: types.includes('CompositeAlarm')
+      ? selected.flatMap((spec) => (spec.kind === 'composite' ? [{ ...common(spec), AlarmRule: spec.rule }] : []))
+      : [],
+  };
+}
+
+const OPERATIONS: Record<string, (ctx: CloudWatchApiContext, input: Json) => Json> = {
+  PutMetricData: putMetricData,
+  GetMetricData: getMetricData,
+  ListMetrics: listMetrics,
+  DescribeAlarms: describeAlarms,
+};
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  // The SDK gzips PutMetricData bodies above its compression threshold.
+  return request.headers['content-encoding'] === 'gzip' ? promisify(gunzip)(body) : body;
+}
+
+function send(response: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+export async function handleCloudWatchRequest(
+  ctx: CloudWatchApiContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+) {
+  try {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith(CLOUDWATCH_TARGET_PREFIX) ? target.slice(CLOUDWATCH_TARGET_PREFIX.length) : '';
+    const implementation = OPERATIONS[operation];
+    if (request.method !== 'POST' || !implementation)
+      throw new CloudWatchApiError(
+        'InvalidAction',
+        `operation '${operation || target || `${request.method} ${request.url}`}' is not supported by the local CloudWatch endpoint (supported: ${Object.keys(OPERATIONS).join(', ')})`,
+      );
+    const text = (await readBody(request)).toString('utf8');
+    const input = text ? (JSON.parse(text) as Json) : {};
+    send(response, 200, implementation(ctx, input));
+  } catch (error: unknown) {
+    const apiError =
+      error instanceof CloudWatchApiError
+        ? error
+        : error instanceof SyntaxError
+          ? new CloudWatchApiError('SerializationException', `request body is not JSON: ${error.message}`)
+          : new CloudWatchApiError('InternalServiceFault', (error as Error).message, 500);
+    send(
+      response,
+      apiError.status,
+      { __type: apiError.code, message: apiError.message },
+      { 'x-amzn-query-error': `${apiError.code};${apiError.status < 500 ? 'Sender' : 'Receiver'}` },
+    );
+  }
+}
+
+export interface CloudWatchServer {
+  readonly endpoint: string;
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startCloudWatchServer(ctx: CloudWatchApiContext, port: number): Promise<CloudWatchServer> {
+  const server = createServer((request, response) => void handleCloudWatchRequest(ctx, request, response));
+  await listen(server, port, 'CloudWatch endpoint');
+  return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
+}

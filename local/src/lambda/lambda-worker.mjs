@@ -1,0 +1,43 @@
+// One Lambda execution environment: loads the handler module once (cold start) and runs one invocation at a time.
+// Plain JavaScript so that it runs in a worker thread without a TypeScript loader.
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { entryFile, exportName } = workerData;
+let handlerPromise;
+
+function loadHandler() {
+  handlerPromise ??= import(pathToFileURL(entryFile).href).then((module) => {
+    const handler = module[exportName] ?? module.default?.[exportName];
+    if (typeof handler !== 'function') {
+      throw new Error(`${entryFile} does not export a function '${exportName}'`);
+    }
+    return handler;
+  });
+  return handlerPromise;
+}
+
+function describeError(error) {
+  if (error instanceof Error) {
+    return { errorType: error.name, errorMessage: error.message, trace: String(error.stack ?? '').split('\n') };
+  }
+  return { errorType: 'Error', errorMessage: String(error), trace: [] };
+}
+
+parentPort.on('message', async ({ id, event, context }) => {
+  const lambdaContext = {
+    ...context,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, context.deadline - Date.now()),
+    done() {},
+    fail() {},
+    succeed() {},
+  };
+  try {
+    const handler = await loadHandler();
+    const result = await handler(event, lambdaContext);
+    parentPort.postMessage({ id, ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
+  } catch (error) {
+    parentPort.postMessage({ id, ok: false, error: describeError(error) });
+  }
+});

@@ -1,0 +1,126 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listen } from '../services/http.ts';
+import { type Fault, FaultSpecError, FunctionNotFoundError, type LambdaService } from './lambda-service.ts';
+
+/**
+ * The Lambda `Invoke` REST API (`POST /2015-03-31/functions/{FunctionName}/invocations`), as `@aws-sdk/client-lambda`
+ * calls it, plus fault injection under `/_local/faults/{FunctionName}`.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ * A function error is a 200 with `X-Amz-Function-Error: Unhandled` and the error as the payload, exactly as Lambda
+ * answers, so callers see it in `FunctionError`/`Payload`; service errors carry `x-amzn-ErrorType`.
+ */
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+const FAULT_PATH = /^\/_local\/faults\/([^/]+)\/?$/;
+
+function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(body === undefined ? '' : JSON.stringify(body));
+}
+
+function serviceError(response: ServerResponse, status: number, type: string, message: string): void {
+  json(response, status, { Type: 'User', message }, { 'x-amzn-errortype': type });
+}
+
+async function readText(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function invoke(service: LambdaService, name: string, request: IncomingMessage, response: ServerResponse) {
+  const text = await readText(request);
+  let event: unknown = null;
+  if (text.trim() !== '') {
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return serviceError(response, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+    }
+  }
+  const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+  if (invocationType === 'DryRun') {
+    service.resolveName(name);
+    return json(response, 204, undefined);
+  }
+  if (invocationType === 'Event') {
+    service.resolveName(name);
+    void service.invoke(name, event);
+    return json(response, 202, undefined);
+  }
+  const result = await service.invoke(name, event);
+  const headers = { 'x-amz-executed-version': '$LATEST' };
+  if (result.kind === 'throttled')
+    return json(
+      response,
+      429,
+      { Type: 'User', message: result.message, Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+      {
+        'x-amzn-errortype': 'TooManyRequestsException',
+      },
+    );
+  if (result.kind === 'error')
+    return json(response, 200, result.error, { ...headers, 'x-amz-function-error': 'Unhandled' });
+  return json(response, 200, result.payload, headers);
+}
+
+async function fault(service: LambdaService, name: string, request: IncomingMessage, response: ServerResponse) {
+  if (request.method === 'DELETE') {
+    service.clearFault(name);
+    return json(response, 204, undefined);
+  }
+  if (request.method === 'GET') return json(response, 200, service.faults.get(service.resolveName(name)) ?? null);
+  if (request.method !== 'PUT') return serviceError(response, 405, 'MethodNotAllowed', 'use PUT, GET or DELETE');
+  let body: Fault;
+  try {
+    body = JSON.parse(await readText(request)) as Fault;
+  } catch {
+    return serviceError(
+      response,
+      400,
+      'InvalidRequestContentException',
+      'fault body must be JSON {"failureRate":0..1,"mode":"throw"|"timeout"|"partial"}',
+    );
+  }
+  service.setFault(name, body);
+  return json(response, 200, {
+    functionName: service.resolveName(name),
+    ...service.faults.get(service.resolveName(name)),
+  });
+}
+
+export async function handleLambdaRequest(service: LambdaService, request: IncomingMessage, response: ServerResponse) {
+  const path = (request.url ?? '/').split('?')[0] ?? '/';
+  try {
+    const invokeMatch = INVOKE_PATH.exec(path);
+    if (invokeMatch && request.method === 'POST')
+      return await invoke(service, decodeURIComponent(invokeMatch[1] ?? ''), request, response);
+    const faultMatch = FAULT_PATH.exec(path);
+    if (faultMatch) return await fault(service, decodeURIComponent(faultMatch[1] ?? ''), request, response);
+    if (path === '/_local/faults' && request.method === 'GET')
+      return json(response, 200, Object.fromEntries(service.faults));
+    return serviceError(
+      response,
+      404,
+      'UnknownOperationException',
+      `${request.method} ${path} is not supported by the local Lambda endpoint`,
+    );
+  } catch (error: unknown) {
+    if (error instanceof FunctionNotFoundError)
+      return serviceError(response, 404, 'ResourceNotFoundException', error.message);
+    if (error instanceof FaultSpecError)
+      return serviceError(response, 400, 'InvalidParameterValueException', error.message);
+    return serviceError(response, 500, 'ServiceException', (error as Error).message);
+  }
+}
+
+export interface LambdaServer {
+  readonly endpoint: string;
+  readonly server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startLambdaServer(service: LambdaService, port: number): Promise<LambdaServer> {
+  const server = createServer((request, response) => void handleLambdaRequest(service, request, response));
+  await listen(server, port, 'Lambda endpoint');
+  return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
+}

@@ -1,0 +1,487 @@
+import {
+  compilePattern,
+  type EventPattern,
+  failedIdentifiers,
+  LOCAL_PIPE_METRICS,
+  METRICS_NAMESPACE,
+  PIPES_NAMESPACE,
+  type PipeDlqMessage,
+  type PipeSourceSettings,
+  type StreamRecord,
+} from '@orderflow/pipeline';
+import type { PutMetric } from '../cloudwatch/metric-store.ts';
+import type { CheckpointStore } from './checkpoints.ts';
+import type { ShardDescription, StreamsApi } from './streams-api.ts';
+
+/** What invoking the target produced; the emulator interprets it as Pipes does. */
+export type TargetOutcome =
+  | { readonly kind: 'response'; readonly payload: unknown }
+  | { readonly kind: 'error'; readonly message: string; readonly timedOut?: boolean }
+  | { readonly kind: 'throttled' };
+
+export interface PipeEmulatorOptions {
+  /** The pipe's name (its ARN ends in `pipe/<name>`). */
+  readonly name: string;
+  /** The project's pipe key (`standard`/`premium`), the `Pipe` dimension of the local funnel metrics. */
+  readonly metricsPipe?: string;
+  readonly streamArn: string;
+  readonly streams: StreamsApi;
+  readonly settings: PipeSourceSettings;
+  /** FilterCriteria patterns; a record passes when any matches (none: every record passes). */
+  readonly filters: readonly EventPattern[];
+  /** Invoked with the bare JSON array of records (DESIGN.md fact 4). */
+  readonly target: (batch: StreamRecord[]) => Promise<TargetOutcome>;
+  /** Sends one DLQ message body; absent when the pipe has no DeadLetterConfig (records are then dropped). */
+  readonly deadLetter?: (body: string) => Promise<void>;
+  readonly checkpoints: CheckpointStore;
+  readonly publish: (metrics: PutMetric[]) => void;
+  readonly region: string;
+  readonly account: string;
+  /** Pause between polls of a shard that returned nothing; AWS Pipes polls a shard about 4 times a second. */
+  readonly pollIntervalMs?: number;
+  /** First retry delay of a failing batch, doubled per retry up to 10 s (Pipes backs off gradually). */
+  readonly retryBaseDelayMs?: number;
+  /** How often DescribeStream looks for new shards. */
+  readonly shardDiscoveryMs?: number;
+  /** Called with unexpected errors (stream API failures); the emulator keeps going. */
+  readonly onError?: (error: unknown) => void;
+}
+
+interface PendingRecord {
+  readonly record: StreamRecord;
+  readonly entry: { readonly sequenceNumber: string; done: boolean };
+  /** When the record entered the stream (ms), for MaximumRecordAgeInSeconds. */
+  readonly arrivedAt: number;
+}
+
+interface Lane {
+  queue: PendingRecord[];
+  busy: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** FNV-1a: records with the same item key always land in the same lane. */
+function laneOf(keys: unknown, lanes: number): number {
+  if (lanes === 1) return 0;
+  const text = JSON.stringify(keys);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
+}
+
+/**
+ * Emulates an `AWS::Pipes::Pipe` with a DynamoDB stream source and a Lambda target, following AWS's documentation
+ * (DESIGN.md facts 4-7; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html and
+ * eb-pipes-batching-concurrency.html):
+ * - shards are discovered with DescribeStream and a child shard is read only after its parent is drained;
+ * - the filter is evaluated in the `pipes` dialect on the raw record, so `numeric` never matches an `N` string;
+ *   filtered-out records are checkpointed past;
+ * - ParallelizationFactor lanes per shard, records of one item key always in the same lane, so in order;
+ * - a batch is sent when BatchSize records are buffered or MaximumBatchingWindowInSeconds has passed;
+ * - the target's partial batch response is read with `failedIdentifiers` (an unknown identifier fails the batch);
+ *   a function error or timeout fails the whole batch;
+ * - AUTOMATIC_BISECT halves a failing batch until one failing record is left; that record is retried up to
+ *   MaximumRetryAttempts (-1: forever), and records older than MaximumRecordAgeInSeconds are given up on; given-up
+ *   records are described by a metadata-only DLQ message;
+ * - the checkpoint advances only past records whose batch fully succeeded (or went to the DLQ), and is persisted.
+ */
+export class PipeEmulator {
+  private readonly matchers: { matches(event: unknown): boolean }[];
+  private readonly readers = new Map<string, ShardReader>();
+  private readonly finished = new Set<string>();
+  private running = false;
+  private discoveryTimer: NodeJS.Timeout | undefined;
+  private discovering: Promise<void> | undefined;
+  /** Shards that existed when the pipe first read this stream (StartingPosition applies to them only). */
+  private initialShards: Set<string> | undefined;
+
+  constructor(readonly options: PipeEmulatorOptions) {
+    this.matchers = options.filters.map((pattern) => compilePattern(pattern, 'pipes'));
+  }
+
+  get arn(): string {
+    return `arn:aws:pipes:${this.options.region}:${this.options.account}:pipe/${this.options.name}`;
+  }
+
+  matches(record: StreamRecord): boolean {
+    return this.matchers.length === 0 || this.matchers.some((matcher) => matcher.matches(record));
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.discover();
+    const tick = () => {
+      if (!this.running) return;
+      this.discovering = this.discover().finally(() => {
+        if (this.running) this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
+      });
+    };
+    this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
+  }
+
+  /** Stops polling; batches in flight are abandoned without a checkpoint, so a restart delivers them again. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.discoveryTimer);
+    await this.discovering;
+    await Promise.all([...this.readers.values()].map((reader) => reader.stop()));
+    this.options.checkpoints.flush();
+  }
+
+  private async discover(): Promise<void> {
+    let shards: ShardDescription[];
+    try {
+      shards = await this.options.streams.listShards(this.options.streamArn);
+    } catch (error: unknown) {
+      this.options.onError?.(error);
+      return;
+    }
+    const { checkpoints, streamArn } = this.options;
+    if (!this.initialShards) {
+      this.initialShards = new Set(checkpoints.hasStream(streamArn) ? [] : shards.map((s) => s.ShardId));
+      // Record that this pipe has started on the stream, so that later shards are read from their beginning.
+      for (const shard of shards)
+        if (!checkpoints.get(streamArn, shard.ShardId)) checkpoints.set(streamArn, shard.ShardId, {});
+    }
+    const present = new Set(shards.map((s) => s.ShardId));
+    for (const shard of shards) {
+      if (!this.running || this.readers.has(shard.ShardId) || this.finished.has(shard.ShardId)) continue;
+      if (checkpoints.get(streamArn, shard.ShardId)?.finished) {
+        this.finished.add(shard.ShardId);
+        continue;
+      }
+      // Lineage: a child shard's records follow its parent's, so the parent is drained first.
+      const parent = shard.ParentShardId;
+      if (parent && present.has(parent) && !this.finished.has(parent) && !checkpoints.get(streamArn, parent)?.finished)
+        continue;
+      const reader = new ShardReader(this, shard.ShardId, this.initialShards.has(shard.ShardId));
+      this.readers.set(shard.ShardId, reader);
+      void reader.run().then((drained) => {
+        this.readers.delete(shard.ShardId);
+        if (drained) {
+          this.finished.add(shard.ShardId);
+          if (this.running) void this.discover();
+        }
+      });
+    }
+  }
+
+  /** Publishes into the local CloudWatch: AWS/EventBridge/Pipes by PipeName, and the exact local funnel by Pipe. */
+  metric(kind: 'pipes' | 'funnel', metricName: string, value: number, unit = 'Count'): void {
+    const timestamp = Date.now();
+    if (kind === 'pipes') {
+      this.options.publish([
+        { namespace: PIPES_NAMESPACE, metricName, dimensions: { PipeName: this.options.name }, value, unit, timestamp },
+      ]);
+    } else if (this.options.metricsPipe) {
+      this.options.publish([
+        {
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensions: { Pipe: this.options.metricsPipe },
+          value,
+          unit,
+          timestamp,
+        },
+      ]);
+    }
+  }
+
+  deadLetterBody(shardId: string, records: readonly PendingRecord[], condition: string): PipeDlqMessage {
+    const first = records[0] as PendingRecord;
+    const last = records[records.length - 1] as PendingRecord;
+    const arrival = (r: PendingRecord) =>
+      new Date((r.record.dynamodb.ApproximateCreationDateTime ?? r.arrivedAt / 1000) * 1000).toISOString();
+    return {
+      context: { partnerResourceArn: this.arn, condition },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      DDBStreamBatchInfo: {
+        shardId,
+        startSequenceNumber: first.record.dynamodb.SequenceNumber,
+        endSequenceNumber: last.record.dynamodb.SequenceNumber,
+        approximateArrivalOfFirstRecord: arrival(first),
+        approximateArrivalOfLastRecord: arrival(last),
+        batchSize: records.length,
+        streamArn: this.options.streamArn,
+      },
+    };
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+}
+
+class ShardReader {
+  private readonly lanes: Lane[];
+  /** Records in stream order with their completion flag; the checkpoint is the last of the done prefix. */
+  private readonly entries: { sequenceNumber: string; done: boolean }[] = [];
+  private head = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+  private loop: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly pipe: PipeEmulator,
+    private readonly shardId: string,
+    private readonly useStartingPosition: boolean,
+  ) {
+    this.lanes = Array.from({ length: pipe.options.settings.parallelizationFactor }, () => ({
+      queue: [],
+      busy: false,
+    }));
+  }
+
+  run(): Promise<boolean> {
+    this.loop = this.poll();
+    return this.loop;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const lane of this.lanes) clearTimeout(lane.timer);
+    await this.loop;
+    // An invocation in flight may run up to the function's timeout; its outcome no longer matters.
+    await Promise.race([Promise.all(this.inFlight), sleep(3000)]);
+  }
+
+  private get options() {
+    return this.pipe.options;
+  }
+
+  private buffered(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.queue.length, 0);
+  }
+
+  /** Reads the shard until it is closed and drained (true) or the pipe stops (false). */
+  private async poll(): Promise<boolean> {
+    const { streams, streamArn, settings, checkpoints } = this.options;
+    const pollInterval = this.options.pollIntervalMs ?? 250;
+    const checkpoint = checkpoints.get(streamArn, this.shardId)?.sequenceNumber;
+    let iterator: string | undefined;
+    while (!iterator && !this.stopped) {
+      try {
+        iterator = checkpoint
+          ? await streams.shardIterator(streamArn, this.shardId, 'AFTER_SEQUENCE_NUMBER', checkpoint)
+          : await streams.shardIterator(
+              streamArn,
+              this.shardId,
+              this.useStartingPosition ? settings.startingPosition : 'TRIM_HORIZON',
+            );
+        if (!iterator) return true;
+      } catch (error: unknown) {
+        this.options.onError?.(error);
+        await sleep(1000);
+      }
+    }
+    // Keep at most a few batches per lane buffered: the stream, not memory, is the backlog.
+    const maxBuffered = Math.max(1000, settings.batchSize * settings.parallelizationFactor * 4);
+    while (!this.stopped && iterator) {
+      if (this.buffered() >= maxBuffered) {
+        await sleep(pollInterval / 5);
+        continue;
+      }
+      let page: Awaited<ReturnType<StreamsApi['records']>>;
+      try {
+        page = await streams.records(iterator);
+      } catch (error: unknown) {
+        this.options.onError?.(error);
+        await sleep(1000);
+        continue;
+      }
+      iterator = page.next;
+      if (page.records.length > 0) this.accept(page.records);
+      // Keep reading while there is a backlog; pause only when the shard had nothing new.
+      if (page.records.length === 0 && iterator) await sleep(pollInterval);
+    }
+    if (this.stopped) return false;
+    // Closed shard: wait for what is buffered and in flight, then mark it finished.
+    for (const lane of this.lanes) this.dispatch(lane, true);
+    while (!this.stopped && (this.head < this.entries.length || this.inFlight.size > 0)) await sleep(50);
+    if (this.stopped) return false;
+    checkpoints.set(streamArn, this.shardId, { ...checkpoints.get(streamArn, this.shardId), finished: true });
+    return true;
+  }
+
+  private accept(wireRecords: readonly Omit<StreamRecord, 'eventSourceARN'>[]): void {
+    const now = Date.now();
+    let matched = 0;
+    for (const wire of wireRecords) {
+      const record = { ...wire, eventSourceARN: this.options.streamArn } as StreamRecord;
+      const entry = { sequenceNumber: record.dynamodb.SequenceNumber, done: false };
+      this.entries.push(entry);
+      if (!this.pipe.matches(record)) {
+        entry.done = true;
+        continue;
+      }
+      matched++;
+      // DynamoDB Local rounds ApproximateCreationDateTime down to the minute, so a record arrived at most a minute
+      // after it says, and not after it was read: the later of the two bounds keeps MaximumRecordAgeInSeconds honest.
+      const created = (record.dynamodb.ApproximateCreationDateTime ?? now / 1000) * 1000;
+      const lane = this.lanes[laneOf(record.dynamodb.Keys, this.lanes.length)] as Lane;
+      lane.queue.push({ record, entry, arrivedAt: Math.min(now, created + 60_000) });
+    }
+    this.pipe.metric('funnel', LOCAL_PIPE_METRICS.recordsPolled.name, wireRecords.length);
+    this.pipe.metric('funnel', LOCAL_PIPE_METRICS.recordsMatched.name, matched);
+    this.pipe.metric('funnel', LOCAL_PIPE_METRICS.recordsFilteredOut.name, wireRecords.length - matched);
+    this.advanceCheckpoint();
+    for (const lane of this.lanes) this.dispatch(lane, false);
+  }
+
+  /** Sends the lane's next batch when it is full or its batching window has passed. */
+  private dispatch(lane: Lane, flush: boolean): void {
+    if (lane.busy || lane.queue.length === 0 || this.stopped) return;
+    const { batchSize, maximumBatchingWindowInSeconds } = this.options.settings;
+    const first = lane.queue[0] as PendingRecord;
+    const waited = Date.now() - first.arrivedAt;
+    const windowMs = maximumBatchingWindowInSeconds * 1000;
+    if (!flush && lane.queue.length < batchSize && waited < windowMs) {
+      if (!lane.timer)
+        lane.timer = setTimeout(() => {
+          lane.timer = undefined;
+          this.dispatch(lane, true);
+        }, windowMs - waited);
+      return;
+    }
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    const batch = lane.queue.splice(0, batchSize);
+    lane.busy = true;
+    const work = this.deliver(batch).finally(() => {
+      this.inFlight.delete(work);
+      lane.busy = false;
+      this.advanceCheckpoint();
+      this.dispatch(lane, false);
+    });
+    this.inFlight.add(work);
+  }
+
+  private complete(records: readonly PendingRecord[]): void {
+    for (const r of records) r.entry.done = true;
+  }
+
+  private advanceCheckpoint(): void {
+    let last: string | undefined;
+    while (this.head < this.entries.length && this.entries[this.head]?.done) {
+      last = this.entries[this.head]?.sequenceNumber;
+      this.head++;
+    }
+    if (this.head > 4096) {
+      this.entries.splice(0, this.head);
+      this.head = 0;
+    }
+    if (last !== undefined) {
+      const { checkpoints, streamArn } = this.options;
+      checkpoints.set(streamArn, this.shardId, { sequenceNumber: last });
+    }
+  }
+
+  /** One batch through invocation, partial failures, bisection, retries and the DLQ. */
+  private async deliver(batch: PendingRecord[]): Promise<void> {
+    const { settings } = this.options;
+    const segments: { records: PendingRecord[]; retries: number }[] = [{ records: batch, retries: 0 }];
+    while (segments.length > 0 && !this.stopped) {
+      const segment = segments[0] as { records: PendingRecord[]; retries: number };
+      const maxAgeMs = settings.maximumRecordAgeInSeconds * 1000;
+      if (
+        settings.maximumRecordAgeInSeconds !== -1 &&
+        segment.records.some((r) => Date.now() - r.arrivedAt > maxAgeMs)
+      ) {
+        await this.giveUp(segment.records, 'RecordAgeExceeded');
+        segments.shift();
+        continue;
+      }
+      const outcome = await this.invoke(segment.records);
+      if (this.stopped) return;
+      if (outcome.kind === 'throttled') {
+        // Throttling is retried without using up retry attempts, after a back-off.
+        await sleep(this.backoff(segment.retries));
+        continue;
+      }
+      const failed =
+        outcome.kind === 'error'
+          ? 'all'
+          : failedIdentifiers(
+              outcome.payload,
+              segment.records.map((r) => r.record),
+            );
+      if (failed !== 'all' && failed.size === 0) {
+        this.complete(segment.records);
+        segments.shift();
+        continue;
+      }
+      // Records before the first reported failure succeeded; the rest is retried.
+      let remainder = segment.records;
+      if (failed !== 'all') {
+        const firstFailed = segment.records.findIndex((r) => failed.has(r.record.eventID));
+        this.complete(segment.records.slice(0, firstFailed));
+        remainder = segment.records.slice(firstFailed);
+      }
+      if (settings.onPartialBatchItemFailure === 'AUTOMATIC_BISECT' && remainder.length > 1) {
+        const half = Math.ceil(remainder.length / 2);
+        segments.splice(
+          0,
+          1,
+          { records: remainder.slice(0, half), retries: segment.retries },
+          { records: remainder.slice(half), retries: segment.retries },
+        );
+        continue;
+      }
+      if (settings.maximumRetryAttempts !== -1 && segment.retries >= settings.maximumRetryAttempts) {
+        await this.giveUp(remainder, 'RetryAttemptsExhausted');
+        segments.shift();
+        continue;
+      }
+      segments[0] = { records: remainder, retries: segment.retries + 1 };
+      await sleep(this.backoff(segment.retries));
+    }
+  }
+
+  private backoff(retries: number): number {
+    return Math.min(10_000, (this.options.retryBaseDelayMs ?? 500) * 2 ** retries);
+  }
+
+  private async invoke(records: PendingRecord[]): Promise<TargetOutcome> {
+    const started = performance.now();
+    let outcome: TargetOutcome;
+    try {
+      outcome = await this.options.target(records.map((r) => r.record));
+    } catch (error: unknown) {
+      outcome = { kind: 'error', message: (error as Error).message };
+    }
+    this.pipe.metric('pipes', 'Invocations', 1);
+    this.pipe.metric('pipes', 'EventCount', records.length);
+    this.pipe.metric('pipes', 'Duration', performance.now() - started, 'Milliseconds');
+    if (outcome.kind === 'throttled') this.pipe.metric('pipes', 'ExecutionThrottled', 1);
+    else if (outcome.kind === 'error') {
+      this.pipe.metric('pipes', outcome.timedOut ? 'ExecutionTimeout' : 'ExecutionFailed', 1);
+      this.pipe.metric('pipes', 'TargetStageFailed', 1);
+    } else if ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures?.length) {
+      this.pipe.metric('pipes', 'ExecutionPartiallyFailed', 1);
+    }
+    return outcome;
+  }
+
+  /** Describes the records in a DLQ message (retried until the queue accepts it), then checkpoints past them. */
+  private async giveUp(records: PendingRecord[], condition: string): Promise<void> {
+    const { deadLetter } = this.options;
+    if (deadLetter) {
+      const body = JSON.stringify(this.pipe.deadLetterBody(this.shardId, records, condition));
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await deadLetter(body);
+          break;
+        } catch (error: unknown) {
+          this.options.onError?.(error);
+          await sleep(this.backoff(attempt));
+        }
+      }
+      if (this.stopped) return;
+      this.pipe.metric('funnel', LOCAL_PIPE_METRICS.recordsSentToDlq.name, records.length);
+    }
+    this.complete(records);
+  }
+}

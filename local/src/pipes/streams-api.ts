@@ -1,0 +1,98 @@
+import type { StreamRecord } from '@orderflow/pipeline';
+
+/**
+ * The three DynamoDB Streams calls a pipe poller makes, over the service's JSON 1.0 wire protocol. Reading the wire
+ * format directly keeps records exactly as AWS sends them to a target (ApproximateCreationDateTime in epoch seconds,
+ * binary as base64), with no SDK model conversion in the hot polling loop.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Operations_Amazon_DynamoDB_Streams.html
+ */
+export interface ShardDescription {
+  readonly ShardId: string;
+  readonly ParentShardId?: string;
+  readonly SequenceNumberRange?: { StartingSequenceNumber?: string; EndingSequenceNumber?: string };
+}
+
+/** A record as GetRecords returns it (no `eventSourceARN`; the pipe adds it). */
+export type WireStreamRecord = Omit<StreamRecord, 'eventSourceARN'>;
+
+export type ShardIteratorType = 'TRIM_HORIZON' | 'LATEST' | 'AT_SEQUENCE_NUMBER' | 'AFTER_SEQUENCE_NUMBER';
+
+export class StreamsApiError extends Error {
+  override readonly name = 'StreamsApiError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class StreamsApi {
+  constructor(
+    private readonly endpoint: string,
+    private readonly region = 'us-east-1',
+  ) {}
+
+  private async call<T>(operation: string, body: unknown): Promise<T> {
+    const response = await fetch(this.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDBStreams_20120810.${operation}`,
+        // DynamoDB Local reads the access key from the credential scope; the signature is not checked.
+        authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${this.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      const error = JSON.parse(text) as { __type?: string; Message?: string; message?: string };
+      const code = (error.__type ?? 'UnknownError').split('#').pop() ?? 'UnknownError';
+      throw new StreamsApiError(
+        code,
+        `DynamoDB Streams ${operation} failed: ${code}: ${error.Message ?? error.message ?? text}`,
+      );
+    }
+    return JSON.parse(text) as T;
+  }
+
+  /** Every shard of the stream (DescribeStream pages through them with ExclusiveStartShardId). */
+  async listShards(streamArn: string): Promise<ShardDescription[]> {
+    const shards: ShardDescription[] = [];
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const page = await this.call<{
+        StreamDescription: { Shards?: ShardDescription[]; LastEvaluatedShardId?: string };
+      }>('DescribeStream', {
+        StreamArn: streamArn,
+        ...(exclusiveStartShardId ? { ExclusiveStartShardId: exclusiveStartShardId } : {}),
+      });
+      shards.push(...(page.StreamDescription.Shards ?? []));
+      exclusiveStartShardId = page.StreamDescription.LastEvaluatedShardId;
+    } while (exclusiveStartShardId);
+    return shards;
+  }
+
+  async shardIterator(
+    streamArn: string,
+    shardId: string,
+    type: ShardIteratorType,
+    sequenceNumber?: string,
+  ): Promise<string | undefined> {
+    const result = await this.call<{ ShardIterator?: string }>('GetShardIterator', {
+      StreamArn: streamArn,
+      ShardId: shardId,
+      ShardIteratorType: type,
+      ...(sequenceNumber ? { SequenceNumber: sequenceNumber } : {}),
+    });
+    return result.ShardIterator;
+  }
+
+  async records(iterator: string, limit = 1000): Promise<{ records: WireStreamRecord[]; next: string | undefined }> {
+    const result = await this.call<{ Records?: WireStreamRecord[]; NextShardIterator?: string }>('GetRecords', {
+      ShardIterator: iterator,
+      Limit: limit,
+    });
+    return { records: result.Records ?? [], next: result.NextShardIterator };
+  }
+}

@@ -1,0 +1,521 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  LOGICAL_IDS,
+  PIPE_KEYS,
+  PIPES,
+  type RuntimeInfo,
+  runtimeInfoSchema,
+  SQS_NAMESPACE,
+  type StreamRecord,
+} from '@orderflow/pipeline';
+import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
+import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
+import { startCloudWatchServer } from './cloudwatch/server.ts';
+import { LambdaService } from './lambda/lambda-service.ts';
+import { startLambdaServer } from './lambda/server.ts';
+import { CheckpointStore } from './pipes/checkpoints.ts';
+import { PipeEmulator, type TargetOutcome } from './pipes/pipe-emulator.ts';
+import { StreamsApi } from './pipes/streams-api.ts';
+import { LOCAL_CREDENTIALS, startDynamoDbLocal } from './services/dynamodb-local.ts';
+import { assertPortFree, freePort } from './services/ports.ts';
+import { startSqs } from './services/sqs.ts';
+import type { LocalResourceValue } from './template/intrinsics.ts';
+import {
+  alarmSpecs,
+  functionSpecs,
+  loadTemplate,
+  namedResources,
+  pipeSpecs,
+  queueSpecs,
+  summarize,
+  type TableSpec,
+  TemplateError,
+  type TemplateSummary,
+  tableSpecs,
+} from './template/local-plan.ts';
+import { startDemoTraffic, type TrafficGenerator } from './traffic/demo-traffic.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const LOCAL_REGION = 'us-east-1';
+/** The account id the emulators use in ARNs (fauxqs and DynamoDB Local both use 000000000000). */
+export const LOCAL_ACCOUNT = '000000000000';
+
+export interface LocalRuntimePorts {
+  dynamodb?: number;
+  sqs?: number;
+  lambda?: number;
+  cloudwatch?: number;
+  opsApi?: number;
+}
+
+export interface LocalRuntimeOptions {
+  /** Directory with `Orderflow.template.json` and its assets. Default `stack/cdk.out`. */
+  templateDir?: string;
+  /** Demo orders per second, or 'off'. Default 'off'. */
+  traffic?: 'off' | number;
+  /** Keep DynamoDB data (and pipe checkpoints) here across restarts; default in memory. */
+  dataDir?: string;
+  /** Fixed ports; unset ones are free ports on 127.0.0.1. */
+  ports?: LocalRuntimePorts;
+  /** Start the ops API in-process (and serve `consoleDir` from it). Default false. */
+  withOpsApi?: boolean;
+  consoleDir?: string;
+  /** Where runtime.json, function logs and (without dataDir) checkpoints go. Default `<repo>/.orderflow`. */
+  stateDir?: string;
+  /** Write `<stateDir>/runtime.json`. Default true. */
+  writeRuntimeFile?: boolean;
+  /** Progress lines (each step with its duration). */
+  onProgress?: (message: string, elapsedMs: number) => void;
+  /** Errors the runtime survives (a failed poll, a failed demo write). Default: printed to stderr. */
+  onError?: (error: unknown) => void;
+  /** Tuning for tests: poll interval and first retry delay of the pipes. */
+  pipeTiming?: { pollIntervalMs?: number; retryBaseDelayMs?: number };
+  /** How often alarms are evaluated and SQS depth is sampled. Default 10 s. */
+  observeIntervalMs?: number;
+}
+
+export interface LocalRuntime {
+  readonly info: RuntimeInfo;
+  readonly summary: TemplateSummary;
+  readonly metrics: MetricStore;
+  readonly alarms: AlarmBoard;
+  readonly lambda: LambdaService;
+  readonly pipes: ReadonlyMap<string, PipeEmulator>;
+  /** Functions of the template that do not run locally, with the reason. */
+  readonly skippedFunctions: readonly { logicalId: string; reason: string }[];
+  stop(): Promise<void>;
+}
+
+export class LocalRuntimeError extends Error {
+  override readonly name = 'LocalRuntimeError';
+}
+
+function token(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+function createTableInput(spec: TableSpec): CreateTableCommandInput {
+  return {
+    TableName: spec.name,
+    KeySchema: spec.keySchema,
+    AttributeDefinitions: spec.attributeDefinitions,
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(spec.globalSecondaryIndexes
+      ? { GlobalSecondaryIndexes: spec.globalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'] }
+      : {}),
+    ...(spec.localSecondaryIndexes
+      ? { LocalSecondaryIndexes: spec.localSecondaryIndexes as CreateTableCommandInput['LocalSecondaryIndexes'] }
+      : {}),
+    ...(spec.streamViewType
+      ? { StreamSpecification: { StreamEnabled: true, StreamViewType: spec.streamViewType } }
+      : {}),
+  };
+}
+
+/** Creates the table (or finds it, with a data dir) and returns its stream ARN. */
+async function ensureTable(client: DynamoDBClient, spec: TableSpec): Promise<string | undefined> {
+  let streamArn: string | undefined;
+  try {
+    const created = await client.send(new CreateTableCommand(createTableInput(spec)));
+    streamArn = created.TableDescription?.LatestStreamArn;
+  } catch (error: unknown) {
+    if (!(error instanceof ResourceInUseException))
+      throw new LocalRuntimeError(`cannot create table ${spec.name}: ${(error as Error).message}`, { cause: error });
+    const described = await client.send(new DescribeTableCommand({ TableName: spec.name }));
+    streamArn = described.Table?.LatestStreamArn;
+  }
+  if (spec.ttlAttribute) {
+    await client
+      .send(
+        new UpdateTimeToLiveCommand({
+          TableName: spec.name,
+          TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute },
+        }),
+      )
+      .catch((error: unknown) => {
+        // Enabling TTL twice (a persisted table) is a ValidationException; the setting is already in place.
+        if ((error as Error).name !== 'ValidationException') throw error;
+      });
+  }
+  return streamArn;
+}
+
+/**
+ * Starts the synthesized stack on this machine: DynamoDB Local, fauxqs, the Lambda and CloudWatch endpoints, the pipe
+ * emulators, and optionally the ops API with the console and demo traffic. Everything is configured from the template.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const progress = options.onProgress ?? (() => undefined);
+  const onError =
+    options.onError ?? ((error: unknown) => console.error(`[orderflow-local] ${(error as Error).message ?? error}`));
+  const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.orderflow'));
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stopper of stoppers.reverse()) {
+      try {
+        await stopper();
+      } catch (error: unknown) {
+        onError(error);
+      }
+    }
+    stoppers.length = 0;
+  };
+  const timed = async <T>(label: string, work: () => Promise<T> | T): Promise<T> => {
+    const started = performance.now();
+    const result = await work();
+    progress(label, performance.now() - started);
+    return result;
+  };
+
+  try {
+    const loaded = await timed('template read', () =>
+      loadTemplate(options.templateDir ?? join(REPO_ROOT, 'stack/cdk.out')),
+    );
+    const summary = summarize(loaded);
+    const names = { region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: 'Orderflow' };
+    const tables = tableSpecs(loaded, names);
+    const queues = queueSpecs(loaded, names);
+    for (const [what, id] of [
+      ['orders table', LOGICAL_IDS.ordersTable],
+      ['failure journal table', LOGICAL_IDS.journalTable],
+    ] as const)
+      if (!tables.some((t) => t.logicalId === id))
+        throw new TemplateError(`template ${loaded.file} has no ${what} (logical id ${id})`);
+
+    const ports = options.ports ?? {};
+    for (const [what, port] of Object.entries(ports)) if (port !== undefined) await assertPortFree(port, what);
+    const [dynamo, sqs] = await Promise.all([
+      timed('DynamoDB Local up', async () => {
+        const started = await startDynamoDbLocal({
+          ...(ports.dynamodb ? { port: ports.dynamodb } : {}),
+          ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
+        });
+        stoppers.push(() => started.stop());
+        return started;
+      }),
+      timed('SQS (fauxqs) up', async () => {
+        const started = await startSqs({ ...(ports.sqs ? { port: ports.sqs } : {}), region: LOCAL_REGION });
+        stoppers.push(() => started.stop());
+        return started;
+      }),
+    ]);
+    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const dynamoClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
+    const sqsClient = new SQSClient({ ...clientConfig, endpoint: sqs.endpoint });
+    stoppers.push(() => {
+      dynamoClient.destroy();
+      sqsClient.destroy();
+    });
+
+    const resources = new Map<string, LocalResourceValue>();
+    await timed(`${tables.length} tables created`, async () => {
+      for (const spec of tables) {
+        const streamArn = await ensureTable(dynamoClient, spec);
+        resources.set(spec.logicalId, {
+          ref: spec.name,
+          attributes: {
+            Arn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${spec.name}`,
+            ...(streamArn ? { StreamArn: streamArn } : {}),
+          },
+        });
+      }
+    });
+    await timed(`${queues.length} queues created`, () => {
+      // Dead-letter queues first: a RedrivePolicy names a queue that must exist.
+      const ordered = [...queues].sort(
+        (a, b) => Number('RedrivePolicy' in a.attributes) - Number('RedrivePolicy' in b.attributes),
+      );
+      for (const spec of ordered) {
+        const { queueUrl, queueArn } = sqs.createQueue(spec.name, spec.attributes);
+        resources.set(spec.logicalId, {
+          ref: queueUrl,
+          attributes: { Arn: queueArn, QueueName: spec.name, QueueUrl: queueUrl },
+        });
+      }
+    });
+    for (const [type, property, arn] of [
+      [
+        'AWS::Lambda::Function',
+        'FunctionName',
+        (n: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${n}`,
+      ],
+      ['AWS::Pipes::Pipe', 'Name', (n: string) => `arn:aws:pipes:${LOCAL_REGION}:${LOCAL_ACCOUNT}:pipe/${n}`],
+      ['AWS::CloudWatch::Alarm', 'AlarmName', (n: string) => alarmArn(n, LOCAL_REGION, LOCAL_ACCOUNT)],
+      ['AWS::CloudWatch::CompositeAlarm', 'AlarmName', (n: string) => alarmArn(n, LOCAL_REGION, LOCAL_ACCOUNT)],
+    ] as const)
+      for (const [id, name] of namedResources(loaded, names, type, property))
+        resources.set(id, { ref: name, attributes: { Arn: arn(name) } });
+    const context = { ...names, resources };
+
+    const metrics = new MetricStore();
+    const publish = (list: PutMetric[]) => {
+      for (const metric of list) metrics.put(metric);
+    };
+    const alarms = new AlarmBoard(alarmSpecs(loaded, context), metrics);
+    const cloudwatch = await timed('CloudWatch endpoint up', async () =>
+      startCloudWatchServer(
+        { store: metrics, alarms, region: LOCAL_REGION, account: LOCAL_ACCOUNT },
+        ports.cloudwatch ?? (await freePort()),
+      ),
+    );
+    stoppers.push(() => cloudwatch.stop());
+
+    const { functions, skipped } = functionSpecs(loaded, context);
+    const logDir = join(stateDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const logs = new Map<string, WriteStream>();
+    const lambda = new LambdaService(functions, {
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      publish,
+      baseEnvironment: {
+        AWS_REGION: LOCAL_REGION,
+        AWS_DEFAULT_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        // Service-specific endpoint variables, honoured by AWS SDK for JavaScript v3.
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamo.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
+        POWERTOOLS_TRACE_DISABLED: 'true',
+        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+        NODE_ENV: 'production',
+      },
+      log: (functionName, line) => {
+        let stream = logs.get(functionName);
+        if (!stream) {
+          stream = createWriteStream(join(logDir, `${functionName}.log`), { flags: 'a' });
+          logs.set(functionName, stream);
+        }
+        stream.write(`${line}\n`);
+      },
+    });
+    stoppers.push(async () => {
+      await lambda.stop();
+      await Promise.all([...logs.values()].map((s) => new Promise((done) => s.end(done))));
+    });
+    const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
+      startLambdaServer(lambda, ports.lambda ?? (await freePort())),
+    );
+    stoppers.push(() => lambdaServer.stop());
+
+    const streams = new StreamsApi(dynamo.endpoint, LOCAL_REGION);
+    const pipes = new Map<string, PipeEmulator>();
+    const specs = pipeSpecs(loaded, context);
+    await timed(`${specs.length} pipes polling`, async () => {
+      for (const spec of specs) {
+        const streamArn = resources.get(spec.sourceTableId)?.attributes.StreamArn;
+        if (!streamArn)
+          throw new TemplateError(
+            `pipe ${spec.logicalId}: table ${spec.sourceTableId} has no stream (StreamSpecification)`,
+          );
+        const dlqUrl = spec.deadLetterQueueId ? resources.get(spec.deadLetterQueueId)?.ref : undefined;
+        const emulator = new PipeEmulator({
+          name: spec.name,
+          ...(PIPE_KEYS.find((k) => PIPES[k].pipeId === spec.logicalId)
+            ? { metricsPipe: PIPE_KEYS.find((k) => PIPES[k].pipeId === spec.logicalId) }
+            : {}),
+          streamArn,
+          streams,
+          settings: spec.settings,
+          filters: spec.filters,
+          target: (batch: StreamRecord[]) => invokeTarget(lambda, spec.targetFunction, batch),
+          ...(dlqUrl
+            ? {
+                deadLetter: async (body: string) =>
+                  void (await sqsClient.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }))),
+              }
+            : {}),
+          checkpoints: new CheckpointStore(
+            join(options.dataDir ? resolve(options.dataDir) : stateDir, 'checkpoints', `${spec.name}.json`),
+          ),
+          publish,
+          region: LOCAL_REGION,
+          account: LOCAL_ACCOUNT,
+          ...options.pipeTiming,
+          onError,
+        });
+        pipes.set(spec.name, emulator);
+        if (spec.desiredState === 'RUNNING') {
+          await emulator.start();
+          stoppers.push(() => emulator.stop());
+        }
+      }
+    });
+
+    const observe = () => {
+      const now = Date.now();
+      for (const spec of queues) {
+        const depth = sqs.inspect(spec.name);
+        if (!depth) continue;
+        const dimensions = { QueueName: spec.name };
+        publish([
+          {
+            namespace: SQS_NAMESPACE,
+            metricName: 'ApproximateNumberOfMessagesVisible',
+            dimensions,
+            value: depth.visible,
+            unit: 'Count',
+            timestamp: now,
+          },
+          {
+            namespace: SQS_NAMESPACE,
+            metricName: 'ApproximateNumberOfMessagesNotVisible',
+            dimensions,
+            value: depth.notVisible,
+            unit: 'Count',
+            timestamp: now,
+          },
+          {
+            namespace: SQS_NAMESPACE,
+            metricName: 'ApproximateAgeOfOldestMessage',
+            dimensions,
+            value: depth.oldestSentAt === undefined ? 0 : Math.floor((now - depth.oldestSentAt) / 1000),
+            unit: 'Seconds',
+            timestamp: now,
+          },
+        ]);
+      }
+      try {
+        alarms.evaluate(now);
+      } catch (error: unknown) {
+        onError(error);
+      }
+    };
+    observe();
+    const observer = setInterval(observe, options.observeIntervalMs ?? 10_000);
+    stoppers.push(() => clearInterval(observer));
+
+    const resource = (id: string, what: string) => {
+      const value = resources.get(id)?.ref;
+      if (!value) throw new TemplateError(`template ${loaded.file} has no ${what} (logical id ${id})`);
+      return value;
+    };
+    const pipeInfo = (key: (typeof PIPE_KEYS)[number]) => {
+      const spec = specs.find((s) => s.logicalId === PIPES[key].pipeId);
+      if (!spec)
+        throw new TemplateError(`template ${loaded.file} has no ${key} pipe (logical id ${PIPES[key].pipeId})`);
+      return { name: spec.name, function: spec.targetFunction, dlqUrl: resource(PIPES[key].dlqId, `${key} pipe DLQ`) };
+    };
+    const opsApiPort = options.withOpsApi ? (ports.opsApi ?? (await freePort())) : undefined;
+    const opsApiUrl = opsApiPort ? `http://127.0.0.1:${opsApiPort}` : undefined;
+    const info: RuntimeInfo = runtimeInfoSchema.parse({
+      region: LOCAL_REGION,
+      endpoints: {
+        dynamodb: dynamo.endpoint,
+        dynamodbStreams: dynamo.endpoint,
+        sqs: sqs.endpoint,
+        lambda: lambdaServer.endpoint,
+        cloudwatch: cloudwatch.endpoint,
+      },
+      ...(opsApiUrl ? { opsApi: opsApiUrl, ...(options.consoleDir ? { console: `${opsApiUrl}/` } : {}) } : {}),
+      tokens: { operator: token(), viewer: token() },
+      resources: {
+        ordersTable: resource(LOGICAL_IDS.ordersTable, 'orders table'),
+        journalTable: resource(LOGICAL_IDS.journalTable, 'failure journal table'),
+        idempotencyTable: resource(LOGICAL_IDS.idempotencyTable, 'idempotency table'),
+        auditTable: resource(LOGICAL_IDS.auditTable, 'audit table'),
+        priorityShipmentsTable: resource(LOGICAL_IDS.priorityShipmentsTable, 'priority shipments table'),
+        notificationQueueUrl: resource(LOGICAL_IDS.notificationQueue, 'notification queue'),
+        accountManagerQueueUrl: resource(LOGICAL_IDS.accountManagerQueue, 'account manager queue'),
+        pipes: { standard: pipeInfo('standard'), premium: pipeInfo('premium') },
+      },
+    });
+
+    if (opsApiPort) await timed('ops API up', () => startOpsApi(info, opsApiPort, options.consoleDir, stoppers));
+
+    if (options.writeRuntimeFile !== false) {
+      const file = join(stateDir, 'runtime.json');
+      mkdirSync(stateDir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`);
+      stoppers.unshift(() => rmSync(file, { force: true }));
+    }
+
+    if (options.traffic !== undefined && options.traffic !== 'off') {
+      const traffic: TrafficGenerator = startDemoTraffic({
+        client: dynamoClient,
+        tableName: info.resources.ordersTable,
+        ordersPerSecond: options.traffic,
+        onError,
+      });
+      stoppers.push(() => traffic.stop());
+    }
+
+    return {
+      info,
+      summary,
+      metrics,
+      alarms,
+      lambda,
+      pipes,
+      skippedFunctions: skipped,
+      stop: stopAll,
+    };
+  } catch (error: unknown) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Invokes a pipe's Lambda target and turns the result into what the pipe emulator interprets. */
+async function invokeTarget(
+  lambda: LambdaService,
+  functionName: string,
+  batch: StreamRecord[],
+): Promise<TargetOutcome> {
+  const result = await lambda.invoke(functionName, batch);
+  if (result.kind === 'success') return { kind: 'response', payload: result.payload };
+  if (result.kind === 'throttled') return { kind: 'throttled' };
+  return {
+    kind: 'error',
+    message: `${result.error.errorType}: ${result.error.errorMessage}`,
+    timedOut: result.timedOut,
+  };
+}
+
+/** The ops API package is optional at run time (it is built in parallel); this is the part of it the runtime uses. */
+interface OpsApiModule {
+  buildApp(config: unknown): Promise<{
+    listen(options: { port: number; host: string }): Promise<string>;
+    close(): Promise<void>;
+    server: import('node:http').Server;
+  }>;
+  configFromRuntimeInfo(info: RuntimeInfo, options?: { consoleDir?: string }): unknown;
+}
+
+async function startOpsApi(
+  info: RuntimeInfo,
+  port: number,
+  consoleDir: string | undefined,
+  stoppers: (() => Promise<void> | void)[],
+) {
+  // A variable specifier keeps the ops API's sources out of this package's type check.
+  const specifier = '@orderflow/ops-api';
+  let module: OpsApiModule;
+  try {
+    module = (await import(specifier)) as OpsApiModule;
+  } catch (error: unknown) {
+    throw new LocalRuntimeError(`cannot load the ops API (${specifier}): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const app = await module.buildApp(module.configFromRuntimeInfo(info, consoleDir ? { consoleDir } : {}));
+  await app.listen({ port, host: '127.0.0.1' });
+  stoppers.push(async () => {
+    app.server.closeAllConnections();
+    await app.close();
+  });
+}

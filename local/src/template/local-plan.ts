@@ -1,0 +1,406 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PipeSourceSettings } from '@orderflow/pipeline';
+import type { AlarmSpec } from '../cloudwatch/alarms.ts';
+import type { Dimension } from '../cloudwatch/metric-store.ts';
+import type { MetricDataQuery } from '../cloudwatch/queries.ts';
+import type { FunctionSpec } from '../lambda/lambda-service.ts';
+import {
+  type CloudFormationTemplate,
+  IntrinsicResolver,
+  type ResolveContext,
+  type TemplateResource,
+} from './intrinsics.ts';
+
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+/** Resource types the local runtime creates or runs. */
+export const SUPPORTED_TYPES = [
+  'AWS::DynamoDB::Table',
+  'AWS::SQS::Queue',
+  'AWS::Lambda::Function',
+  'AWS::Pipes::Pipe',
+  'AWS::CloudWatch::Alarm',
+  'AWS::CloudWatch::CompositeAlarm',
+] as const;
+
+export interface LoadedTemplate {
+  readonly file: string;
+  readonly dir: string;
+  readonly template: CloudFormationTemplate;
+  /** S3 object key of each file asset → its directory in cdk.out. */
+  readonly assetDirs: ReadonlyMap<string, string>;
+}
+
+export interface TemplateSummary {
+  readonly supported: Record<string, number>;
+  /** Types with no local effect (IAM, log groups, dashboards, hosting…), with counts. */
+  readonly ignored: Record<string, number>;
+}
+
+export interface TableSpec {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly keySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  readonly attributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  readonly globalSecondaryIndexes?: unknown[];
+  readonly localSecondaryIndexes?: unknown[];
+  readonly streamViewType?: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'KEYS_ONLY';
+  readonly ttlAttribute?: string;
+}
+
+export interface QueueSpec {
+  readonly logicalId: string;
+  readonly name: string;
+  /** SQS attributes as strings (what CreateQueue takes). */
+  readonly attributes: Record<string, string>;
+}
+
+export interface PipeSpec {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly sourceTableId: string;
+  readonly targetFunction: string;
+  readonly settings: PipeSourceSettings;
+  readonly filters: Record<string, unknown>[];
+  readonly deadLetterQueueId?: string;
+  readonly desiredState: 'RUNNING' | 'STOPPED';
+}
+
+/** A function of the template the local runtime cannot run (e.g. a Python custom-resource handler). */
+export interface SkippedFunction {
+  readonly logicalId: string;
+  readonly reason: string;
+}
+
+export function loadTemplate(templateDir: string, stackName = 'Orderflow'): LoadedTemplate {
+  const dir = resolve(templateDir);
+  const file = join(dir, `${stackName}.template.json`);
+  if (!existsSync(file))
+    throw new TemplateError(
+      `no synthesized template at ${file}; run \`npm run build -w stack\` (npm start does this for you)`,
+    );
+  let template: CloudFormationTemplate;
+  try {
+    template = JSON.parse(readFileSync(file, 'utf8')) as CloudFormationTemplate;
+  } catch (error: unknown) {
+    throw new TemplateError(`template ${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (
+    typeof template !== 'object' ||
+    template === null ||
+    typeof template.Resources !== 'object' ||
+    template.Resources === null
+  )
+    throw new TemplateError(`template ${file} has no Resources section`);
+  for (const [id, resource] of Object.entries(template.Resources))
+    if (typeof resource?.Type !== 'string') throw new TemplateError(`template ${file}: resource ${id} has no Type`);
+  return { file, dir, template, assetDirs: readAssetManifest(dir, stackName) };
+}
+
+function readAssetManifest(dir: string, stackName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const file = join(dir, `${stackName}.assets.json`);
+  if (!existsSync(file)) return out;
+  let manifest: {
+    files?: Record<string, { source?: { path?: string }; destinations?: Record<string, { objectKey?: string }> }>;
+  };
+  try {
+    manifest = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error: unknown) {
+    throw new TemplateError(`asset manifest ${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  for (const asset of Object.values(manifest.files ?? {})) {
+    const path = asset.source?.path;
+    if (!path) continue;
+    for (const destination of Object.values(asset.destinations ?? {}))
+      if (destination.objectKey) out.set(destination.objectKey, join(dir, path));
+  }
+  return out;
+}
+
+export function summarize(loaded: LoadedTemplate): TemplateSummary {
+  const supported: Record<string, number> = {};
+  const ignored: Record<string, number> = {};
+  for (const resource of Object.values(loaded.template.Resources)) {
+    const bucket = (SUPPORTED_TYPES as readonly string[]).includes(resource.Type) ? supported : ignored;
+    bucket[resource.Type] = (bucket[resource.Type] ?? 0) + 1;
+  }
+  return { supported, ignored };
+}
+
+function resourcesOf(loaded: LoadedTemplate, type: string): [string, TemplateResource][] {
+  return Object.entries(loaded.template.Resources).filter(([, r]) => r.Type === type);
+}
+
+function props(resource: TemplateResource): Record<string, unknown> {
+  return resource.Properties ?? {};
+}
+
+/** Names known before anything runs: explicit physical names, else the logical id. */
+function staticResolver(loaded: LoadedTemplate, context: Omit<ResolveContext, 'resources'>): IntrinsicResolver {
+  return new IntrinsicResolver(loaded.template, { ...context, resources: new Map() });
+}
+
+function physicalName(resolver: IntrinsicResolver, id: string, value: unknown, where: string): string {
+  return value === undefined ? id : resolver.resolveString(value, where);
+}
+
+export function tableSpecs(loaded: LoadedTemplate, context: Omit<ResolveContext, 'resources'>): TableSpec[] {
+  const resolver = staticResolver(loaded, context);
+  return resourcesOf(loaded, 'AWS::DynamoDB::Table')
+    .filter(([id, r]) => resolver.isCreated(r, id))
+    .map(([id, resource]) => {
+      const p = resolver.resolve(props(resource), id) as Record<string, unknown>;
+      const stream = p.StreamSpecification as { StreamViewType?: TableSpec['streamViewType'] } | undefined;
+      const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+      if (!Array.isArray(p.KeySchema)) throw new TemplateError(`table ${id} has no KeySchema`);
+      return {
+        logicalId: id,
+        name: physicalName(resolver, id, props(resource).TableName, `${id}.TableName`),
+        keySchema: p.KeySchema as TableSpec['keySchema'],
+        attributeDefinitions: (p.AttributeDefinitions as TableSpec['attributeDefinitions']) ?? [],
+        ...(Array.isArray(p.GlobalSecondaryIndexes) ? { globalSecondaryIndexes: p.GlobalSecondaryIndexes } : {}),
+        ...(Array.isArray(p.LocalSecondaryIndexes) ? { localSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
+        ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
+        ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+      };
+    });
+}
+
+/** Queue properties that map to CreateQueue attributes; the rest (tags, encryption) has no local effect. */
+const QUEUE_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'RedrivePolicy',
+] as const;
+
+export function queueSpecs(loaded: LoadedTemplate, context: Omit<ResolveContext, 'resources'>): QueueSpec[] {
+  const resolver = staticResolver(loaded, context);
+  const specs = resourcesOf(loaded, 'AWS::SQS::Queue')
+    .filter(([id, r]) => resolver.isCreated(r, id))
+    .map(([id, resource]) => ({
+      id,
+      resource,
+      name: physicalName(resolver, id, props(resource).QueueName, `${id}.QueueName`),
+    }));
+  // A queue ARN is known from its name (`arn:aws:sqs:REGION:ACCOUNT:NAME`), which a RedrivePolicy refers to.
+  const resources = new Map(
+    specs.map(({ id, name }) => [
+      id,
+      { ref: name, attributes: { Arn: `arn:aws:sqs:${context.region}:${context.account}:${name}`, QueueName: name } },
+    ]),
+  );
+  const withArns = new IntrinsicResolver(loaded.template, { ...context, resources });
+  return specs.map(({ id, resource, name }) => {
+    const attributes: Record<string, string> = {};
+    for (const key of QUEUE_ATTRIBUTES) {
+      const value = props(resource)[key];
+      if (value === undefined) continue;
+      const resolved = withArns.resolve(value, `${id}.${key}`);
+      attributes[key] = typeof resolved === 'object' ? JSON.stringify(resolved) : String(resolved);
+    }
+    return { logicalId: id, name, attributes };
+  });
+}
+
+export function functionSpecs(
+  loaded: LoadedTemplate,
+  context: ResolveContext,
+): { functions: (FunctionSpec & { logicalId: string })[]; skipped: SkippedFunction[] } {
+  const resolver = new IntrinsicResolver(loaded.template, context);
+  const functions: (FunctionSpec & { logicalId: string })[] = [];
+  const skipped: SkippedFunction[] = [];
+  for (const [id, resource] of resourcesOf(loaded, 'AWS::Lambda::Function')) {
+    if (!resolver.isCreated(resource, id)) continue;
+    const p = props(resource);
+    const runtime = String(p.Runtime ?? '');
+    if (!runtime.startsWith('nodejs')) {
+      skipped.push({ logicalId: id, reason: `runtime ${runtime || 'unknown'} (only Node.js functions run locally)` });
+      continue;
+    }
+    const code = p.Code as { S3Key?: unknown; ZipFile?: unknown } | undefined;
+    if (code?.ZipFile !== undefined) {
+      skipped.push({ logicalId: id, reason: 'inline ZipFile code (CDK provider functions have no local role)' });
+      continue;
+    }
+    const key = code?.S3Key === undefined ? undefined : resolver.resolveString(code.S3Key, `${id}.Code.S3Key`);
+    const metadataPath = resource.Metadata?.['aws:asset:path'];
+    const codeDir =
+      (key ? loaded.assetDirs.get(key) : undefined) ??
+      (typeof metadataPath === 'string' ? join(loaded.dir, metadataPath) : undefined);
+    if (!codeDir || !existsSync(codeDir) || !statSync(codeDir).isDirectory())
+      throw new TemplateError(
+        `function ${id}: its code asset ${codeDir ?? key ?? '(none)'} is missing from ${loaded.dir}; run \`npm run build -w stack\` again`,
+      );
+    const variables = (resolver.resolve(
+      (p.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+      `${id}.Environment`,
+    ) ?? {}) as Record<string, unknown>;
+    const reserved = p.ReservedConcurrentExecutions;
+    functions.push({
+      logicalId: id,
+      name: context.resources.get(id)?.ref ?? id,
+      codeDir,
+      handler: String(p.Handler ?? 'index.handler'),
+      // Lambda's defaults: 3 seconds, 128 MB.
+      timeoutSeconds: Number(p.Timeout ?? 3),
+      memoryMb: Number(p.MemorySize ?? 128),
+      environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+      ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+    });
+  }
+  return { functions, skipped };
+}
+
+/** The logical id an ARN-valued property points at, when it is a plain `Fn::GetAtt [id, attribute]`. */
+function getAttTarget(value: unknown): string | undefined {
+  const getAtt = (value as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return String(getAtt[0]);
+  if (typeof getAtt === 'string') return getAtt.split('.')[0];
+  return undefined;
+}
+
+export function pipeSpecs(loaded: LoadedTemplate, context: ResolveContext): PipeSpec[] {
+  const resolver = new IntrinsicResolver(loaded.template, context);
+  return resourcesOf(loaded, 'AWS::Pipes::Pipe')
+    .filter(([id, r]) => resolver.isCreated(r, id))
+    .map(([id, resource]) => {
+      const raw = props(resource);
+      const p = resolver.resolve(raw, id) as Record<string, unknown>;
+      const sourceTableId = getAttTarget(raw.Source);
+      if (!sourceTableId || loaded.template.Resources[sourceTableId]?.Type !== 'AWS::DynamoDB::Table')
+        throw new TemplateError(`pipe ${id}: Source must be a DynamoDB table's StreamArn (Fn::GetAtt) to run locally`);
+      const targetArn = String(p.Target ?? '');
+      if (!targetArn.includes(':function:'))
+        throw new TemplateError(
+          `pipe ${id}: Target ${targetArn} is not a Lambda function; only Lambda targets run locally`,
+        );
+      const source = (p.SourceParameters ?? {}) as {
+        DynamoDBStreamParameters?: Record<string, unknown>;
+        FilterCriteria?: { Filters?: { Pattern?: string }[] };
+      };
+      const stream = source.DynamoDBStreamParameters ?? {};
+      if (stream.StartingPosition !== 'TRIM_HORIZON' && stream.StartingPosition !== 'LATEST')
+        throw new TemplateError(
+          `pipe ${id}: StartingPosition must be TRIM_HORIZON or LATEST, got ${String(stream.StartingPosition)}`,
+        );
+      const deadLetterSource = (
+        raw.SourceParameters as { DynamoDBStreamParameters?: { DeadLetterConfig?: { Arn?: unknown } } } | undefined
+      )?.DynamoDBStreamParameters?.DeadLetterConfig?.Arn;
+      const deadLetterQueueId = getAttTarget(deadLetterSource);
+      const filters = (source.FilterCriteria?.Filters ?? []).map((filter, i) => {
+        try {
+          return JSON.parse(String(filter.Pattern)) as Record<string, unknown>;
+        } catch (error: unknown) {
+          throw new TemplateError(`pipe ${id}: FilterCriteria.Filters[${i}].Pattern is not JSON`, { cause: error });
+        }
+      });
+      const number = (key: string, fallback: number) => (stream[key] === undefined ? fallback : Number(stream[key]));
+      return {
+        logicalId: id,
+        name: typeof p.Name === 'string' ? p.Name : id,
+        sourceTableId,
+        targetFunction: targetArn.split(':function:')[1]?.split(':')[0] ?? targetArn,
+        // Defaults from the PipeSourceDynamoDBStreamParameters reference.
+        settings: {
+          batchSize: number('BatchSize', 100),
+          maximumBatchingWindowInSeconds: number('MaximumBatchingWindowInSeconds', 0),
+          maximumRetryAttempts: number('MaximumRetryAttempts', -1),
+          maximumRecordAgeInSeconds: number('MaximumRecordAgeInSeconds', -1),
+          onPartialBatchItemFailure:
+            stream.OnPartialBatchItemFailure === 'AUTOMATIC_BISECT' ? 'AUTOMATIC_BISECT' : undefined,
+          parallelizationFactor: number('ParallelizationFactor', 1),
+          startingPosition: stream.StartingPosition,
+        },
+        filters,
+        ...(deadLetterQueueId ? { deadLetterQueueId } : {}),
+        desiredState: p.DesiredState === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+      };
+    });
+}
+
+type RawMetric = { Namespace: string; MetricName: string; Dimensions?: Dimension[] };
+
+export function alarmSpecs(loaded: LoadedTemplate, context: ResolveContext): AlarmSpec[] {
+  const resolver = new IntrinsicResolver(loaded.template, context);
+  const specs: AlarmSpec[] = [];
+  for (const [id, resource] of Object.entries(loaded.template.Resources)) {
+    if (resource.Type !== 'AWS::CloudWatch::Alarm' && resource.Type !== 'AWS::CloudWatch::CompositeAlarm') continue;
+    if (!resolver.isCreated(resource, id)) continue;
+    const p = resolver.resolve(props(resource), id) as Record<string, unknown>;
+    const name = context.resources.get(id)?.ref ?? id;
+    const common = {
+      name,
+      ...(typeof p.AlarmDescription === 'string' ? { description: p.AlarmDescription } : {}),
+      actionsEnabled: p.ActionsEnabled !== false,
+    };
+    if (resource.Type === 'AWS::CloudWatch::CompositeAlarm') {
+      specs.push({ kind: 'composite', ...common, rule: String(p.AlarmRule) });
+      continue;
+    }
+    const period = Number(
+      p.Period ??
+        (p.Metrics as { MetricStat?: { Period?: number } }[] | undefined)?.find((m) => m.MetricStat)?.MetricStat
+          ?.Period ??
+        60,
+    );
+    const stat = (p.ExtendedStatistic ?? p.Statistic) as string | undefined;
+    let queries: MetricDataQuery[];
+    let single: (RawMetric & { Statistic?: string; ExtendedStatistic?: string; Dimensions: Dimension[] }) | undefined;
+    if (Array.isArray(p.Metrics)) queries = p.Metrics as MetricDataQuery[];
+    else {
+      if (!p.Namespace || !p.MetricName || !stat)
+        throw new TemplateError(`alarm ${id} has neither Metrics nor Namespace/MetricName/Statistic`);
+      const metric: RawMetric = {
+        Namespace: String(p.Namespace),
+        MetricName: String(p.MetricName),
+        Dimensions: (p.Dimensions as Dimension[] | undefined) ?? [],
+      };
+      queries = [{ Id: 'm1', MetricStat: { Metric: metric, Period: period, Stat: stat }, ReturnData: true }];
+      single = {
+        ...metric,
+        Dimensions: metric.Dimensions ?? [],
+        ...(p.ExtendedStatistic
+          ? { ExtendedStatistic: String(p.ExtendedStatistic) }
+          : { Statistic: String(p.Statistic) }),
+      };
+    }
+    specs.push({
+      kind: 'metric',
+      ...common,
+      queries,
+      ...(single ? { single } : {}),
+      period,
+      evaluationPeriods: Number(p.EvaluationPeriods),
+      datapointsToAlarm: Number(p.DatapointsToAlarm ?? p.EvaluationPeriods),
+      threshold: Number(p.Threshold),
+      comparison: String(p.ComparisonOperator),
+      treatMissingData: String(p.TreatMissingData ?? 'missing'),
+    });
+  }
+  return specs;
+}
+
+/** Physical names of one resource type (FunctionName, Name, AlarmName… when set, else the logical id). */
+export function namedResources(
+  loaded: LoadedTemplate,
+  context: Omit<ResolveContext, 'resources'>,
+  type: string,
+  property: string,
+) {
+  const resolver = staticResolver(loaded, context);
+  return new Map(
+    resourcesOf(loaded, type).map(([id, resource]) => [
+      id,
+      physicalName(resolver, id, props(resource)[property], `${id}.${property}`),
+    ]),
+  );
+}

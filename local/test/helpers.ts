@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { PipeSourceSettings, StreamRecord } from '@orderflow/pipeline';
+import type { PutMetric } from '../src/cloudwatch/metric-store.ts';
+import { MetricStore } from '../src/cloudwatch/metric-store.ts';
+import { CheckpointStore } from '../src/pipes/checkpoints.ts';
+import { PipeEmulator, type TargetOutcome } from '../src/pipes/pipe-emulator.ts';
+import { StreamsApi } from '../src/pipes/streams-api.ts';
+import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../src/services/dynamodb-local.ts';
+
+export interface TestTable {
+  readonly name: string;
+  readonly streamArn: string;
+  put(orderId: string, attributes?: Record<string, string | number>): Promise<void>;
+}
+
+export class DynamoFixture {
+  private constructor(
+    readonly local: DynamoDbLocal,
+    readonly client: DynamoDBClient,
+    readonly streams: StreamsApi,
+  ) {}
+
+  static async start(): Promise<DynamoFixture> {
+    const local = await startDynamoDbLocal();
+    const client = new DynamoDBClient({
+      endpoint: local.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    return new DynamoFixture(local, client, new StreamsApi(local.endpoint));
+  }
+
+  /** A fresh `orderId`-keyed table with a NEW_AND_OLD_IMAGES stream. */
+  async table(): Promise<TestTable> {
+    const name = `t${randomUUID().slice(0, 8)}`;
+    const created = await this.client.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'orderId', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    );
+    const streamArn = created.TableDescription?.LatestStreamArn;
+    if (!streamArn) throw new Error('table has no stream');
+    const client = this.client;
+    return {
+      name,
+      streamArn,
+      async put(orderId, attributes = {}) {
+        const item: Record<string, { S: string } | { N: string }> = { orderId: { S: orderId } };
+        for (const [key, value] of Object.entries(attributes))
+          item[key] = typeof value === 'number' ? { N: String(value) } : { S: value };
+        await client.send(new PutItemCommand({ TableName: name, Item: item }));
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.client.destroy();
+    await this.local.stop();
+  }
+}
+
+export const FAST_SETTINGS: PipeSourceSettings = {
+  batchSize: 10,
+  maximumBatchingWindowInSeconds: 0,
+  maximumRetryAttempts: 2,
+  maximumRecordAgeInSeconds: -1,
+  onPartialBatchItemFailure: undefined,
+  parallelizationFactor: 1,
+  startingPosition: 'TRIM_HORIZON',
+};
+
+export interface PipeHarness {
+  readonly emulator: PipeEmulator;
+  readonly store: MetricStore;
+  readonly dlq: string[];
+  readonly checkpoints: CheckpointStore;
+}
+
+/** A pipe emulator over `table` with an in-process target and an in-memory DLQ. */
+export function pipeOver(
+  fixture: DynamoFixture,
+  table: TestTable,
+  target: (batch: StreamRecord[]) => Promise<TargetOutcome> | TargetOutcome,
+  overrides: {
+    settings?: Partial<PipeSourceSettings>;
+    filters?: Record<string, unknown>[];
+    checkpoints?: CheckpointStore;
+  } = {},
+): PipeHarness {
+  const store = new MetricStore();
+  const dlq: string[] = [];
+  const checkpoints = overrides.checkpoints ?? new CheckpointStore(undefined);
+  const emulator = new PipeEmulator({
+    name: `pipe-${table.name}`,
+    metricsPipe: 'standard',
+    streamArn: table.streamArn,
+    streams: fixture.streams,
+    settings: { ...FAST_SETTINGS, ...overrides.settings },
+    filters: overrides.filters ?? [],
+    target: async (batch) => target(batch),
+    deadLetter: async (body) => void dlq.push(body),
+    checkpoints,
+    publish: (metrics: PutMetric[]) => {
+      for (const metric of metrics) store.put(metric);
+    },
+    region: 'us-east-1',
+    account: '000000000000',
+    pollIntervalMs: 50,
+    retryBaseDelayMs: 10,
+    shardDiscoveryMs: 500,
+  });
+  return { emulator, store, dlq, checkpoints };
+}
+
+export const ok: TargetOutcome = { kind: 'response', payload: null };
+
+export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const orderIdOf = (record: StreamRecord) => record.dynamodb.Keys.orderId?.S as string;
+
+/** Sum of a local funnel or Pipes metric over all time. */
+export function total(
+  store: MetricStore,
+  namespace: string,
+  metricName: string,
+  dimensions: Record<string, string>,
+): number {
+  const points = store.statistic(
+    { namespace, metricName, dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) },
+    'Sum',
+    3600,
+    0,
+    Date.now() + 3600_000,
+  );
+  return [...points.values()].reduce((a, b) => a + b, 0);
+}

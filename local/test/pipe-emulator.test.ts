@@ -1,0 +1,282 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  LOCAL_PIPE_METRICS,
+  METRICS_NAMESPACE,
+  PIPES,
+  PIPES_NAMESPACE,
+  parseDlqMessage,
+  type StreamRecord,
+} from '@orderflow/pipeline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CheckpointStore } from '../src/pipes/checkpoints.ts';
+import { DynamoFixture, ok, orderIdOf, pipeOver, total, until } from './helpers.ts';
+
+let fixture: DynamoFixture;
+beforeAll(async () => {
+  fixture = await DynamoFixture.start();
+});
+afterAll(async () => {
+  await fixture?.stop();
+});
+
+describe('pipe emulator against DynamoDB Local streams', () => {
+  it('evaluates the filter in the pipes dialect on the raw record: numeric never matches N, filtered records are checkpointed', async () => {
+    const table = await fixture.table();
+    const delivered: string[] = [];
+    const numericOnN = { dynamodb: { NewImage: { orderAmount: { N: [{ numeric: ['>', 100] }] } } } };
+    const standard = pipeOver(
+      fixture,
+      table,
+      (batch) => {
+        delivered.push(...batch.map(orderIdOf));
+        return ok;
+      },
+      { filters: [PIPES.standard.pipeFilter as Record<string, unknown>] },
+    );
+    const numeric = pipeOver(
+      fixture,
+      table,
+      () => {
+        throw new Error('a numeric filter on N must never match');
+      },
+      { filters: [numericOnN] },
+    );
+    await table.put('a', { orderStatus: 'pending', orderAmount: 150, customerEmail: 'a@example.com' });
+    await table.put('b', { orderStatus: 'cancelled', orderAmount: 150, customerEmail: 'b@example.com' });
+    await table.put('c', { orderStatus: 'shipped', orderAmount: 5000, customerEmail: 'c@example.com' });
+    await Promise.all([standard.emulator.start(), numeric.emulator.start()]);
+    const pipe = { Pipe: 'standard' };
+    await until(
+      () => total(standard.store, METRICS_NAMESPACE, LOCAL_PIPE_METRICS.recordsPolled.name, pipe) === 3,
+      'standard polled 3',
+    );
+    await until(
+      () => total(numeric.store, METRICS_NAMESPACE, LOCAL_PIPE_METRICS.recordsFilteredOut.name, pipe) === 3,
+      'numeric filtered 3',
+    );
+    await until(() => delivered.length === 2, 'two matching records delivered');
+    await Promise.all([standard.emulator.stop(), numeric.emulator.stop()]);
+    expect(delivered).toEqual(['a', 'c']);
+    expect(total(standard.store, METRICS_NAMESPACE, LOCAL_PIPE_METRICS.recordsMatched.name, pipe)).toBe(2);
+    expect(total(standard.store, METRICS_NAMESPACE, LOCAL_PIPE_METRICS.recordsFilteredOut.name, pipe)).toBe(1);
+    expect(total(numeric.store, METRICS_NAMESPACE, LOCAL_PIPE_METRICS.recordsMatched.name, pipe)).toBe(0);
+    // Everything, matched or not, is behind the checkpoint of the pipe that matched nothing.
+    const [shard] = await fixture.streams.listShards(table.streamArn);
+    expect(numeric.checkpoints.get(table.streamArn, shard?.ShardId ?? '')?.sequenceNumber).toMatch(/3$/);
+  });
+
+  it('waits for the batching window when the batch is not full, and sends full batches at once', async () => {
+    const table = await fixture.table();
+    const batches: { size: number; at: number }[] = [];
+    const harness = pipeOver(
+      fixture,
+      table,
+      (batch) => {
+        batches.push({ size: batch.length, at: Date.now() });
+        return ok;
+      },
+      { settings: { batchSize: 4, maximumBatchingWindowInSeconds: 1 } },
+    );
+    await harness.emulator.start();
+    const written = Date.now();
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) await table.put(id);
+    await until(() => batches.reduce((n, b) => n + b.size, 0) === 6, 'six records delivered');
+    await harness.emulator.stop();
+    expect(batches.map((b) => b.size)).toEqual([4, 2]);
+    // The full batch goes without waiting; the remainder waits for the one-second window.
+    expect((batches[0]?.at ?? 0) - written).toBeLessThan(900);
+    expect((batches[1]?.at ?? 0) - written).toBeGreaterThanOrEqual(900);
+  });
+
+  it('retries from the first failed record of a partial batch response; an unknown identifier fails the whole batch', async () => {
+    const table = await fixture.table();
+    const calls: string[][] = [];
+    const harness = pipeOver(fixture, table, (batch) => {
+      calls.push(batch.map(orderIdOf));
+      if (calls.length === 1)
+        return { kind: 'response', payload: { batchItemFailures: [{ itemIdentifier: batch[2]?.eventID }] } };
+      if (calls.length === 2)
+        return { kind: 'response', payload: { batchItemFailures: [{ itemIdentifier: 'not-in-batch' }] } };
+      return ok;
+    });
+    for (const id of ['a', 'b', 'c', 'd']) await table.put(id);
+    await harness.emulator.start();
+    await until(() => calls.length === 3, 'three invocations');
+    await harness.emulator.stop();
+    expect(calls).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ]);
+    expect(
+      total(harness.store, PIPES_NAMESPACE, 'ExecutionPartiallyFailed', { PipeName: harness.emulator.options.name }),
+    ).toBe(2);
+    expect(harness.dlq).toEqual([]);
+  });
+
+  it('AUTOMATIC_BISECT halves a failing batch down to the poison record, which alone goes to the DLQ', async () => {
+    const table = await fixture.table();
+    const succeeded: string[] = [];
+    let poisonSequence = '';
+    const harness = pipeOver(
+      fixture,
+      table,
+      (batch) => {
+        const poison = batch.find((r) => orderIdOf(r) === 'poison');
+        if (poison) {
+          poisonSequence = poison.dynamodb.SequenceNumber;
+          return { kind: 'error', message: 'boom' };
+        }
+        succeeded.push(...batch.map(orderIdOf));
+        return ok;
+      },
+      { settings: { onPartialBatchItemFailure: 'AUTOMATIC_BISECT', maximumRetryAttempts: 1 } },
+    );
+    const ids = ['a', 'b', 'c', 'poison', 'e', 'f', 'g', 'h'];
+    for (const id of ids) await table.put(id);
+    await harness.emulator.start();
+    await until(() => harness.dlq.length === 1 && succeeded.length === 7, 'poison in the DLQ, the rest processed');
+    await harness.emulator.stop();
+    expect(succeeded.sort()).toEqual(ids.filter((id) => id !== 'poison').sort());
+    const message = parseDlqMessage(harness.dlq[0]);
+    expect(message.DDBStreamBatchInfo.batchSize).toBe(1);
+    expect(message.DDBStreamBatchInfo.startSequenceNumber).toBe(poisonSequence);
+    expect(message.DDBStreamBatchInfo.endSequenceNumber).toBe(poisonSequence);
+  });
+
+  it('sends a metadata-only DLQ message of exactly AWS shape once retries are exhausted', async () => {
+    const table = await fixture.table();
+    let invocations = 0;
+    const harness = pipeOver(
+      fixture,
+      table,
+      () => {
+        invocations++;
+        return { kind: 'error', message: 'always fails' };
+      },
+      { settings: { maximumRetryAttempts: 2 } },
+    );
+    for (const id of ['a', 'b', 'c']) await table.put(id, { customerEmail: 'secret@example.com' });
+    await harness.emulator.start();
+    await until(() => harness.dlq.length === 1, 'a DLQ message');
+    await harness.emulator.stop();
+    expect(invocations).toBe(3);
+    const body = JSON.parse(harness.dlq[0] ?? '{}');
+    expect(Object.keys(body).sort()).toEqual(['DDBStreamBatchInfo', 'context', 'timestamp', 'version']);
+    expect(Object.keys(body.DDBStreamBatchInfo).sort()).toEqual([
+      'approximateArrivalOfFirstRecord',
+      'approximateArrivalOfLastRecord',
+      'batchSize',
+      'endSequenceNumber',
+      'shardId',
+      'startSequenceNumber',
+      'streamArn',
+    ]);
+    expect(body.context).toEqual({
+      partnerResourceArn: `arn:aws:pipes:us-east-1:000000000000:pipe/${harness.emulator.options.name}`,
+      condition: 'RetryAttemptsExhausted',
+    });
+    expect(body.version).toBe('1.0');
+    expect(harness.dlq[0]).not.toContain('secret@example.com');
+    const message = parseDlqMessage(body);
+    expect(message.DDBStreamBatchInfo).toMatchObject({ batchSize: 3, streamArn: table.streamArn });
+    expect(
+      total(harness.store, METRICS_NAMESPACE, LOCAL_PIPE_METRICS.recordsSentToDlq.name, { Pipe: 'standard' }),
+    ).toBe(3);
+    expect(total(harness.store, PIPES_NAMESPACE, 'ExecutionFailed', { PipeName: harness.emulator.options.name })).toBe(
+      3,
+    );
+  });
+
+  it('gives up on records older than MaximumRecordAgeInSeconds with condition RecordAgeExceeded', async () => {
+    const table = await fixture.table();
+    let invocations = 0;
+    const harness = pipeOver(
+      fixture,
+      table,
+      () => {
+        invocations++;
+        return { kind: 'error', message: 'down' };
+      },
+      { settings: { maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 1 } },
+    );
+    await table.put('old');
+    await harness.emulator.start();
+    await until(() => harness.dlq.length === 1, 'a DLQ message', 10_000);
+    await harness.emulator.stop();
+    expect(parseDlqMessage(harness.dlq[0]).context.condition).toBe('RecordAgeExceeded');
+    // Retried (forever allowed) until the record was a second old, not given up at once.
+    expect(invocations).toBeGreaterThan(2);
+  });
+
+  it('resumes from the persisted checkpoint after a restart: nothing lost, nothing re-read from the start', async () => {
+    const table = await fixture.table();
+    const dir = mkdtempSync(join(tmpdir(), 'orderflow-checkpoint-'));
+    const file = join(dir, 'pipe.json');
+    try {
+      const seen: string[] = [];
+      const target = async (batch: StreamRecord[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        seen.push(...batch.map(orderIdOf));
+        return ok;
+      };
+      const first = pipeOver(fixture, table, target, {
+        settings: { batchSize: 2 },
+        checkpoints: new CheckpointStore(file),
+      });
+      for (let i = 0; i < 20; i++) await table.put(`r${String(i).padStart(2, '0')}`);
+      await first.emulator.start();
+      await until(() => seen.length >= 8, 'some records processed');
+      await first.emulator.stop();
+      const firstRun = seen.length;
+      for (let i = 20; i < 30; i++) await table.put(`r${String(i).padStart(2, '0')}`);
+      const second = pipeOver(fixture, table, target, {
+        settings: { batchSize: 2 },
+        checkpoints: new CheckpointStore(file),
+      });
+      await second.emulator.start();
+      await until(() => new Set(seen).size === 30, 'all 30 records processed');
+      await second.emulator.stop();
+      const redelivered = seen.length - 30;
+      expect(new Set(seen).size).toBe(30);
+      // At-least-once: at most the batch in flight at the stop is delivered again.
+      expect(redelivered).toBeLessThanOrEqual(2);
+      expect(firstRun).toBeLessThan(20);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs ParallelizationFactor batches concurrently while keeping each item key in order', async () => {
+    const table = await fixture.table();
+    const perKey = new Map<string, number[]>();
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const harness = pipeOver(
+      fixture,
+      table,
+      async (batch) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+        for (const record of batch) {
+          const list = perKey.get(orderIdOf(record)) ?? [];
+          list.push(Number(record.dynamodb.NewImage?.version?.N));
+          perKey.set(orderIdOf(record), list);
+        }
+        concurrent--;
+        return ok;
+      },
+      { settings: { batchSize: 2, parallelizationFactor: 4 } },
+    );
+    await harness.emulator.start();
+    const keys = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
+    for (let version = 1; version <= 8; version++) await Promise.all(keys.map((key) => table.put(key, { version })));
+    await until(() => [...perKey.values()].reduce((n, list) => n + list.length, 0) === 48, 'all 48 updates delivered');
+    await harness.emulator.stop();
+    for (const key of keys) expect(perKey.get(key)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(maxConcurrent).toBeGreaterThan(1);
+  });
+});
