@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod';
 import { formatIssues } from '../orders/order.ts';
 
 export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
@@ -104,4 +104,50 @@ function toNumber(text: string): number | string {
 export function orderIdOf(record: Pick<StreamRecord, 'dynamodb'>): string | undefined {
   const key = record.dynamodb?.Keys?.orderId;
   return key && 'S' in key && typeof key.S === 'string' ? key.S : undefined;
+}
+
+export interface StreamRecordInput {
+  eventName: StreamEventName;
+  newImage?: Record<string, unknown> | null;
+  oldImage?: Record<string, unknown> | null;
+  eventID?: string;
+  sequenceNumber?: string;
+  region?: string;
+  streamArn?: string;
+  approximateCreationDateTime?: number;
+}
+
+/**
+ * A stream record as DynamoDB Streams would produce it for plain order images (numbers as numbers): used by the
+ * filter lab, the demo traffic and tests. Keys come from whichever image has `orderId`.
+ */
+export function buildStreamRecord(input: StreamRecordInput): StreamRecord {
+  const newImage = input.newImage ? marshallImage(input.newImage) : undefined;
+  const oldImage = input.oldImage ? marshallImage(input.oldImage) : undefined;
+  const orderId = (input.newImage ?? input.oldImage)?.orderId;
+  const keys: AttributeMap = typeof orderId === 'string' ? { orderId: { S: orderId } } : {};
+  const region = input.region ?? 'us-east-1';
+  const sizeBytes = new TextEncoder().encode(JSON.stringify({ keys, newImage, oldImage })).length;
+  return {
+    eventID: input.eventID ?? globalThis.crypto.randomUUID().replaceAll('-', ''),
+    eventName: input.eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: region,
+    eventSourceARN:
+      input.streamArn ?? `arn:aws:dynamodb:${region}:000000000000:table/Orders/stream/2026-01-01T00:00:00.000`,
+    dynamodb: {
+      ApproximateCreationDateTime: input.approximateCreationDateTime ?? Math.floor(Date.now() / 1000),
+      Keys: keys,
+      ...(newImage ? { NewImage: newImage } : {}),
+      ...(oldImage ? { OldImage: oldImage } : {}),
+      SequenceNumber: input.sequenceNumber ?? '100000000000000000001',
+      SizeBytes: sizeBytes,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+  };
+}
+
+function marshallImage(image: Record<string, unknown>): AttributeMap {
+  return marshall(image, { removeUndefinedValues: true, convertClassInstanceToMap: false }) as AttributeMap;
 }
