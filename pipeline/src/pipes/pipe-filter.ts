@@ -1,4 +1,4 @@
-import { compilePattern, PatternValidationError, validatePattern } from '../patterns/index.ts';
+import { compilePattern, isPipesSupported, PatternValidationError, validatePattern } from '../patterns/index.ts';
 import { type EventPattern, isObject } from './rule.ts';
 
 /**
@@ -82,18 +82,8 @@ function weakenOr(value: unknown): unknown[] | undefined {
 const EXISTS = [{ exists: true }] as const;
 
 function weakenLeaf(key: string, matchers: unknown[], underNumberAttribute: boolean): unknown[] | undefined {
-  if (!underNumberAttribute && pipesSupports({ [key]: matchers })) return matchers;
+  if (!underNumberAttribute && isPipesSupported({ [key]: matchers }).ok) return matchers;
   // Presence is implied when the rule's matchers never match an event that lacks the field.
   const matchesMissing = compilePattern({ [key]: matchers }, 'eventbridge').matches({});
   return matchesMissing ? undefined : [...EXISTS];
-}
-
-function pipesSupports(fragment: EventPattern): boolean {
-  try {
-    validatePattern(fragment, 'pipes');
-    return true;
-  } catch (error: unknown) {
-    if (error instanceof PatternValidationError) return false;
-    throw error;
-  }
 }
