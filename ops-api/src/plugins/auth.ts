@@ -8,7 +8,10 @@ import { OpsApiError } from '../errors.ts';
 import type { Role } from '../schemas/index.ts';
 import type { Actor } from '../services/redrive.ts';
 
-/** What a route demands: `none` (health), `viewer` (read) or `operator` (redrive, discard). Default: `viewer`. */
+/**
+ * What a route demands: `none` (health), `viewer` (read) or `operator` (redrive, discard). Default: `viewer` under
+ * `/api/`, `none` elsewhere (the OpenAPI document and UI, the console's static files and its `/config.json`).
+ */
 export type Access = 'none' | Role;
 
 declare module 'fastify' {
@@ -66,8 +69,10 @@ export default fp(
       options.auth.mode === 'local' ? localAuthenticator(options.auth) : cognitoAuthenticator(options.auth);
     app.decorateRequest('actor', null);
     app.addHook('onRequest', async (request: FastifyRequest) => {
-      const access = request.routeOptions.config?.access ?? 'viewer';
-      if (access === 'none' || !request.routeOptions.url) return;
+      const url = request.routeOptions.url;
+      if (!url) return;
+      const access = request.routeOptions.config?.access ?? (url.startsWith('/api/') ? 'viewer' : 'none');
+      if (access === 'none') return;
       const header = request.headers.authorization;
       const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
       if (!match?.[1]) throw new OpsApiError(401, 'missing "Authorization: Bearer <token>" header');

@@ -18,7 +18,12 @@ export default fp(
         directives: { connectSrc: ["'self'", ...cognito], imgSrc: ["'self'", 'data:'] },
       },
     });
-    await app.register(cors, { origin: config.corsOrigin, credentials: false, maxAge: 600 });
+    // An array makes the plugin answer only a matching Origin (no CORS headers at all for any other).
+    await app.register(cors, {
+      origin: config.corsOrigin ? [config.corsOrigin] : false,
+      credentials: false,
+      maxAge: 600,
+    });
     await app.register(rateLimit, {
       max: config.rateLimitPerMinute,
       timeWindow: '1 minute',

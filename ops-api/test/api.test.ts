@@ -1,0 +1,475 @@
+import { PIPES, type StreamRecord } from '@orderflow/pipeline';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { configFromRuntimeInfo } from '../src/config.ts';
+import type { DlqMessage, ListMessagesResponse, RedriveJob } from '../src/schemas/index.ts';
+import { type Backends, startBackends } from './helpers/backends.ts';
+
+let backends: Backends;
+let app: FastifyInstance;
+let operator: Record<string, string>;
+let viewer: Record<string, string>;
+/** eventIDs the stand-in processor applied, in order (to prove a redrive applies effects once). */
+const applied: string[] = [];
+
+const order = (id: string, overrides: Record<string, unknown> = {}) => ({
+  orderId: id,
+  customerEmail: `${id}@example.com`,
+  orderAmount: 250,
+  orderStatus: 'pending',
+  orderDate: '2026-11-24T10:00:00Z',
+  ...overrides,
+});
+
+async function waitForJob(jobId: string): Promise<RedriveJob> {
+  for (let i = 0; i < 200; i++) {
+    const answer = await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: viewer });
+    const job = answer.json() as RedriveJob;
+    if (job.status !== 'running') return job;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`job ${jobId} did not finish`);
+}
+
+/** Lists until a search finds something: the API reuses one walk of a DLQ for 2 seconds. */
+async function listUntilFound(pipe: string, query: string): Promise<DlqMessage[]> {
+  for (let i = 0; i < 40; i++) {
+    const found = await listAll(pipe, query);
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing found for ${query}`);
+}
+
+async function listAll(pipe: string, query = ''): Promise<DlqMessage[]> {
+  const answer = await app.inject({
+    method: 'GET',
+    url: `/api/dlqs/${pipe}/messages?limit=100${query}`,
+    headers: viewer,
+  });
+  expect(answer.statusCode).toBe(200);
+  return (answer.json() as ListMessagesResponse).messages;
+}
+
+beforeAll(async () => {
+  backends = await startBackends();
+  backends.setProcessor('standard', async (records: StreamRecord[]) => {
+    const failed = records.filter((record) => record.dynamodb.NewImage?.customerEmail?.S?.startsWith('fail'));
+    for (const record of records) if (!failed.includes(record)) applied.push(record.eventID);
+    return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.eventID })) };
+  });
+  app = await buildApp(configFromRuntimeInfo(backends.info, { consoleUrl: 'http://127.0.0.1:5173' }));
+  operator = { authorization: `Bearer ${backends.info.tokens.operator}` };
+  viewer = { authorization: `Bearer ${backends.info.tokens.viewer}` };
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await backends?.stop();
+});
+
+describe('auth and plumbing', () => {
+  it('answers health without a token, with helmet headers', async () => {
+    const answer = await app.inject({ method: 'GET', url: '/api/health' });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual({ status: 'ok', mode: 'local' });
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    expect(answer.headers['content-security-policy']).toContain("default-src 'self'");
+  });
+
+  it.each([
+    ['GET', '/api/pipes'],
+    ['GET', '/api/dlqs'],
+    ['GET', '/api/dlqs/standard/messages'],
+    ['GET', '/api/alarms'],
+    ['GET', '/api/audit'],
+    ['POST', '/api/filters/test'],
+  ] as const)('%s %s needs a token (401), and rejects a wrong one', async (method, url) => {
+    const none = await app.inject({ method, url });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().message).toContain('Authorization: Bearer');
+    const wrong = await app.inject({ method, url, headers: { authorization: 'Bearer not-the-token' } });
+    expect(wrong.statusCode).toBe(401);
+  });
+
+  it('lets viewers read but not redrive or discard (403)', async () => {
+    const redrive = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: viewer,
+      payload: { all: true, dryRun: true },
+    });
+    expect(redrive.statusCode).toBe(403);
+    const discard = await app.inject({
+      method: 'DELETE',
+      url: '/api/dlqs/standard/messages/abc',
+      headers: viewer,
+      payload: { reason: 'duplicate' },
+    });
+    expect(discard.statusCode).toBe(403);
+    const cancel = await app.inject({
+      method: 'DELETE',
+      url: '/api/redrives/00000000-0000-0000-0000-000000000000',
+      headers: viewer,
+    });
+    expect(cancel.statusCode).toBe(403);
+  });
+
+  it('allows CORS only from the console origin', async () => {
+    const allowed = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/pipes',
+      headers: { origin: 'http://127.0.0.1:5173', 'access-control-request-method': 'GET' },
+    });
+    expect(allowed.headers['access-control-allow-origin']).toBe('http://127.0.0.1:5173');
+    const other = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/pipes',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+    });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('rejects bad input with a 4xx naming the problem', async () => {
+    const cases = [
+      { url: '/api/dlqs/nope/messages', status: 400, text: 'unknown pipe "nope"' },
+      { url: '/api/dlqs/standard/messages?limit=0', status: 400, text: 'limit must be at least 1' },
+      { url: '/api/dlqs/standard/messages?cursor=%7B', status: 400, text: 'cursor is not valid' },
+      { url: '/api/metrics/filter?pipe=standard&period=61', status: 400, text: 'multiple of 60' },
+      { url: '/api/audit?from=yesterday', status: 400, text: 'ISO 8601' },
+      { url: '/api/redrives/not-a-job', status: 400, text: 'must be a job id' },
+      { url: '/api/nowhere', status: 404, text: 'no route GET /api/nowhere' },
+    ];
+    for (const { url, status, text } of cases) {
+      const answer = await app.inject({ method: 'GET', url, headers: viewer });
+      expect(answer.statusCode, url).toBe(status);
+      expect(answer.json().message, url).toContain(text);
+    }
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/filters/test',
+      headers: { ...viewer, 'content-type': 'application/json' },
+      payload: '{"eventName":',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().message).toMatch(/JSON/i);
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/api/filters/test',
+      headers: { ...viewer, 'content-type': 'application/json' },
+      payload: JSON.stringify({ record: { padding: 'x'.repeat(100_000) } }),
+    });
+    expect(huge.statusCode).toBe(413);
+    const both = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { all: true, messageIds: ['a'] },
+    });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().message).toContain('either messageIds or all');
+  });
+
+  it('serves OpenAPI at /docs and the console config', async () => {
+    const spec = await app.inject({ method: 'GET', url: '/docs/json' });
+    expect(spec.statusCode).toBe(200);
+    expect(Object.keys(spec.json().paths)).toEqual(
+      expect.arrayContaining(['/api/dlqs/{pipe}/messages', '/api/dlqs/{pipe}/redrive', '/api/filters/test']),
+    );
+    const config = await app.inject({ method: 'GET', url: '/config.json' });
+    expect(config.json()).toEqual({ apiBaseUrl: '', auth: { mode: 'local' } });
+  });
+});
+
+describe('pipes, filter lab, metrics, alarms', () => {
+  it('lists both pipes with rule, derived filter and settings', async () => {
+    const answer = await app.inject({ method: 'GET', url: '/api/pipes', headers: viewer });
+    const pipes = answer.json().pipes as { key: string; pipeFilter: unknown; functionName: string }[];
+    expect(pipes.map((pipe) => pipe.key)).toEqual(['standard', 'premium']);
+    expect(pipes[0]?.pipeFilter).toEqual(PIPES.standard.pipeFilter);
+    expect(pipes[0]?.functionName).toBe(PIPES.standard.functionId);
+  });
+
+  it('explains both input forms, naming the failing clause', async () => {
+    const plain = await app.inject({
+      method: 'POST',
+      url: '/api/filters/test',
+      headers: viewer,
+      payload: { eventName: 'INSERT', newImage: order('lab-1', { orderAmount: 100 }), oldImage: null },
+    });
+    expect(plain.statusCode).toBe(200);
+    const standard = plain.json().results.standard;
+    expect(standard).toMatchObject({ rule: false, pipeFilter: true });
+    expect(standard.explanation).toContain('amount-over-100');
+    const [record] = await backends.writeOrders([order('lab-2', { orderAmount: 5000, orderStatus: 'shipped' })]);
+    const raw = await app.inject({ method: 'POST', url: '/api/filters/test', headers: viewer, payload: { record } });
+    expect(raw.json().results.standard).toMatchObject({ rule: true, pipeFilter: true });
+    expect(raw.json().results.premium.explanation).toContain('event-is-modify');
+    const broken = await app.inject({
+      method: 'POST',
+      url: '/api/filters/test',
+      headers: viewer,
+      payload: { record: { eventName: 'INSERT' } },
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().message).toContain('eventID');
+  });
+
+  it('builds the filter funnel from CloudWatch, with clauses', async () => {
+    const at = new Date(Date.now() - 600_000);
+    const dims = (extra: { Name: string; Value: string }[] = []) => [{ Name: 'Pipe', Value: 'standard' }, ...extra];
+    backends.cloudwatch.metrics.push(
+      { MetricName: 'RecordsPolled', Dimensions: dims(), values: [{ timestamp: at, value: 40 }] },
+      { MetricName: 'RecordsMatchedByFilter', Dimensions: dims(), values: [{ timestamp: at, value: 30 }] },
+      { MetricName: 'RecordsFilteredOut', Dimensions: dims(), values: [{ timestamp: at, value: 10 }] },
+      {
+        MetricName: 'GuardRejected',
+        Dimensions: dims([
+          { Name: 'Clause', Value: 'email-not-test-com' },
+          { Name: 'service', Value: 'orderflow' },
+        ]),
+        values: [{ timestamp: at, value: 4 }],
+      },
+    );
+    const answer = await app.inject({ method: 'GET', url: '/api/metrics/filter?pipe=standard', headers: viewer });
+    expect(answer.statusCode).toBe(200);
+    const body = answer.json();
+    expect(body.exact).toBe(true);
+    expect(body.funnel.polled.value).toBe(40);
+    expect(body.funnel.matchedByPipeFilter.value).toBe(30);
+    expect(body.funnel.filteredOut.value).toBe(10);
+    expect(body.funnel.guardRejected.value).toBe(4);
+    expect(body.funnel.guardRejectedByClause).toContainEqual({
+      clause: 'email-not-test-com',
+      description: 'customer email does not contain test.com',
+      value: 4,
+    });
+  });
+
+  it('lists alarms with runbook and console deep links', async () => {
+    backends.cloudwatch.alarms.push({
+      AlarmName: 'orderflow-standard-dlq-has-messages',
+      StateValue: 'ALARM',
+      StateReason: 'Threshold Crossed: 1 datapoint [3.0] was greater than the threshold (0.0).',
+      StateUpdatedTimestamp: Date.now() / 1000,
+    });
+    const answer = await app.inject({ method: 'GET', url: '/api/alarms', headers: viewer });
+    const [alarm] = answer.json().alarms;
+    expect(alarm).toMatchObject({ pipe: 'standard', slug: 'dlq-has-messages', state: 'ALARM' });
+    expect(alarm.runbookUrl).toMatch(/docs\/runbooks\/dlq-has-messages\.md$/);
+    expect(alarm.consoleUrl).toBe('http://127.0.0.1:5173/dlqs?pipe=standard&window=3600');
+  });
+});
+
+describe('DLQ browsing, redrive, discard, audit', () => {
+  let okMessage: DlqMessage;
+
+  it('resolves DLQ messages to records, journal errors and current items without consuming them', async () => {
+    const records = await backends.writeOrders([order('ok-1'), order('ok-2'), order('ok-3', { orderAmount: 50 })]);
+    // ok-3 is below the pipe filter? No: the pipe filter cannot check amounts, so all three were delivered.
+    await backends.journal('standard', records[0] as StreamRecord, { name: 'TimeoutError', message: 'SQS timed out' });
+    await backends.sendDlqMessage('standard', records);
+    const failing = await backends.writeOrders([order('fail-1', { customerEmail: 'fail-1@example.com' })]);
+    await backends.sendDlqMessage('standard', failing);
+    await backends.sendRawDlqMessage('standard', '{"not":"a pipe message"}');
+
+    const messages = await listAll('standard');
+    expect(messages).toHaveLength(3);
+    const resolved = messages.find((message) => message.records.some((record) => record.orderId === 'ok-1'));
+    expect(resolved?.stale).toBe(false);
+    expect(resolved?.records.map((record) => record.orderId)).toEqual(['ok-1', 'ok-2', 'ok-3']);
+    expect(resolved?.records[0]?.error).toMatchObject({ name: 'TimeoutError', message: 'SQS timed out' });
+    expect(resolved?.records[0]?.currentItem).toMatchObject({ orderId: 'ok-1', orderAmount: 250 });
+    expect(resolved?.records[0]?.newImage).toMatchObject({ orderAmount: 250 });
+    expect(messages.find((message) => message.malformed)?.malformed).toContain('not a pipe dead-letter message');
+    okMessage = resolved as DlqMessage;
+
+    // Browsing left every message visible.
+    const dlqs = await app.inject({ method: 'GET', url: '/api/dlqs', headers: viewer });
+    expect(dlqs.json().dlqs[0]).toMatchObject({ pipe: 'standard', visible: 3, inFlight: 0 });
+    expect(dlqs.json().dlqs[0].oldestMessageAgeSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('pages with a cursor and searches by email, order id and error text', async () => {
+    const first = await app.inject({ method: 'GET', url: '/api/dlqs/standard/messages?limit=2', headers: viewer });
+    const page1 = first.json() as ListMessagesResponse;
+    expect(page1.messages).toHaveLength(2);
+    expect(page1.cursor).toEqual(expect.any(String));
+    const second = await app.inject({
+      method: 'GET',
+      url: `/api/dlqs/standard/messages?limit=2&cursor=${page1.cursor}`,
+      headers: viewer,
+    });
+    const page2 = second.json() as ListMessagesResponse;
+    expect(page2.messages).toHaveLength(1);
+    expect(page2.cursor).toBeNull();
+    expect(new Set([...page1.messages, ...page2.messages].map((message) => message.id)).size).toBe(3);
+    const foreign = await app.inject({
+      method: 'GET',
+      url: `/api/dlqs/premium/messages?cursor=${page1.cursor}`,
+      headers: viewer,
+    });
+    expect(foreign.statusCode).toBe(400);
+    expect(foreign.json().message).toContain('belongs to the standard DLQ');
+
+    expect((await listAll('standard', '&q=FAIL-1@example')).map((m) => m.records[0]?.orderId)).toEqual(['fail-1']);
+    expect((await listAll('standard', '&q=ok-2')).map((m) => m.id)).toEqual([okMessage.id]);
+    expect((await listAll('standard', '&q=timed%20out')).map((m) => m.id)).toEqual([okMessage.id]);
+    expect(await listAll('standard', `&to=${encodeURIComponent('2000-01-01T00:00:00Z')}`)).toEqual([]);
+  });
+
+  it('shows one message with a filter explanation per record', async () => {
+    const answer = await app.inject({
+      method: 'GET',
+      url: `/api/dlqs/standard/messages/${okMessage.id}`,
+      headers: viewer,
+    });
+    expect(answer.statusCode).toBe(200);
+    const records = (answer.json() as DlqMessage).records;
+    expect(records[2]?.explanation).toMatchObject({ rule: false, pipeFilter: true });
+    expect(records[2]?.explanation?.explanation).toContain('amount-over-100');
+    const missing = await app.inject({ method: 'GET', url: '/api/dlqs/standard/messages/nope-123', headers: viewer });
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it('dry-runs a redrive without changing anything', async () => {
+    const start = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { messageIds: [okMessage.id, 'missing-1'], dryRun: true },
+    });
+    expect(start.statusCode).toBe(202);
+    const job = await waitForJob(start.json().jobId);
+    expect(job.status).toBe('partially-succeeded');
+    const result = job.results.find((r) => r.messageId === okMessage.id);
+    expect(result?.outcome).toBe('would-redrive');
+    expect(result?.records.map((r) => r.ruleVerdict)).toEqual(['pass', 'pass', 'reject']);
+    expect(result?.records[2]?.ruleExplanation).toContain('order amount is greater than 100');
+    expect(result?.records.every((r) => r.alreadyProcessed === false && r.succeeded === null)).toBe(true);
+    expect(job.results.find((r) => r.messageId === 'missing-1')?.outcome).toBe('not-found');
+    expect(applied).toEqual([]);
+    expect(await listAll('standard')).toHaveLength(3);
+  });
+
+  it('redrives: deletes a fully successful message, keeps a failing one and says why', async () => {
+    const failing = (await listAll('standard', '&q=fail-1'))[0] as DlqMessage;
+    const start = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { messageIds: [okMessage.id, failing.id], ratePerSecond: 50 },
+    });
+    const job = await waitForJob(start.json().jobId);
+    expect(job.status).toBe('partially-succeeded');
+    expect(job.progress).toEqual({ total: 2, done: 2 });
+    const ok = job.results.find((r) => r.messageId === okMessage.id);
+    expect(ok?.outcome).toBe('redriven');
+    expect(ok?.records.every((r) => r.succeeded)).toBe(true);
+    const kept = job.results.find((r) => r.messageId === failing.id);
+    expect(kept?.outcome).toBe('kept');
+    expect(kept?.reason).toContain('1 of 1 records failed again');
+    expect(applied).toEqual(okMessage.records.map((record) => record.eventId));
+    const remaining = await listAll('standard');
+    expect(remaining.map((m) => m.id).sort()).toEqual(
+      [failing.id, ...remaining.filter((m) => m.malformed).map((m) => m.id)].sort(),
+    );
+  });
+
+  it('runs two concurrent redrives of one message once; the second says it is already being redriven', async () => {
+    const records = await backends.writeOrders([order('twice-1')]);
+    await backends.sendDlqMessage('standard', records);
+    const target = (await listUntilFound('standard', '&q=twice-1'))[0] as DlqMessage;
+    backends.setProcessor('standard', async (batch: StreamRecord[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const record of batch) applied.push(record.eventID);
+      return { batchItemFailures: [] };
+    });
+    const [a, b] = await Promise.all(
+      [0, 1].map(() =>
+        app.inject({
+          method: 'POST',
+          url: '/api/dlqs/standard/redrive',
+          headers: operator,
+          payload: { messageIds: [target.id] },
+        }),
+      ),
+    );
+    const jobs = await Promise.all([waitForJob(a?.json().jobId), waitForJob(b?.json().jobId)]);
+    const outcomes = jobs.map((job) => job.results[0]?.outcome).sort();
+    expect(outcomes).toEqual(['already-being-redriven', 'redriven']);
+    expect(jobs.find((job) => job.results[0]?.outcome === 'already-being-redriven')?.results[0]?.reason).toContain(
+      'already being redriven by job',
+    );
+    expect(applied.filter((id) => id === records[0]?.eventID)).toHaveLength(1);
+  });
+
+  it('falls back to the journal when the stream no longer holds the records (stale)', async () => {
+    const records = await backends.writeOrders([order('stale-1')]);
+    const record = records[0] as StreamRecord & { shardId: string };
+    await backends.journal('standard', { ...record, shardId: 'shardId-gone' } as StreamRecord, {
+      name: 'DownstreamError',
+      message: 'notification queue unavailable',
+    });
+    await backends.sendDlqMessage('standard', [{ ...record, shardId: 'shardId-gone' } as StreamRecord]);
+    const [message] = await listUntilFound('standard', '&q=stale-1');
+    expect(message?.stale).toBe(true);
+    expect(message?.records[0]).toMatchObject({
+      orderId: 'stale-1',
+      source: 'journal',
+      error: { name: 'DownstreamError' },
+    });
+  });
+
+  it('discards with a required reason, audited; cancels jobs; lists the audit', async () => {
+    const malformed = (await listAll('standard')).find((m) => m.malformed) as DlqMessage;
+    const noReason = await app.inject({
+      method: 'DELETE',
+      url: `/api/dlqs/standard/messages/${malformed.id}`,
+      headers: operator,
+      payload: {},
+    });
+    expect(noReason.statusCode).toBe(400);
+    expect(noReason.json().message).toContain('reason');
+    const discard = await app.inject({
+      method: 'DELETE',
+      url: `/api/dlqs/standard/messages/${malformed.id}`,
+      headers: operator,
+      payload: { reason: 'test message, not a real batch' },
+    });
+    expect(discard.statusCode).toBe(200);
+    expect(discard.json()).toMatchObject({ discarded: true, id: malformed.id });
+    const again = await app.inject({
+      method: 'DELETE',
+      url: `/api/dlqs/standard/messages/${malformed.id}`,
+      headers: operator,
+      payload: { reason: 'test message, not a real batch' },
+    });
+    expect(again.statusCode).toBe(404);
+
+    const slow = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { all: true, dryRun: true, ratePerSecond: 1 },
+    });
+    const cancel = await app.inject({ method: 'DELETE', url: `/api/redrives/${slow.json().jobId}`, headers: operator });
+    expect(cancel.statusCode).toBe(200);
+    expect((await waitForJob(slow.json().jobId)).status).toBe('cancelled');
+
+    const audit = await app.inject({ method: 'GET', url: '/api/audit?actor=local-operator', headers: viewer });
+    const entries = audit.json().entries as {
+      action: string;
+      outcome: string;
+      detail: string | null;
+      messageIds: string[];
+    }[];
+    expect(entries.find((entry) => entry.action === 'discard' && entry.outcome === 'discarded')).toMatchObject({
+      detail: 'test message, not a real batch',
+      messageIds: [malformed.id],
+    });
+    expect(entries.some((entry) => entry.action === 'redrive' && entry.outcome === 'partially-succeeded')).toBe(true);
+    expect(entries.some((entry) => entry.action === 'redrive-cancel')).toBe(true);
+  });
+});
