@@ -1,0 +1,295 @@
+import {
+  type AlarmMetric,
+  type AlarmSlug,
+  alarmDescription,
+  alarmName,
+  alarmWindowSeconds,
+  COMPOSITE_ALARM,
+  type CompositeAlarmDefinition,
+  consoleDeepLink,
+  DIMENSION_CLAUSE,
+  DIMENSION_PIPE,
+  LAMBDA_NAMESPACE,
+  METRICS_NAMESPACE,
+  PIPE_ALARMS,
+  PIPE_KEYS,
+  PIPES_NAMESPACE,
+  type PipeAlarmDefinition,
+  type PipeKey,
+  PROCESSOR_METRICS,
+  runbookPath,
+  SERVICE_NAME,
+  SQS_NAMESPACE,
+  STREAM_ESTIMATE,
+} from '@orderflow/pipeline';
+import { Duration, Fn } from 'aws-cdk-lib';
+import {
+  Alarm,
+  AlarmRule,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  CompositeAlarm,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ResolvedPipe } from '../props.ts';
+
+export interface MonitoredPipe {
+  readonly definition: ResolvedPipe;
+  readonly pipeName: string;
+  readonly processor: IFunction;
+  readonly deadLetterQueue: IQueue;
+}
+
+export interface MonitoringProps {
+  readonly pipes: Readonly<Record<PipeKey, MonitoredPipe>>;
+  readonly ordersTable: ITable;
+  readonly resourcePrefix: string;
+  /** @default - no subscription */
+  readonly alarmEmail?: string;
+  /** Base URL the runbook paths (`docs/runbooks/<slug>.md`) are appended to. @default the repository-relative path */
+  readonly runbookBaseUrl?: string;
+  /** Base URL of the console for deep links; undefined when the ops toolkit is not deployed. */
+  readonly consoleBaseUrl: string | undefined;
+}
+
+const COMPARISON: Record<PipeAlarmDefinition['comparison'], ComparisonOperator> = {
+  GreaterThanThreshold: ComparisonOperator.GREATER_THAN_THRESHOLD,
+  GreaterThanOrEqualToThreshold: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  LessThanThreshold: ComparisonOperator.LESS_THAN_THRESHOLD,
+  LessThanOrEqualToThreshold: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+};
+const MISSING_DATA: Record<PipeAlarmDefinition['treatMissingData'], TreatMissingData> = {
+  breaching: TreatMissingData.BREACHING,
+  notBreaching: TreatMissingData.NOT_BREACHING,
+  ignore: TreatMissingData.IGNORE,
+  missing: TreatMissingData.MISSING,
+};
+
+/**
+ * Alarms from pipeline's definitions (per pipe, plus the composite), their SNS topic, and the dashboard. The alarm
+ * text and thresholds are pipeline's; this construct only binds them to this stack's resources.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: readonly { readonly pipe: PipeKey; readonly slug: AlarmSlug; readonly alarm: Alarm }[];
+  readonly compositeAlarm: CompositeAlarm;
+  readonly dashboard: Dashboard;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: MonitoringProps,
+  ) {
+    super(scope, id);
+    // CloudWatch can only publish to an encrypted topic whose key policy lets it use the key, which rules out the
+    // AWS-managed SNS key (CloudWatch user guide, "Using Amazon CloudWatch alarms", SNS topic encryption).
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the Orderflow alarm topic',
+      enableKeyRotation: true,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Orderflow alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const action = new SnsAction(this.topic);
+
+    const alarms: { pipe: PipeKey; slug: AlarmSlug; alarm: Alarm }[] = [];
+    for (const key of PIPE_KEYS) {
+      for (const definition of PIPE_ALARMS) {
+        const alarm = new Alarm(this, `${key}-${definition.slug}`, {
+          alarmName: alarmName(definition.slug, key, props.resourcePrefix),
+          alarmDescription: this.describe(definition, key),
+          metric: this.alarmMetric(definition, key),
+          threshold: definition.threshold,
+          evaluationPeriods: definition.evaluationPeriods,
+          datapointsToAlarm: definition.datapointsToAlarm,
+          comparisonOperator: COMPARISON[definition.comparison],
+          treatMissingData: MISSING_DATA[definition.treatMissingData],
+        });
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+        alarms.push({ pipe: key, slug: definition.slug, alarm });
+      }
+    }
+    this.alarms = alarms;
+
+    this.compositeAlarm = new CompositeAlarm(this, COMPOSITE_ALARM.slug, {
+      compositeAlarmName: alarmName(COMPOSITE_ALARM.slug, undefined, props.resourcePrefix),
+      alarmDescription: this.describe(COMPOSITE_ALARM),
+      alarmRule: AlarmRule.anyOf(
+        ...alarms.filter(({ slug }) => COMPOSITE_ALARM.anyOf.includes(slug)).map(({ alarm }) => alarm),
+      ),
+    });
+    this.compositeAlarm.addAlarmAction(action);
+    this.compositeAlarm.addOkAction(action);
+
+    this.dashboard = this.buildDashboard();
+  }
+
+  private describe(definition: PipeAlarmDefinition | CompositeAlarmDefinition, pipe?: PipeKey): string {
+    const base = this.props.runbookBaseUrl?.replace(/\/+$/, '');
+    const runbookUrl = base ? `${base}/${runbookPath(definition.slug)}` : runbookPath(definition.slug);
+    const consoleUrl = this.props.consoleBaseUrl
+      ? consoleDeepLink(this.props.consoleBaseUrl, definition.consoleView, {
+          ...(pipe ? { pipe } : {}),
+          windowSeconds: alarmWindowSeconds(definition),
+        })
+      : '(ops toolkit not deployed in this stack)';
+    return alarmDescription(definition, { runbookUrl, consoleUrl }, pipe);
+  }
+
+  private alarmMetric(definition: PipeAlarmDefinition, pipe: PipeKey): IMetric {
+    const period = Duration.seconds(definition.periodSeconds);
+    if (definition.kind === 'metric') return this.resourceMetric(definition.metric, pipe, period);
+    const usingMetrics: Record<string, IMetric> = {};
+    for (const [id, metric] of Object.entries(definition.metrics)) {
+      usingMetrics[id] = this.resourceMetric(metric, pipe, period);
+    }
+    return new MathExpression({ expression: definition.expression, usingMetrics, period });
+  }
+
+  /** A metric of one of the pipe's resources, dimensioned the way its AWS namespace publishes it. */
+  private resourceMetric(metric: AlarmMetric, pipe: PipeKey, period: Duration): Metric {
+    const resources = this.props.pipes[pipe];
+    const dimensionsMap: Record<AlarmMetric['resource'], Record<string, string>> = {
+      dlq: { QueueName: resources.deadLetterQueue.queueName },
+      function: { FunctionName: resources.processor.functionName },
+      pipe: { PipeName: resources.pipeName },
+    };
+    return new Metric({
+      namespace: metric.namespace,
+      metricName: metric.metricName,
+      statistic: metric.statistic,
+      dimensionsMap: dimensionsMap[metric.resource],
+      period,
+    });
+  }
+
+  private buildDashboard(): Dashboard {
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${this.props.resourcePrefix}-pipeline`,
+      defaultInterval: Duration.hours(3),
+    });
+    dashboard.addWidgets(
+      new AlarmStatusWidget({
+        title: 'Alarms',
+        width: 24,
+        alarms: [this.compositeAlarm, ...this.alarms.map(({ alarm }) => alarm)],
+      }),
+    );
+    for (const key of PIPE_KEYS) dashboard.addWidgets(...this.pipeWidgets(key));
+    return dashboard;
+  }
+
+  private pipeWidgets(key: PipeKey): (TextWidget | GraphWidget)[] {
+    const { definition, pipeName, processor, deadLetterQueue } = this.props.pipes[key];
+    const minute = Duration.minutes(1);
+    // Powertools Metrics adds its `service` dimension to every metric it emits, next to the handler's own `Pipe`.
+    const emf = (name: string, extra: Record<string, string> = {}, label?: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: name,
+        statistic: 'Sum',
+        period: minute,
+        dimensionsMap: { service: SERVICE_NAME, [DIMENSION_PIPE]: key, ...extra },
+        ...(label ? { label } : {}),
+      });
+    const aws = (namespace: string, name: string, dimensionsMap: Record<string, string>, statistic = 'Sum') =>
+      new Metric({
+        namespace,
+        metricName: name,
+        statistic,
+        period: minute,
+        dimensionsMap,
+        label: `${name} ${statistic}`,
+      });
+    const pipeMetric = (name: string, statistic = 'Sum') =>
+      aws(PIPES_NAMESPACE, name, { PipeName: pipeName }, statistic);
+    const fnMetric = (name: string, statistic = 'Sum') =>
+      aws(LAMBDA_NAMESPACE, name, { FunctionName: processor.functionName }, statistic);
+    const dlqMetric = (name: string) => aws(SQS_NAMESPACE, name, { QueueName: deadLetterQueue.queueName }, 'Maximum');
+
+    // AWS counts no filtered-out records for Pipes (DESIGN.md fact 8): the head of the funnel is every stream reader's
+    // GetRecords total divided by the number of readers, and is labelled an estimate.
+    const streamLabel = Fn.select(3, Fn.split('/', this.props.ordersTable.tableStreamArn ?? ''));
+    const streamEstimate = new MathExpression({
+      expression: `returned / ${STREAM_ESTIMATE.readers}`,
+      label: `Stream records (estimate: GetRecords ÷ ${STREAM_ESTIMATE.readers} readers)`,
+      period: minute,
+      usingMetrics: {
+        returned: new Metric({
+          namespace: STREAM_ESTIMATE.namespace,
+          metricName: STREAM_ESTIMATE.metricName,
+          statistic: 'Sum',
+          period: minute,
+          dimensionsMap: {
+            TableName: this.props.ordersTable.tableName,
+            Operation: STREAM_ESTIMATE.operation,
+            StreamLabel: streamLabel,
+          },
+        }),
+      },
+    });
+    const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
+      new GraphWidget({ title, left, right, width: 8, height: 6 });
+
+    return [
+      new TextWidget({
+        width: 24,
+        height: 2,
+        markdown: `## ${definition.title} (pipe \`${pipeName}\`)\n${definition.description} Received = matched by the pipe filter; the guard then applies the full rule.`,
+      }),
+      graph(`${key}: filter-match funnel`, [
+        streamEstimate,
+        emf(PROCESSOR_METRICS.recordsReceived.name, {}, 'Received (matched pipe filter)'),
+        emf(PROCESSOR_METRICS.guardPassed.name, {}, 'Passed the full rule'),
+        emf(PROCESSOR_METRICS.recordsProcessed.name, {}, 'Processed'),
+        emf(PROCESSOR_METRICS.recordsFailed.name, {}, 'Failed'),
+      ]),
+      graph(
+        `${key}: guard rejections by clause`,
+        definition.rule.clauses.map((clause) =>
+          emf(PROCESSOR_METRICS.guardRejected.name, { [DIMENSION_CLAUSE]: clause.id }, clause.id),
+        ),
+      ),
+      graph(`${key}: journal writes`, [emf(PROCESSOR_METRICS.journalWrites.name, {}, 'Journal entries written')]),
+      graph(`${key}: pipe executions`, [
+        pipeMetric('Invocations'),
+        pipeMetric('ExecutionFailed'),
+        pipeMetric('ExecutionPartiallyFailed'),
+        pipeMetric('ExecutionTimeout'),
+      ]),
+      graph(`${key}: pipe throttles`, [pipeMetric('ExecutionThrottled')]),
+      graph(`${key}: pipe duration`, [pipeMetric('Duration', 'p50'), pipeMetric('Duration', 'p99')]),
+      graph(`${key}: processor errors and invocations`, [fnMetric('Invocations'), fnMetric('Errors')]),
+      graph(`${key}: processor duration`, [fnMetric('Duration', 'p50'), fnMetric('Duration', 'p99')]),
+      graph(`${key}: processor concurrency and throttles`, [
+        fnMetric('ConcurrentExecutions', 'Maximum'),
+        fnMetric('Throttles'),
+      ]),
+      graph(
+        `${key}: DLQ depth (left) and oldest message age in seconds (right)`,
+        [dlqMetric('ApproximateNumberOfMessagesVisible')],
+        [dlqMetric('ApproximateAgeOfOldestMessage')],
+      ),
+    ];
+  }
+}

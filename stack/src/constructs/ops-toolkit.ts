@@ -1,0 +1,345 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { HANDLER_ENV, OPS_API_ENV, OPS_API_GROUPS, type PipeKey } from '@orderflow/pipeline';
+import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  Distribution,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import {
+  AccountRecovery,
+  FeaturePlan,
+  Mfa,
+  OAuthScope,
+  UserPool,
+  type UserPoolClient,
+  type UserPoolDomain,
+  UserPoolGroup,
+} from 'aws-cdk-lib/aws-cognito';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { repoPath } from '../paths.ts';
+import { bundledFunction, MissingBuildOutputError } from './bundled-function.ts';
+import type { OrderPipe } from './order-pipe.ts';
+import type { PipelineData } from './pipeline-data.ts';
+
+export interface OpsToolkitProps {
+  readonly data: PipelineData;
+  readonly pipes: Readonly<Record<PipeKey, OrderPipe>>;
+  readonly processors: Readonly<Record<PipeKey, IFunction>>;
+  readonly resourcePrefix: string;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /** @default `console/dist` of this repository */
+  readonly consoleDir?: string;
+  /** @default `<resourcePrefix>-<account id>` */
+  readonly cognitoDomainPrefix?: string;
+  /** @default this console site, which publishes `docs/runbooks` */
+  readonly runbookBaseUrl?: string;
+}
+
+/** Where the runbooks are published inside the console bucket: `<site>/docs/runbooks/<slug>.md`. */
+const RUNBOOK_PREFIX = 'docs/runbooks/';
+
+/**
+ * The ops toolkit in AWS: Cognito (operators and viewers), the ops API Lambda behind an HTTP API with a JWT
+ * authorizer, and the console on S3 + CloudFront with its runtime `config.json` written at deploy.
+ */
+export class OpsToolkit extends Construct {
+  readonly userPool: UserPool;
+  readonly userPoolClient: UserPoolClient;
+  readonly domain: UserPoolDomain;
+  readonly api: HttpApi;
+  readonly apiFunction: NodejsFunction;
+  readonly bucket: Bucket;
+  readonly distribution: Distribution;
+  /** `https://<distribution domain>` */
+  readonly consoleUrl: string;
+  /** Base the runbook paths (`docs/runbooks/<slug>.md`) are appended to. */
+  readonly runbookBaseUrl: string;
+
+  constructor(scope: Construct, id: string, props: OpsToolkitProps) {
+    super(scope, id);
+    const consoleDir = props.consoleDir ?? repoPath('console', 'dist');
+    if (!existsSync(join(consoleDir, 'index.html'))) {
+      throw new MissingBuildOutputError(
+        `the console build ${join(consoleDir, 'index.html')} is missing: run \`npm run build -w console\` first (or synthesize without the ops toolkit: \`-c opsToolkit=false\`)`,
+      );
+    }
+
+    // --- console hosting -------------------------------------------------------------------------------------
+    this.bucket = new Bucket(this, 'ConsoleBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      versioned: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    const region = Aws.REGION;
+
+    // --- Cognito -----------------------------------------------------------------------------------------------
+    this.userPool = new UserPool(this, 'UserPool', {
+      userPoolName: `${props.resourcePrefix}-operators`,
+      // Operators are invited by an administrator (docs/DEPLOY.md, "Creating the first operator").
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      mfa: Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireSymbols: true,
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.ESSENTIALS,
+      removalPolicy: props.removalPolicy,
+    });
+    for (const [role, groupName] of Object.entries(OPS_API_GROUPS)) {
+      new UserPoolGroup(this, `${role}Group`, {
+        userPool: this.userPool,
+        groupName,
+        description: `Orderflow ${groupName}`,
+      });
+    }
+    const domainPrefix = props.cognitoDomainPrefix ?? `${props.resourcePrefix}-${Aws.ACCOUNT_ID}`;
+    this.domain = this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
+    const cognitoHost = `${this.domain.domainName}.auth.${region}.amazoncognito.com`;
+
+    // --- CloudFront ----------------------------------------------------------------------------------------------
+    // The API and Cognito hosts are the only other origins the console talks to.
+    const apiHostPattern = `https://*.execute-api.${region}.amazonaws.com`;
+    const headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Orderflow console security headers',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            `connect-src 'self' ${apiHostPattern} https://${cognitoHost} https://cognito-idp.${region}.amazonaws.com`,
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            `form-action 'self' https://${cognitoHost}`,
+          ].join('; '),
+          override: true,
+        },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(365), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+        xssProtection: { protection: true, modeBlock: true, override: true },
+      },
+    });
+    this.distribution = new Distribution(this, 'ConsoleDistribution', {
+      comment: 'Orderflow console',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: headers,
+      },
+      // SPA routing: with origin access control and no ListBucket permission, S3 answers 403 for a client-side
+      // route such as /dlqs; serve index.html and let the router render it.
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.seconds(0),
+      })),
+    });
+    this.consoleUrl = `https://${this.distribution.distributionDomainName}`;
+    this.runbookBaseUrl = props.runbookBaseUrl ?? this.consoleUrl;
+
+    // Public SPA client: authorization code with PKCE, no secret (Cognito developer guide, "App clients").
+    this.userPoolClient = this.userPool.addClient('ConsoleClient', {
+      userPoolClientName: 'orderflow-console',
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [`${this.consoleUrl}/`],
+        logoutUrls: [`${this.consoleUrl}/`],
+      },
+      preventUserExistenceErrors: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(1),
+    });
+
+    // --- ops API -------------------------------------------------------------------------------------------------
+    const { data, pipes, processors } = props;
+    this.apiFunction = bundledFunction(this, 'OpsApiFunction', {
+      entry: repoPath('ops-api', 'src', 'lambda.ts'),
+      entryOwner: 'the ops API package (ops-api/src/lambda.ts)',
+      description: 'Orderflow ops API: DLQ inspection, redrive, filter explanation, audit',
+      timeout: Duration.seconds(29),
+      memorySize: 1024,
+      logRetention: props.logRetention,
+      environment: {
+        [OPS_API_ENV.standardDlqUrl]: data.deadLetterQueues.standard.queueUrl,
+        [OPS_API_ENV.premiumDlqUrl]: data.deadLetterQueues.premium.queueUrl,
+        [OPS_API_ENV.standardFunctionName]: processors.standard.functionName,
+        [OPS_API_ENV.premiumFunctionName]: processors.premium.functionName,
+        [OPS_API_ENV.standardPipeName]: pipes.standard.pipeName,
+        [OPS_API_ENV.premiumPipeName]: pipes.premium.pipeName,
+        [OPS_API_ENV.auditTable]: data.auditTable.tableName,
+        [HANDLER_ENV.ordersTable]: data.ordersTable.tableName,
+        [HANDLER_ENV.journalTable]: data.journalTable.tableName,
+        [HANDLER_ENV.idempotencyTable]: data.idempotencyTable.tableName,
+        [OPS_API_ENV.cognitoUserPoolId]: this.userPool.userPoolId,
+        [OPS_API_ENV.cognitoClientId]: this.userPoolClient.userPoolClientId,
+        [OPS_API_ENV.cognitoDomain]: cognitoHost,
+        [OPS_API_ENV.consoleOrigin]: this.consoleUrl,
+        [OPS_API_ENV.runbookBaseUrl]: this.runbookBaseUrl,
+      },
+    });
+    this.grantOpsApi(props);
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new HttpApi(this, 'OpsApi', {
+      apiName: `${props.resourcePrefix}-ops-api`,
+      createDefaultStage: false,
+      // Preflight requests are answered by API Gateway itself, before the authorizer (API Gateway developer guide,
+      // "Configuring CORS for an HTTP API").
+      corsPreflight: {
+        allowOrigins: [this.consoleUrl],
+        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
+        maxAge: Duration.hours(1),
+      },
+      // Cognito access tokens carry `client_id` instead of `aud`; the HTTP API JWT authorizer accepts either
+      // (API Gateway developer guide, "Controlling access to HTTP APIs with JWT authorizers").
+      defaultAuthorizer: new HttpJwtAuthorizer(
+        'CognitoAuthorizer',
+        `https://cognito-idp.${region}.amazonaws.com/${this.userPool.userPoolId}`,
+        { jwtAudience: [this.userPoolClient.userPoolClientId] },
+      ),
+      defaultIntegration: new HttpLambdaIntegration('OpsApiIntegration', this.apiFunction),
+    });
+    new HttpStage(this, 'OpsApiStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+    });
+
+    // --- console deployment --------------------------------------------------------------------------------------
+    // The console reads /config.json at start (interface 5); its values exist only after deploy, hence jsonData.
+    new BucketDeployment(this, 'ConsoleDeployment', {
+      destinationBucket: this.bucket,
+      sources: [
+        Source.asset(consoleDir),
+        Source.jsonData('config.json', {
+          apiBaseUrl: this.api.apiEndpoint,
+          auth: {
+            mode: 'cognito',
+            userPoolId: this.userPool.userPoolId,
+            clientId: this.userPoolClient.userPoolClientId,
+            domain: cognitoHost,
+            region,
+          },
+        }),
+      ],
+      // The runbooks are deployed separately below; excluded paths are neither uploaded nor pruned.
+      exclude: [`${RUNBOOK_PREFIX}*`],
+      distribution: this.distribution,
+      distributionPaths: ['/index.html', '/config.json'],
+      memoryLimit: 256,
+    });
+    new BucketDeployment(this, 'RunbookDeployment', {
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: RUNBOOK_PREFIX,
+      sources: [Source.asset(repoPath('docs', 'runbooks'))],
+      prune: false,
+      distribution: this.distribution,
+      distributionPaths: [`/${RUNBOOK_PREFIX}*`],
+      memoryLimit: 256,
+    });
+
+    new CfnOutput(scope, 'ConsoleUrl', { value: this.consoleUrl });
+    new CfnOutput(scope, 'OpsApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(scope, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(scope, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    new CfnOutput(scope, 'CognitoDomain', { value: cognitoHost });
+  }
+
+  /** The issue's list, and nothing else: each statement on the toolkit's own resources. */
+  private grantOpsApi(props: OpsToolkitProps): void {
+    const { data, processors } = props;
+    const fn = this.apiFunction;
+    const dlqArns = Object.values(data.deadLetterQueues).map((queue) => queue.queueArn);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'InspectDeadLetterQueues',
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: dlqArns,
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReReadOrdersStream',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
+        resources: [data.ordersTable.tableStreamArn ?? ''],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'RedriveToProcessors',
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(processors).map((processor) => processor.functionArn),
+      }),
+    );
+    // GetMetricData supports no resource-level permissions (Service Authorization Reference, Amazon CloudWatch).
+    fn.addToRolePolicy(
+      new PolicyStatement({ sid: 'ReadMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'ReadPipelineAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: `${props.resourcePrefix}-*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    // Current item for a record older than the stream's 24 hours; idempotency records for the redrive dry run.
+    data.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
+    data.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
+    data.journalTable.grant(
+      fn,
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    );
+    // Append-only: the API may add and read audit entries, never change or remove one.
+    data.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetItem');
+  }
+}

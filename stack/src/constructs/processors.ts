@@ -1,0 +1,65 @@
+import { HANDLER_ENTRIES } from '@orderflow/handlers/bundling';
+import { HANDLER_ENV, METRICS_NAMESPACE, PIPE_KEYS, type PipeKey, SERVICE_NAME } from '@orderflow/pipeline';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ResolvedPipe } from '../props.ts';
+import { bundledFunction } from './bundled-function.ts';
+import type { PipelineData } from './pipeline-data.ts';
+
+export interface ProcessorsProps {
+  readonly pipes: Readonly<Record<PipeKey, ResolvedPipe>>;
+  readonly data: PipelineData;
+  readonly journalTtlDays: number;
+  readonly logRetention: RetentionDays;
+}
+
+// Powertools' idempotency persistence layer reads, writes, updates and deletes its records (Powertools for AWS Lambda
+// (TypeScript), "Idempotency", IAM permissions).
+const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+// Journal and priority marks are upserts of one item; nothing scans or deletes them from a processor.
+const UPSERT_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** The two processors, each the target of one pipe, with only the grants its workflow needs. */
+export class Processors extends Construct {
+  readonly functions: Readonly<Record<PipeKey, NodejsFunction>>;
+
+  constructor(scope: Construct, id: string, props: ProcessorsProps) {
+    super(scope, id);
+    const { data } = props;
+    // Every processor gets every resource name: the handlers validate one environment shape at init, and names are
+    // not permissions; the grants below are what differ.
+    const sharedEnvironment: Record<string, string> = {
+      [HANDLER_ENV.ordersTable]: data.ordersTable.tableName,
+      [HANDLER_ENV.journalTable]: data.journalTable.tableName,
+      [HANDLER_ENV.idempotencyTable]: data.idempotencyTable.tableName,
+      [HANDLER_ENV.priorityShipmentsTable]: data.priorityShipmentsTable.tableName,
+      [HANDLER_ENV.notificationQueueUrl]: data.notificationQueue.queueUrl,
+      [HANDLER_ENV.accountManagerQueueUrl]: data.accountManagerQueue.queueUrl,
+      [HANDLER_ENV.journalTtlDays]: String(props.journalTtlDays),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    const functions = {} as Record<PipeKey, NodejsFunction>;
+    for (const key of PIPE_KEYS) {
+      const pipe = props.pipes[key];
+      const fn = bundledFunction(this, pipe.functionId, {
+        entry: HANDLER_ENTRIES[pipe.functionId],
+        entryOwner: 'the handlers package (handlers/src/functions)',
+        description: pipe.description,
+        environment: { ...sharedEnvironment, [HANDLER_ENV.pipe]: key },
+        logRetention: props.logRetention,
+        logicalId: pipe.functionId,
+      });
+      data.ordersTable.grant(fn, 'dynamodb:GetItem');
+      data.journalTable.grant(fn, ...UPSERT_ACTIONS);
+      data.idempotencyTable.grant(fn, ...IDEMPOTENCY_ACTIONS);
+      functions[key] = fn;
+    }
+    data.notificationQueue.grantSendMessages(functions.standard);
+    data.priorityShipmentsTable.grant(functions.premium, ...UPSERT_ACTIONS);
+    data.accountManagerQueue.grantSendMessages(functions.premium);
+    this.functions = functions;
+  }
+}

@@ -1,0 +1,430 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegoEngine, TemplateFile } from '@aws/cloudformation-validate';
+import {
+  alarmName,
+  COMPOSITE_ALARM,
+  DEFAULT_JOURNAL_TTL_DAYS,
+  HANDLER_ENV,
+  IDEMPOTENCY_KEYS,
+  JOURNAL_KEYS,
+  LOGICAL_IDS,
+  OPS_API_ENV,
+  OPS_API_GROUPS,
+  PIPE_ALARMS,
+  PIPE_KEYS,
+  PIPES,
+  requirePipeFilter,
+  runbookPath,
+} from '@orderflow/pipeline';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/index.ts';
+import { fakeConsoleBuild } from './fixtures.ts';
+
+// One synthesis (bundling, cdk-nag) shared by every test of this file.
+const ALARM_EMAIL = 'oncall@example.com';
+let template: Template;
+let json: Record<string, Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }>>;
+let assemblyDir: string;
+
+beforeAll(() => {
+  assemblyDir = mkdtempSync(join(tmpdir(), 'orderflow-cdk-out-'));
+  const { app, stack } = createApp(
+    { alarmEmail: ALARM_EMAIL, consoleDir: fakeConsoleBuild() },
+    {
+      outdir: assemblyDir,
+    },
+  );
+  // Throws when a validation plugin (cdk-nag, CloudFormation Validate) reports an unacknowledged finding.
+  app.synth();
+  template = Template.fromStack(stack);
+  json = template.toJSON() as typeof json;
+});
+
+const ref = (logicalId: string) => ({ Ref: logicalId });
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const streamArn = { 'Fn::GetAtt': [LOGICAL_IDS.ordersTable, 'StreamArn'] };
+
+function resourceById(logicalId: string) {
+  const resource = json.Resources?.[logicalId];
+  if (!resource) throw new Error(`the template has no resource ${logicalId}`);
+  return resource;
+}
+
+function resourcesOfType(type: string) {
+  return Object.entries(json.Resources ?? {}).filter(([, resource]) => resource.Type === type);
+}
+
+/** Every statement of every IAM policy attached to the role with this logical id. */
+function statementsOfRole(roleLogicalId: string): { Action: string | string[]; Resource: unknown }[] {
+  return resourcesOfType('AWS::IAM::Policy')
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleLogicalId}"`))
+    .flatMap(([, policy]) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement);
+}
+
+function roleOf(functionLogicalId: string): string {
+  const role = json.Resources?.[functionLogicalId]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
+  return role['Fn::GetAtt'][0];
+}
+
+function actionsOn(statements: { Action: string | string[]; Resource: unknown }[], resource: unknown): string[] {
+  const serialized = JSON.stringify(resource);
+  return statements
+    .filter((statement) => JSON.stringify(statement.Resource).includes(serialized))
+    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
+    .sort();
+}
+
+describe('pipeline resources', () => {
+  it('Orders table: orderId key, on demand, new and old images, PITR, encryption, protected', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+    expect(json.Resources?.[LOGICAL_IDS.ordersTable]?.Type).toBe('AWS::DynamoDB::Table');
+  });
+
+  it('journal and idempotency tables expire items by TTL; audit table is keyed by day and time', () => {
+    expect(json.Resources?.[LOGICAL_IDS.journalTable]?.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: JOURNAL_KEYS.partitionKey, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: JOURNAL_KEYS.ttlAttribute, Enabled: true },
+    });
+    expect(json.Resources?.[LOGICAL_IDS.idempotencyTable]?.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: IDEMPOTENCY_KEYS.partitionKey, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: IDEMPOTENCY_KEYS.ttlAttribute, Enabled: true },
+    });
+    expect(json.Resources?.[LOGICAL_IDS.auditTable]?.Properties.KeySchema).toEqual([
+      { AttributeName: 'day', KeyType: 'HASH' },
+      { AttributeName: 'atId', KeyType: 'RANGE' },
+    ]);
+    expect(json.Resources?.[LOGICAL_IDS.priorityShipmentsTable]?.Type).toBe('AWS::DynamoDB::Table');
+  });
+
+  it.each(PIPE_KEYS)('%s DLQ: SSE, 14 days, TLS enforced', (key) => {
+    const dlqId = PIPES[key].dlqId;
+    expect(json.Resources?.[dlqId]?.Properties).toMatchObject({
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [ref(dlqId)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it.each(PIPE_KEYS)(
+    '%s pipe: stream source with pipeline settings, derived filter, DLQ, sync target, ERROR logs',
+    (key) => {
+      const pipe = PIPES[key];
+      const resource = json.Resources?.[pipe.pipeId];
+      expect(resource?.Type).toBe('AWS::Pipes::Pipe');
+      const props = resource?.Properties as Record<string, unknown>;
+      expect(props.Name).toBe(`orderflow-${key}`);
+      expect(props.Source).toEqual(streamArn);
+      expect(props.Target).toEqual(arnOf(pipe.functionId));
+      expect(props.SourceParameters).toEqual({
+        DynamoDBStreamParameters: {
+          StartingPosition: 'TRIM_HORIZON',
+          BatchSize: pipe.source.batchSize,
+          MaximumBatchingWindowInSeconds: pipe.source.maximumBatchingWindowInSeconds,
+          MaximumRetryAttempts: pipe.source.maximumRetryAttempts,
+          MaximumRecordAgeInSeconds: pipe.source.maximumRecordAgeInSeconds,
+          ParallelizationFactor: pipe.source.parallelizationFactor,
+          OnPartialBatchItemFailure: pipe.source.onPartialBatchItemFailure,
+          DeadLetterConfig: { Arn: arnOf(pipe.dlqId) },
+        },
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(requirePipeFilter(key, pipe.rule.pattern)) }] },
+      });
+      expect(props.TargetParameters).toEqual({ LambdaFunctionParameters: { InvocationType: 'REQUEST_RESPONSE' } });
+      expect(props.LogConfiguration).toMatchObject({ Level: 'ERROR' });
+      expect(props.DesiredState).toBe('RUNNING');
+    },
+  );
+
+  it.each(PIPE_KEYS)(
+    '%s pipe role: only its stream, its processor, its DLQ and its log group; pipe waits for it',
+    (key) => {
+      const pipe = PIPES[key];
+      const resource = resourceById(pipe.pipeId);
+      const roleId = (resource.Properties.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+      const statements = statementsOfRole(roleId);
+      const other = PIPES[key === 'standard' ? 'premium' : 'standard'];
+      expect(actionsOn(statements, streamArn)).toEqual([
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+      ]);
+      expect(actionsOn(statements, arnOf(pipe.functionId))).toEqual(['lambda:InvokeFunction']);
+      expect(actionsOn(statements, arnOf(pipe.dlqId))).toEqual(['sqs:SendMessage']);
+      expect(actionsOn(statements, arnOf(other.functionId))).toEqual([]);
+      expect(actionsOn(statements, arnOf(other.dlqId))).toEqual([]);
+      expect(statements.flatMap((s) => s.Action)).toHaveLength(8);
+      // DESIGN.md fact 10: the pipe is created after its role policy.
+      const policyIds = resourcesOfType('AWS::IAM::Policy')
+        .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+        .map(([id]) => id);
+      expect(resource?.DependsOn).toEqual(expect.arrayContaining(policyIds));
+      template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            Match.objectLike({
+              Principal: { Service: 'pipes.amazonaws.com' },
+              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+            }),
+          ],
+        },
+      });
+    },
+  );
+
+  it.each(PIPE_KEYS)('%s processor: Node.js 22 on arm64, tracing, Insights layer, environment', (key) => {
+    const pipe = PIPES[key];
+    const props = json.Resources?.[pipe.functionId]?.Properties as Record<string, unknown>;
+    expect(props.Runtime).toBe('nodejs22.x');
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.Handler).toBe('index.handler');
+    expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(JSON.stringify(props.Layers)).toContain('Fn::FindInMap');
+    expect(JSON.stringify(props.LoggingConfig)).toContain('LogGroup');
+    const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[HANDLER_ENV.pipe]).toBe(key);
+    expect(variables[HANDLER_ENV.ordersTable]).toEqual(ref(LOGICAL_IDS.ordersTable));
+    expect(variables[HANDLER_ENV.journalTable]).toEqual(ref(LOGICAL_IDS.journalTable));
+    expect(variables[HANDLER_ENV.idempotencyTable]).toEqual(ref(LOGICAL_IDS.idempotencyTable));
+    expect(variables[HANDLER_ENV.priorityShipmentsTable]).toEqual(ref(LOGICAL_IDS.priorityShipmentsTable));
+    expect(variables[HANDLER_ENV.notificationQueueUrl]).toEqual(ref(LOGICAL_IDS.notificationQueue));
+    expect(variables[HANDLER_ENV.accountManagerQueueUrl]).toEqual(ref(LOGICAL_IDS.accountManagerQueue));
+    expect(variables[HANDLER_ENV.journalTtlDays]).toBe(String(DEFAULT_JOURNAL_TTL_DAYS));
+    expect(variables).toMatchObject({
+      POWERTOOLS_SERVICE_NAME: 'orderflow',
+      POWERTOOLS_METRICS_NAMESPACE: 'Orderflow',
+    });
+  });
+
+  it('processor grants follow each workflow: standard notifies, premium marks priority and tells account managers', () => {
+    const standard = statementsOfRole(roleOf(PIPES.standard.functionId));
+    const premium = statementsOfRole(roleOf(PIPES.premium.functionId));
+    const notification = arnOf(LOGICAL_IDS.notificationQueue);
+    const accountManager = arnOf(LOGICAL_IDS.accountManagerQueue);
+    const priority = arnOf(LOGICAL_IDS.priorityShipmentsTable);
+    expect(actionsOn(standard, notification)).toContain('sqs:SendMessage');
+    expect(actionsOn(standard, accountManager)).toEqual([]);
+    expect(actionsOn(standard, priority)).toEqual([]);
+    expect(actionsOn(premium, accountManager)).toContain('sqs:SendMessage');
+    expect(actionsOn(premium, priority)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(actionsOn(premium, notification)).toEqual([]);
+    for (const statements of [standard, premium]) {
+      expect(actionsOn(statements, arnOf(LOGICAL_IDS.ordersTable))).toEqual(['dynamodb:GetItem']);
+      expect(actionsOn(statements, arnOf(LOGICAL_IDS.idempotencyTable))).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(actionsOn(statements, arnOf(LOGICAL_IDS.auditTable))).toEqual([]);
+    }
+  });
+});
+
+describe('monitoring', () => {
+  const topicId = () => resourcesOfType('AWS::SNS::Topic')[0]?.[0] ?? 'missing';
+
+  it.each(
+    PIPE_KEYS.flatMap((pipe) =>
+      PIPE_ALARMS.map((definition) => [alarmName(definition.slug, pipe), pipe, definition] as const),
+    ),
+  )('%s: thresholds from pipeline, alarm and OK actions, runbook and console links', (name, pipe, definition) => {
+    const [, alarm] = resourcesOfType('AWS::CloudWatch::Alarm').find(([, a]) => a.Properties.AlarmName === name) ?? [];
+    expect(alarm, `alarm ${name}`).toBeDefined();
+    expect(alarm?.Properties).toMatchObject({
+      Threshold: definition.threshold,
+      EvaluationPeriods: definition.evaluationPeriods,
+      DatapointsToAlarm: definition.datapointsToAlarm,
+      ComparisonOperator: definition.comparison,
+      TreatMissingData: definition.treatMissingData,
+      AlarmActions: [ref(topicId())],
+      OKActions: [ref(topicId())],
+    });
+    const description = JSON.stringify(alarm?.Properties.AlarmDescription);
+    expect(description).toContain(`[${pipe} pipe] ${definition.whatBroke}`);
+    expect(description).toContain(`/${runbookPath(definition.slug)}`);
+    expect(description).toContain(`?pipe=${pipe}&window=`);
+    if (definition.kind === 'metric') {
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: definition.metric.namespace,
+        MetricName: definition.metric.metricName,
+        Statistic: definition.metric.statistic,
+        Period: definition.periodSeconds,
+      });
+    } else {
+      const metrics = alarm?.Properties.Metrics as { Expression?: string }[];
+      expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(definition.expression);
+    }
+  });
+
+  it('composite alarm: any pipe alarm, with actions', () => {
+    const [, composite] = resourcesOfType('AWS::CloudWatch::CompositeAlarm')[0] ?? [];
+    expect(composite?.Properties.AlarmName).toBe(alarmName(COMPOSITE_ALARM.slug));
+    expect(composite?.Properties).toMatchObject({ AlarmActions: [ref(topicId())], OKActions: [ref(topicId())] });
+    const rule = JSON.stringify(composite?.Properties.AlarmRule);
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(PIPE_KEYS.length * COMPOSITE_ALARM.anyOf.length);
+    for (const [logicalId] of alarms) expect(rule).toContain(JSON.stringify(arnOf(logicalId)));
+    expect(rule.match(/ OR ALARM/g)).toHaveLength(alarms.length - 1);
+  });
+
+  it('alarm topic: encrypted, TLS only, email subscription from props', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALARM_EMAIL });
+  });
+
+  it('dashboard: funnel with labelled estimate, pipe, processor, DLQ, journal and guard widgets per pipe', () => {
+    const [, dashboard] = resourcesOfType('AWS::CloudWatch::Dashboard')[0] ?? [];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const key of PIPE_KEYS) {
+      for (const title of [
+        'filter-match funnel',
+        'guard rejections by clause',
+        'journal writes',
+        'pipe executions',
+        'pipe throttles',
+        'pipe duration',
+        'processor errors and invocations',
+        'processor duration',
+        'processor concurrency and throttles',
+        'DLQ depth',
+      ]) {
+        expect(body).toContain(`${key}: ${title}`);
+      }
+      for (const clause of PIPES[key].rule.clauses) expect(body).toContain(clause.id);
+    }
+    expect(body).toContain('(estimate: GetRecords');
+    expect(body).toContain('GuardRejected');
+  });
+});
+
+describe('ops toolkit', () => {
+  it('ops API: environment for loadConfig, only the issue list of permissions', () => {
+    const [apiId] =
+      resourcesOfType('AWS::Lambda::Function').find(([id]) => id.startsWith('OpsToolkitOpsApiFunction')) ?? [];
+    const api = resourceById(apiId ?? 'OpsToolkitOpsApiFunction');
+    const variables = (api.Properties.Environment as unknown as { Variables: Record<string, unknown> }).Variables;
+    for (const name of Object.values(OPS_API_ENV).filter((n) => !['AWS_REGION', 'ORDERFLOW_CONSOLE_DIR'].includes(n))) {
+      expect(variables[name], name).toBeDefined();
+    }
+    const statements = statementsOfRole(roleOf(apiId ?? ''));
+    for (const key of PIPE_KEYS) {
+      expect(actionsOn(statements, arnOf(PIPES[key].dlqId))).toEqual([
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]);
+      expect(actionsOn(statements, arnOf(PIPES[key].functionId))).toEqual(['lambda:InvokeFunction']);
+    }
+    expect(actionsOn(statements, streamArn)).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+    ]);
+    expect(actionsOn(statements, arnOf(LOGICAL_IDS.auditTable))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    // GetMetricData and active tracing's X-Ray writes support no resource-level permissions.
+    expect(actionsOn(statements, '*')).toEqual([
+      'cloudwatch:GetMetricData',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/"(sqs|dynamodb|lambda|cloudwatch):\*"/);
+  });
+
+  it('HTTP API: Cognito JWT authorizer on every route, CORS for the console only', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: Match.objectLike({ Audience: Match.anyValue() }),
+    });
+    for (const [, route] of resourcesOfType('AWS::ApiGatewayV2::Route')) {
+      expect(route.Properties.AuthorizationType).toBe('JWT');
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: [Match.anyValue()] }),
+    });
+  });
+
+  it('Cognito: no self sign-up, MFA, operators and viewers groups', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'ON',
+    });
+    for (const group of Object.values(OPS_API_GROUPS)) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group });
+    }
+  });
+
+  it('console: private bucket behind CloudFront OAC, security headers, SPA fallback, config.json at deploy', () => {
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        CustomErrorResponses: [
+          { ErrorCode: 403, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+          { ErrorCode: 404, ResponseCode: 200, ResponsePagePath: '/index.html', ErrorCachingMinTTL: 0 },
+        ],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31_536_000 }),
+          ContentSecurityPolicy: Match.objectLike({ Override: true }),
+        }),
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    const deployments = resourcesOfType('Custom::CDKBucketDeployment');
+    expect(deployments).toHaveLength(2);
+    expect(JSON.stringify(deployments)).toContain('config.json');
+  });
+});
+
+describe('quality gates', () => {
+  it('passes @aws/cloudformation-validate with no error', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'orderflow-template-')), 'Orderflow.template.json');
+    writeFileSync(file, JSON.stringify(json));
+    const engine = new RegoEngine();
+    try {
+      const report = engine.validateStandard(new TemplateFile(file));
+      const errors = report.diagnostics.filter((d) => d.severity === 'ERROR' || d.severity === 'FATAL');
+      expect(errors.map((d) => `${d.ruleId} ${d.entity?.logicalId ?? ''}: ${d.message}`)).toEqual([]);
+      expect(report.status).toBe('OK');
+    } finally {
+      engine.free();
+    }
+  });
+});
