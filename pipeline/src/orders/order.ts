@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Lifecycle of an order. `pending` and `shipped` drive the pipes; the rest are states a real shop reaches and the

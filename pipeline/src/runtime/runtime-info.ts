@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `.orderflow/runtime.json`, written by `npm start` (the local runtime) for tools and tests, and read by the ops API

@@ -1,0 +1,32 @@
+import { fileURLToPath } from 'node:url';
+
+/** Entry file of each processor, by the function's logical id (`PIPES[k].functionId`). */
+export const HANDLER_ENTRIES = {
+  OrderProcessorFunction: fileURLToPath(new URL('./functions/order-processor.ts', import.meta.url)),
+  PremiumOrderProcessorFunction: fileURLToPath(new URL('./functions/premium-order-processor.ts', import.meta.url)),
+} as const satisfies Record<'OrderProcessorFunction' | 'PremiumOrderProcessorFunction', string>;
+
+export type ProcessorFunctionId = keyof typeof HANDLER_ENTRIES;
+
+/**
+ * The esbuild options of both processors, used by the stack's `NodejsFunction` and by `npm run build -w handlers`,
+ * so what is tested locally is what is deployed. The output is `index.mjs` with handler `index.handler`.
+ * - ESM for Node.js 22 (the Lambda runtime), which this machine's Node 20 also runs.
+ * - `@aws-sdk/*` stays external: the Lambda Node.js 22 runtime provides AWS SDK v3 (Lambda developer guide,
+ *   "Building Lambda functions with Node.js", runtime-included SDK); locally the bundle sits inside the repo
+ *   (`handlers/dist`, `stack/cdk.out/asset.*`), so the bare imports resolve to the repo's node_modules.
+ * - The banner gives CommonJS dependencies bundled into ESM (aws-xray-sdk-core) a working `require`.
+ */
+export const LAMBDA_BUNDLING = {
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  minify: true,
+  sourcemap: false,
+  external: ['@aws-sdk/*'],
+  mainFields: ['module', 'main'],
+  banner:
+    "import { createRequire as __orderflowCreateRequire } from 'node:module'; const require = __orderflowCreateRequire(import.meta.url);",
+  outputFile: 'index.mjs',
+  handler: 'index.handler',
+} as const;

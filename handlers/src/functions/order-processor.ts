@@ -1,0 +1,4 @@
+import { createProcessorHandler } from '../processor-handler.ts';
+
+/** OrderProcessorFunction: target of the standard pipe. */
+export const handler = createProcessorHandler('standard');
