@@ -29,6 +29,8 @@ export interface CloudWatchApiContext {
   readonly alarms: AlarmBoard;
   readonly region: string;
   readonly account: string;
+  /** The evaluation clock (tests fix it); default Date.now. */
+  readonly now?: () => number;
 }
 
 type Json = Record<string, unknown>;
@@ -115,7 +117,7 @@ function listMetrics(ctx: CloudWatchApiContext, input: Json): Json {
 }
 
 function describeAlarms(ctx: CloudWatchApiContext, input: Json): Json {
-  ctx.alarms.evaluate();
+  ctx.alarms.evaluate(ctx.now?.() ?? Date.now());
   const names = input.AlarmNames as string[] | undefined;
   const prefix = input.AlarmNamePrefix as string | undefined;
   const stateValue = input.StateValue as string | undefined;

@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type LocalRuntimePorts, REPO_ROOT, startLocalRuntime } from './runtime.ts';
+import { JavaMissingError, requireJava } from './services/dynamodb-local.ts';
+
+/**
+ * `npm start`: builds what is missing, synthesizes the stack, and runs it on this machine until Ctrl-C.
+ * Ports: flags, else ORDERFLOW_PORT_<SERVICE> environment variables, else free ports.
+ */
+const USAGE = `Usage: npm start -- [options]
+  --traffic off|N        demo orders per second (default 2; off disables)
+  --data-dir DIR         keep DynamoDB data and pipe checkpoints in DIR across restarts (default: in memory)
+  --no-console           do not build or serve the web console
+  --no-build             use stack/cdk.out as it is (skip console build and synth)
+  --port-dynamodb N  --port-sqs N  --port-lambda N  --port-cloudwatch N  --port-ops-api N
+                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _OPS_API)`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const { values } = parseArgs({
+  options: {
+    traffic: { type: 'string', default: process.env.ORDERFLOW_TRAFFIC ?? '2' },
+    'data-dir': { type: 'string' },
+    'no-console': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
+    'port-dynamodb': { type: 'string' },
+    'port-sqs': { type: 'string' },
+    'port-lambda': { type: 'string' },
+    'port-cloudwatch': { type: 'string' },
+    'port-ops-api': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+function port(flag: string | undefined, variable: string): number | undefined {
+  const text = flag ?? process.env[variable];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535)
+    throw new UsageError(`port ${text} (${variable}) is not a port number`);
+  return value;
+}
+
+function traffic(text: string): 'off' | number {
+  if (text === 'off' || text === '0') return 'off';
+  const value = Number(text);
+  if (!(value > 0 && value <= 1000))
+    throw new UsageError(`--traffic must be off or orders per second (0 < N <= 1000), got ${text}`);
+  return value;
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`\`${command} ${args.join(' ')}\` failed (exit ${code}):\n${output}`)),
+    );
+  });
+}
+
+const line = (message: string, ms?: number) =>
+  console.log(`  ${message}${ms === undefined ? '' : ` \x1b[2m(${Math.round(ms)} ms)\x1b[0m`}`);
+
+async function step(label: string, work: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  await work();
+  line(label, performance.now() - started);
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const started = performance.now();
+  const ports: LocalRuntimePorts = {
+    ...optional('dynamodb', port(values['port-dynamodb'], 'ORDERFLOW_PORT_DYNAMODB')),
+    ...optional('sqs', port(values['port-sqs'], 'ORDERFLOW_PORT_SQS')),
+    ...optional('lambda', port(values['port-lambda'], 'ORDERFLOW_PORT_LAMBDA')),
+    ...optional('cloudwatch', port(values['port-cloudwatch'], 'ORDERFLOW_PORT_CLOUDWATCH')),
+    ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
+  };
+  const demoTraffic = traffic(values.traffic);
+  console.log('Orderflow local runtime');
+  requireJava();
+  const consolePackage = existsSync(join(REPO_ROOT, 'console/package.json'));
+  const consoleDist = join(REPO_ROOT, 'console/dist');
+  const withConsole = consolePackage && !values['no-console'];
+  if (!values['no-build']) {
+    // The stack packages console/dist as an asset, so the console is built before the synth.
+    if (withConsole && !existsSync(join(consoleDist, 'index.html')))
+      await step('console built (npm run build -w console)', () => run('npm', ['run', 'build', '-w', 'console']));
+    await step('stack synthesized with handler bundles (npm run build -w stack)', () =>
+      run('npm', ['run', 'build', '-w', 'stack']),
+    );
+  }
+  const withOpsApi = existsSync(join(REPO_ROOT, 'ops-api/src/index.ts'));
+  const runtime = await startLocalRuntime({
+    traffic: demoTraffic,
+    ports,
+    withOpsApi,
+    ...(withConsole && existsSync(join(consoleDist, 'index.html')) ? { consoleDir: consoleDist } : {}),
+    ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    onProgress: (message, ms) => line(message, ms),
+  });
+  const ignored = Object.entries(runtime.summary.ignored);
+  if (ignored.length > 0)
+    line(`not emulated (no local effect): ${ignored.map(([type, count]) => `${type} x${count}`).join(', ')}`);
+  for (const skipped of runtime.skippedFunctions)
+    line(`function ${skipped.logicalId} not run locally: ${skipped.reason}`);
+  const { info } = runtime;
+  console.log(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  if (info.console) console.log(`  Console:   ${info.console}`);
+  if (info.opsApi) console.log(`  Ops API:   ${info.opsApi}/api  (OpenAPI: ${info.opsApi}/docs)`);
+  console.log(`  Operator token: ${info.tokens.operator}`);
+  console.log(`  Viewer token:   ${info.tokens.viewer}`);
+  console.log(
+    `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch}`,
+  );
+  console.log(
+    `  Demo traffic: ${demoTraffic === 'off' ? 'off' : `${demoTraffic} orders/s`} · runtime info: .orderflow/runtime.json · function logs: .orderflow/logs/`,
+  );
+  console.log(
+    '  Break a processor: npm run fault -w local -- OrderProcessorFunction 1 throw   (clear: -- OrderProcessorFunction --clear)',
+  );
+  console.log('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    runtime.stop().then(
+      () => {
+        console.log('Stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof JavaMissingError || error instanceof UsageError) console.error(`\n${error.message}`);
+  else console.error(`\nCould not start: ${(error as Error).message ?? error}`);
+  if (error instanceof UsageError) console.error(USAGE);
+  process.exit(1);
+});
