@@ -24,6 +24,8 @@ import type { StreamReader } from './stream-reader.ts';
  * from each other, and a page costs no SQS call.
  */
 const SNAPSHOT_TTL_MS = 2000;
+/** Past this age a walk is not served while the next one runs (the caller waits for a fresh walk). */
+const SNAPSHOT_MAX_STALE_MS = 10_000;
 /** A resolved message (records, journal errors, current items) is reused this long. */
 const RESOLVED_TTL_MS = 2000;
 const RESOLVE_CONCURRENCY = 8;
@@ -54,6 +56,7 @@ const cursorSchema = z.object({
 
 export class DlqBrowser {
   private readonly snapshots = new Map<PipeKey, { at: number; messages: Promise<QueuedMessage[]> }>();
+  private readonly refreshing = new Set<PipeKey>();
   private readonly resolved = new Map<string, { at: number; message: Promise<DlqMessage> }>();
 
   constructor(
@@ -187,12 +190,30 @@ export class DlqBrowser {
   private snapshot(pipe: PipeKey): Promise<QueuedMessage[]> {
     const cached = this.snapshots.get(pipe);
     if (cached && Date.now() - cached.at < SNAPSHOT_TTL_MS) return cached.messages;
-    const messages = this.queue
-      .peekAll(pipe)
-      .then((all) => all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+    if (cached && !this.refreshing.has(pipe) && Date.now() - cached.at < SNAPSHOT_MAX_STALE_MS) {
+      // Serve the previous walk while the next one runs, so no request waits for a walk under load.
+      this.refreshing.add(pipe);
+      const next = this.walk(pipe);
+      next.then(
+        () => {
+          this.snapshots.set(pipe, { at: Date.now(), messages: next });
+          this.refreshing.delete(pipe);
+        },
+        () => this.refreshing.delete(pipe),
+      );
+      return cached.messages;
+    }
+    if (cached && this.refreshing.has(pipe)) return cached.messages;
+    const messages = this.walk(pipe);
     this.snapshots.set(pipe, { at: Date.now(), messages });
     messages.catch(() => this.snapshots.delete(pipe));
     return messages;
+  }
+
+  private walk(pipe: PipeKey): Promise<QueuedMessage[]> {
+    return this.queue
+      .peekAll(pipe)
+      .then((all) => all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
   }
 
   private readonly recordCache = new Map<string, { at: number; records: Promise<BatchRecords> }>();

@@ -254,20 +254,21 @@ export class RedriveService {
             record({ ...notFound(message.id, true), stale: false });
             continue;
           }
-          if (!request.messageIds) {
-            const lease = await this.deps.leases.acquire(pipe, message.id, holder);
-            if (!lease.acquired) {
-              await this.deps.queue.release(pipe, [message]);
-              record(alreadyBeingRedriven(message.id, lease.holder));
-              continue;
-            }
-            leased.add(message.id);
-            if (claimed.size > entry.job.progress.total) {
-              entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
-            }
+          if (claimed.size > entry.job.progress.total) {
+            entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
           }
           await pace();
           await pool.run(async () => {
+            if (!request.messageIds) {
+              // `all`: lease inside the pooled task so lease writes overlap instead of pacing the claim loop.
+              const lease = await this.deps.leases.acquire(pipe, message.id, holder);
+              if (!lease.acquired) {
+                await this.deps.queue.release(pipe, [message]);
+                record(alreadyBeingRedriven(message.id, lease.holder));
+                return;
+              }
+              leased.add(message.id);
+            }
             try {
               record(await this.redriveMessage(pipe, message));
             } catch (error: unknown) {
