@@ -3,6 +3,7 @@ export * from './idempotency/idempotency-key.ts';
 export * from './journal/journal-entry.ts';
 export * from './notifications/notifications.ts';
 export * from './observability/alarms.ts';
+export * from './observability/console-auth.ts';
 export * from './observability/console-links.ts';
 export * from './observability/metrics.ts';
 export * from './orders/order.ts';
