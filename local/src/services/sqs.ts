@@ -18,13 +18,29 @@ export interface QueueDepth {
   readonly oldestSentAt?: number;
 }
 
+/**
+ * fauxqs 1.9.2 names every queue `http://sqs.<region>.<host>:<port>/…` (host default `localhost`), which does not
+ * resolve without DNS tricks, and the AWS SDK v3 sends SQS calls to the QueueUrl's host. Its store already knows the
+ * plain form (`requestHost`, 127.0.0.1:<port> for queues created in-process) and uses it when no host is set, but a
+ * host is always set; this makes the store use the plain form. Queues are looked up by exact URL, so every client
+ * sees the same `http://127.0.0.1:<port>/000000000000/<name>`.
+ */
+async function usePlainQueueUrls(): Promise<void> {
+  const storeModule = new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs'));
+  const { SqsStore } = (await import(storeModule.href)) as {
+    SqsStore: { prototype: { buildQueueUrl(name: string, port: string, requestHost: string, region: string): string } };
+  };
+  SqsStore.prototype.buildQueueUrl = (name, port, requestHost) =>
+    `http://${requestHost || `127.0.0.1:${port}`}/000000000000/${name}`;
+}
+
 /** Starts the fauxqs SQS emulator on 127.0.0.1. Queue URLs use `127.0.0.1` so they resolve without DNS tricks. */
 export async function startSqs(options: { port?: number; region?: string } = {}): Promise<LocalSqs> {
+  await usePlainQueueUrls();
   const port = options.port ?? (await freePort());
   const server = await startFauxqs({
     port,
     logger: false,
-    host: '127.0.0.1',
     ...(options.region ? { defaultRegion: options.region } : {}),
   } as Parameters<typeof startFauxqs>[0]);
   const endpoint = `http://127.0.0.1:${server.port}`;
