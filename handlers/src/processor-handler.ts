@@ -58,7 +58,9 @@ export function createProcessorHandler(pipe: PipeKey, env: NodeJS.ProcessEnv = p
       idempotent.config.registerLambdaContext(context);
       logger.addContext(context);
     }
-    const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    // Lambda sets _X_AMZN_TRACE_ID per invocation when X-Ray is active; without it there is no facade segment to
+    // attach to (an emulator that sets AWS_EXECUTION_ENV but runs no X-Ray), so no subsegment is opened.
+    const parent = tracer.isTracingEnabled() && process.env._X_AMZN_TRACE_ID ? tracer.getSegment() : undefined;
     const segment = parent?.addNewSubsegment(`## ${PIPES[pipe].functionId}`);
     if (segment) {
       tracer.setSegment(segment);
