@@ -55,8 +55,10 @@ export function createProcessorHandler(pipe: PipeKey, env: NodeJS.ProcessEnv = p
 
   return async (event, context) => {
     if (context) {
-      idempotent.config.registerLambdaContext(context);
       logger.addContext(context);
+      // Powertools calls getRemainingTimeInMillis() on a registered context; an emulator's partial context must not
+      // turn every record into a failure.
+      if (typeof context.getRemainingTimeInMillis === 'function') idempotent.config.registerLambdaContext(context);
     }
     // Lambda sets _X_AMZN_TRACE_ID per invocation when X-Ray is active; without it there is no facade segment to
     // attach to (an emulator that sets AWS_EXECUTION_ENV but runs no X-Ray), so no subsegment is opened.
