@@ -4,6 +4,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -20,6 +21,7 @@ import {
   IDEMPOTENCY_KEYS,
   idempotencyRecordId,
   JOURNAL_KEYS,
+  JOURNAL_RECORD_MAX_BYTES,
   journalEntrySchema,
   journalRecordKey,
   LOGICAL_IDS,
@@ -323,6 +325,41 @@ describe('bundled processors against DynamoDB Local and SQS', () => {
     );
     expect(again.result).toEqual({ batchItemFailures: [] });
     expect(await receiveAll(queues.accountManagers ?? '')).toEqual([]);
+  });
+
+  it('journals an oversized record within the item limit and an element with no eventID under a stable id', async () => {
+    await putOrder({
+      orderId: 'std-huge',
+      customerEmail: 'hugo@example.org',
+      orderAmount: 500,
+      orderStatus: 'pending',
+      orderDate: '2026-11-24T09:00:00Z',
+    });
+    const [captured] = recordsOf(await captureStream(), 'std-huge');
+    if (!captured) return expect.fail('stream record missing');
+    // Over DynamoDB's 400 KB item limit if journaled whole; the 600,000-character id also fails the order schema.
+    const huge = structuredClone(captured);
+    huge.eventID = `${captured.eventID}-huge`;
+    huge.dynamodb.NewImage = { ...huge.dynamodb.NewImage, orderId: { S: 'h'.repeat(600_000) } };
+    const shapeless = { hello: 'not a stream record' };
+
+    const { result } = await captureOutput(async () =>
+      (await coldStart('OrderProcessorFunction', 'standard'))([huge, shapeless], lambdaContext),
+    );
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['', huge.eventID]);
+    const hugeEntry = await journalEntry('standard', huge.eventID);
+    expect(hugeEntry).toMatchObject({ recordTruncated: true, errorName: 'OrderValidationError', orderId: 'std-huge' });
+    expect(Buffer.byteLength(hugeEntry?.record ?? '')).toBeLessThanOrEqual(JOURNAL_RECORD_MAX_BYTES);
+    const scan = await dynamodb.send(new ScanCommand({ TableName: LOGICAL_IDS.journalTable, ConsistentRead: true }));
+    const unidentified = (scan.Items ?? [])
+      .map((item) => unmarshall(item))
+      .filter((item) => String(item.eventId).startsWith('unidentified-'));
+    expect(unidentified).toHaveLength(1);
+    expect(journalEntrySchema.parse(unidentified[0])).toMatchObject({
+      errorName: 'StreamRecordError',
+      classification: 'permanent',
+      sequenceNumber: '',
+    });
   });
 
   it('fails a cold start with the name of a missing variable', async () => {
