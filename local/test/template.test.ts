@@ -17,6 +17,7 @@ import {
 const fixture = fileURLToPath(new URL('./fixtures/template', import.meta.url));
 const names = { region: 'us-east-1', account: '000000000000', stackName: 'Orderflow' };
 const resources = new Map<string, LocalResourceValue>([
+  ['Processor', { ref: 'Processor', attributes: { Arn: 'arn:aws:lambda:us-east-1:000000000000:function:Processor' } }],
   [
     'OrdersTable',
     {
