@@ -242,6 +242,7 @@ describe('bundled processors against DynamoDB Local and SQS', () => {
       service: 'orderflow',
     });
     expect(metrics.find((m) => m.name === 'RecordsProcessed')?.value).toBe(2);
+    expect(metrics.find((m) => m.name === 'OrderValue')?.value).toBe(300);
     expect(first.lines.join('\n')).not.toContain('ann@example.org');
     expect(jsonLines(first.lines).find((l) => l.message === 'record processed')).toMatchObject({
       pipe: 'standard',
@@ -287,6 +288,7 @@ describe('bundled processors against DynamoDB Local and SQS', () => {
     expect(retry.result).toEqual({ batchItemFailures: [{ itemIdentifier: bad.eventID }] });
     expect(await receiveAll(queues.notifications ?? '')).toEqual([]);
     expect(retry.lines.filter((l) => l.includes('effects not repeated'))).toHaveLength(2);
+    expect(emfMetrics(retry.lines).find((m) => m.name === 'OrderValue')).toBeUndefined();
     const retried = await journalEntry('standard', bad.eventID);
     expect(retried?.attempts).toBe(2);
     expect(retried?.firstFailureAt).toBe(entry?.firstFailureAt);

@@ -105,7 +105,8 @@ export async function processBatch(event: unknown, deps: BatchDependencies): Pro
       guardPassed++;
       const outcome = await applyRecord(record, deps);
       processed++;
-      addMetric(metrics, PROCESSOR_METRICS.orderValue, outcome.orderAmount);
+      // A replayed record (a retry or redrive of one already applied) is acknowledged again but its value was counted.
+      if (!outcome.replayed) addMetric(metrics, PROCESSOR_METRICS.orderValue, outcome.orderAmount);
       logger.info(outcome.replayed ? 'record already processed, effects not repeated' : 'record processed', {
         eventId: outcome.eventId,
         orderId: outcome.orderId,
