@@ -4,7 +4,13 @@ import { OrderflowStack, STACK_NAME } from './orderflow-stack.ts';
 import type { OrderflowStackProps } from './props.ts';
 
 /** Context values `cdk deploy -c name=value` accepts (docs/DEPLOY.md). */
-export const CONTEXT_KEYS = ['alarmEmail', 'opsToolkit', 'cognitoDomainPrefix', 'runbookBaseUrl'] as const;
+export const CONTEXT_KEYS = [
+  'alarmEmail',
+  'opsToolkit',
+  'consoleDir',
+  'cognitoDomainPrefix',
+  'runbookBaseUrl',
+] as const;
 
 function contextProps(app: App): OrderflowStackProps {
   const value = (key: (typeof CONTEXT_KEYS)[number]): string | undefined => {
@@ -14,10 +20,12 @@ function contextProps(app: App): OrderflowStackProps {
   const alarmEmail = value('alarmEmail');
   const cognitoDomainPrefix = value('cognitoDomainPrefix');
   const runbookBaseUrl = value('runbookBaseUrl');
+  const consoleDir = value('consoleDir');
   return {
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
     ...(runbookBaseUrl ? { runbookBaseUrl } : {}),
+    ...(consoleDir ? { consoleDir } : {}),
     opsToolkit: value('opsToolkit') !== 'false',
   };
 }

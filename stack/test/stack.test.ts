@@ -5,6 +5,8 @@ import { RegoEngine, TemplateFile } from '@aws/cloudformation-validate';
 import {
   alarmName,
   COMPOSITE_ALARM,
+  CONSOLE_AUTH_CALLBACK_PATH,
+  CONSOLE_OAUTH_SCOPES,
   DEFAULT_JOURNAL_TTL_DAYS,
   HANDLER_ENV,
   IDEMPOTENCY_KEYS,
@@ -368,7 +370,15 @@ describe('ops toolkit', () => {
     });
   });
 
-  it('Cognito: no self sign-up, MFA, operators and viewers groups', () => {
+  it('Cognito: no self sign-up, MFA, operators and viewers groups, the console callback and scopes', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: [...CONSOLE_OAUTH_SCOPES],
+      CallbackURLs: [
+        Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([CONSOLE_AUTH_CALLBACK_PATH])]) }),
+      ],
+      GenerateSecret: false,
+    });
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       MfaConfiguration: 'ON',

@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HANDLER_ENV, OPS_API_ENV, OPS_API_GROUPS, type PipeKey } from '@orderflow/pipeline';
+import {
+  CONSOLE_AUTH_CALLBACK_PATH,
+  CONSOLE_OAUTH_SCOPES,
+  HANDLER_ENV,
+  OPS_API_ENV,
+  OPS_API_GROUPS,
+  type PipeKey,
+} from '@orderflow/pipeline';
 import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -173,8 +180,8 @@ export class OpsToolkit extends Construct {
       authFlows: { userSrp: true },
       oAuth: {
         flows: { authorizationCodeGrant: true },
-        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
-        callbackUrls: [`${this.consoleUrl}/`],
+        scopes: CONSOLE_OAUTH_SCOPES.map((scope) => OAuthScope.custom(scope)),
+        callbackUrls: [`${this.consoleUrl}${CONSOLE_AUTH_CALLBACK_PATH}`],
         logoutUrls: [`${this.consoleUrl}/`],
       },
       preventUserExistenceErrors: true,
