@@ -2,7 +2,7 @@ import { PIPES, type PipeKey } from '@orderflow/pipeline';
 import { useEffect, useMemo, useState } from 'react';
 import { PipeSelect } from '../../../components/pipe-select.tsx';
 import { Empty, Loading, QueryError } from '../../../components/query-state.tsx';
-import { plural } from '../../../lib/format.ts';
+import { formatCount, plural } from '../../../lib/format.ts';
 import { useViewState } from '../../../lib/view-state.ts';
 import { useDlqMessages } from '../api/get-dlq-messages.ts';
 import { dlqFiltersFrom, filterMessages, hasActiveFilters } from '../filters.ts';
@@ -60,7 +60,7 @@ function PipeMessages({ pipe, params }: { pipe: PipeKey; params: URLSearchParams
   return (
     <>
       <p className="muted" aria-live="polite">
-        {plural(shown.length, 'message')} shown of {all.length} loaded
+        {plural(shown.length, 'message')} shown of {formatCount(all.length)} loaded
         {hasNextPage ? (all.length < MAX_LOADED_MESSAGES ? ', loading more…' : ', more in the queue') : ''}.
       </p>
       {query.isError && <QueryError error={query.error} what="more messages" onRetry={() => void fetchNextPage()} />}

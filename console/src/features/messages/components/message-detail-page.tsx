@@ -2,7 +2,7 @@ import type { DlqMessage, ResolvedRecord } from '@orderflow/ops-api/schemas';
 import { isPipeKey, PIPES, type PipeKey } from '@orderflow/pipeline';
 import { Link, useParams } from 'react-router';
 import { Empty, QueryView } from '../../../components/query-state.tsx';
-import { formatTime } from '../../../lib/format.ts';
+import { formatTime, plural } from '../../../lib/format.ts';
 import { dlqPath } from '../../../lib/routes.ts';
 import { useDlqMessage } from '../api/get-dlq-message.ts';
 import { useMessageHistory } from '../api/get-message-history.ts';
@@ -50,7 +50,7 @@ function MessageBody({ message }: { message: DlqMessage }) {
         <dt>Condition</dt>
         <dd>{message.condition ?? '—'}</dd>
         <dt>Received (browsed)</dt>
-        <dd>{message.receiveCount} times</dd>
+        <dd>{plural(message.receiveCount, 'time')}</dd>
         <dt>Stale</dt>
         <dd>
           {message.stale
