@@ -82,6 +82,8 @@ export interface LocalRuntimeOptions {
   onError?: (error: unknown) => void;
   /** Tuning for tests: poll interval and first retry delay of the pipes. */
   pipeTiming?: { pollIntervalMs?: number; retryBaseDelayMs?: number };
+  /** Called as each function invocation starts (see LambdaServiceOptions.onInvoke). */
+  onInvoke?: (functionName: string, event: unknown) => void;
   /** How often alarms are evaluated and SQS depth is sampled. Default 10 s. */
   observeIntervalMs?: number;
 }
@@ -280,6 +282,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       publish,
+      ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
       baseEnvironment: {
         AWS_REGION: LOCAL_REGION,
         AWS_DEFAULT_REGION: LOCAL_REGION,

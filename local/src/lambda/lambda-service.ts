@@ -59,6 +59,8 @@ export interface LambdaServiceOptions {
   readonly log?: (functionName: string, line: string) => void;
   /** Execution environments per function when no reserved concurrency is set. Default 4. */
   readonly maxEnvironments?: number;
+  /** Called as an invocation starts (benchmarks measure write-to-handler latency with it). */
+  readonly onInvoke?: (functionName: string, event: unknown) => void;
   /** Random source for fault injection (tests pass a seeded one). */
   readonly random?: () => number;
 }
@@ -134,6 +136,7 @@ export class LambdaService {
 
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const name = this.resolveName(nameOrArn);
+    this.options.onInvoke?.(name, event);
     const runtime = this.functions.get(name) as FunctionRuntime;
     const fault = this.faults.get(name);
     const random = this.options.random ?? Math.random;

@@ -11,7 +11,10 @@ import {
 } from '@orderflow/pipeline';
 import type { PutMetric } from '../cloudwatch/metric-store.ts';
 import type { CheckpointStore } from './checkpoints.ts';
-import type { ShardDescription, StreamsApi } from './streams-api.ts';
+import { type ShardDescription, type StreamsApi, StreamsApiError } from './streams-api.ts';
+
+/** GetRecords errors after which a fresh iterator continues the read. */
+const RENEW_ITERATOR = new Set(['ExpiredIteratorException', 'TrimmedDataAccessException']);
 
 /** What invoking the target produced; the emulator interprets it as Pipes does. */
 export type TargetOutcome =
@@ -288,6 +291,14 @@ class ShardReader {
       try {
         page = await streams.records(iterator);
       } catch (error: unknown) {
+        if (error instanceof StreamsApiError && RENEW_ITERATOR.has(error.code)) {
+          const current = iterator;
+          iterator = await this.renewIterator().catch((renewError: unknown) => {
+            this.options.onError?.(renewError);
+            return current;
+          });
+          continue;
+        }
         this.options.onError?.(error);
         await sleep(1000);
         continue;
@@ -304,6 +315,23 @@ class ShardReader {
     if (this.stopped) return false;
     checkpoints.set(streamArn, this.shardId, { ...checkpoints.get(streamArn, this.shardId), finished: true });
     return true;
+  }
+
+  /**
+   * A new iterator after the last record read, when the old one expired or points at trimmed data; if that record is
+   * itself trimmed, from the oldest record left (what was trimmed is gone, as in AWS).
+   */
+  private async renewIterator(): Promise<string | undefined> {
+    const { streams, streamArn } = this.options;
+    const last =
+      this.entries[this.entries.length - 1]?.sequenceNumber ??
+      this.options.checkpoints.get(streamArn, this.shardId)?.sequenceNumber;
+    try {
+      if (last) return await streams.shardIterator(streamArn, this.shardId, 'AFTER_SEQUENCE_NUMBER', last);
+    } catch (error: unknown) {
+      if (!(error instanceof StreamsApiError && RENEW_ITERATOR.has(error.code))) throw error;
+    }
+    return streams.shardIterator(streamArn, this.shardId, 'TRIM_HORIZON');
   }
 
   private accept(wireRecords: readonly Omit<StreamRecord, 'eventSourceARN'>[]): void {
