@@ -21,20 +21,28 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const { values } = parseArgs({
-  options: {
-    traffic: { type: 'string', default: process.env.ORDERFLOW_TRAFFIC ?? '2' },
-    'data-dir': { type: 'string' },
-    'no-console': { type: 'boolean', default: false },
-    'no-build': { type: 'boolean', default: false },
-    'port-dynamodb': { type: 'string' },
-    'port-sqs': { type: 'string' },
-    'port-lambda': { type: 'string' },
-    'port-cloudwatch': { type: 'string' },
-    'port-ops-api': { type: 'string' },
-    help: { type: 'boolean', default: false },
-  },
-});
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        traffic: { type: 'string', default: process.env.ORDERFLOW_TRAFFIC ?? '2' },
+        'data-dir': { type: 'string' },
+        'no-console': { type: 'boolean', default: false },
+        'no-build': { type: 'boolean', default: false },
+        'port-dynamodb': { type: 'string' },
+        'port-sqs': { type: 'string' },
+        'port-lambda': { type: 'string' },
+        'port-cloudwatch': { type: 'string' },
+        'port-ops-api': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error: unknown) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseFlags();
 
 function port(flag: string | undefined, variable: string): number | undefined {
   const text = flag ?? process.env[variable];

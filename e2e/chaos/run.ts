@@ -1,0 +1,366 @@
+/**
+ * The chaos suite: `npm run chaos [-- --orders N --seed S]`. Writes a mixed workload of orders through the AWS SDK
+ * while both processors fail 20% of their invocations and 1% of the records are poison, kills and restarts the local
+ * runtime mid-run (DynamoDB data and pipe checkpoints survive in a data dir), checks the invariants, redrives and
+ * discards through the ops API, checks them again, and prints one JSON summary. Exit code 1 when an invariant broke.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, type LocalRuntime, startLocalRuntime } from '@orderflow/local';
+import {
+  guardFor,
+  IDEMPOTENCY_KEYS,
+  IDEMPOTENCY_STATUS,
+  idempotencyRecordId,
+  JOURNAL_KEYS,
+  journalRecordKey,
+  orderIdOf,
+  PIPE_KEYS,
+  PIPES,
+  type PipeKey,
+  type RuntimeInfo,
+} from '@orderflow/pipeline';
+import { EffectsLog, type Notification } from '../support/effects.ts';
+import { clearFault, injectFault } from '../support/faults.ts';
+import { OpsApiClient } from '../support/ops-api.ts';
+import { OrderWriter } from '../support/orders.ts';
+import { readWholeStream } from '../support/streams.ts';
+import { account, type Observations, type PipeLedger, type Phase, type RecordFact, violations } from './ledger.ts';
+import { type ChaosOrder, chaosWorkload } from './workload.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '5000' },
+    seed: { type: 'string', default: '20261124' },
+    'failure-rate': { type: 'string', default: '0.2' },
+  },
+});
+const ORDER_COUNT = Number(args.orders);
+const SEED = Number(args.seed);
+const FAILURE_RATE = Number(args['failure-rate']);
+if (!(Number.isInteger(ORDER_COUNT) && ORDER_COUNT > 0)) throw new Error(`--orders must be a positive integer`);
+if (!(FAILURE_RATE >= 0 && FAILURE_RATE <= 1)) throw new Error(`--failure-rate must be between 0 and 1`);
+/** Writes in flight at once: enough to keep both pipes busy without starving two shared cores. */
+const WRITE_CONCURRENCY = 8;
+/** The pipes are quiet when nothing new reached the queues or the DLQs for this long (backoffs included). */
+const QUIET_MS = 8000;
+
+const startedAt = performance.now();
+const phases: Record<string, number> = {};
+let phaseStart = performance.now();
+const endPhase = (name: string) => {
+  phases[name] = Math.round(performance.now() - phaseStart);
+  phaseStart = performance.now();
+};
+const log = (message: string) =>
+  process.stderr.write(`[chaos ${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}\n`);
+
+let runtimeErrors = 0;
+/** The runtime that is up, so a crash of the suite still stops it (no DynamoDB Local left behind). */
+let current: LocalRuntime | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'orderflow-chaos-'));
+const start = () =>
+  startLocalRuntime({
+    traffic: 'off',
+    dataDir,
+    stateDir: join(dataDir, 'state'),
+    writeRuntimeFile: false,
+    withOpsApi: true,
+    // Retries start 100 ms apart so a batch exhausts its retries in seconds, not minutes.
+    pipeTiming: { retryBaseDelayMs: 100 },
+    onError: () => void runtimeErrors++,
+  });
+
+async function setFaults(info: RuntimeInfo, on: boolean): Promise<void> {
+  for (const key of PIPE_KEYS) {
+    const name = info.resources.pipes[key].function;
+    if (on) await injectFault(info.endpoints.lambda, name, { failureRate: FAILURE_RATE, mode: 'throw' });
+    else await clearFault(info.endpoints.lambda, name);
+  }
+}
+
+async function writeAll(work: readonly (() => Promise<void>)[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: WRITE_CONCURRENCY }, async () => {
+      while (next < work.length) await (work[next++] as () => Promise<void>)();
+    }),
+  );
+}
+
+function writesOf(writer: OrderWriter, orders: readonly ChaosOrder[]): (() => Promise<void>)[] {
+  return orders.map((o) => async () => {
+    await writer.put(o.order);
+    if (o.shipsLater) await writer.setStatus(o.order.orderId, 'shipped');
+  });
+}
+
+/** Resolves when neither the notification log nor the DLQ depths changed for QUIET_MS. */
+async function quiescence(runtime: LocalRuntime, effects: () => number, sqs: SQSClient): Promise<void> {
+  let last = '';
+  let since = Date.now();
+  for (;;) {
+    const depths = await Promise.all(
+      PIPE_KEYS.map(async (key) => {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: runtime.info.resources.pipes[key].dlqUrl,
+            MaxNumberOfMessages: 10,
+            VisibilityTimeout: 0,
+            AttributeNames: ['All'],
+          }),
+        );
+        return Messages.length;
+      }),
+    );
+    const signature = `${effects()}|${depths.join(',')}`;
+    if (signature !== last) {
+      last = signature;
+      since = Date.now();
+    } else if (Date.now() - since >= QUIET_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Takes every DLQ message out of the (in-memory) SQS emulator so it can be put back after the restart. */
+async function takeDlqMessages(sqs: SQSClient, info: RuntimeInfo): Promise<Record<PipeKey, string[]>> {
+  const taken: Record<PipeKey, string[]> = { standard: [], premium: [] };
+  for (const key of PIPE_KEYS) {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: info.resources.pipes[key].dlqUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 3600,
+        }),
+      );
+      if (Messages.length === 0) break;
+      taken[key].push(...Messages.map((m) => m.Body ?? ''));
+    }
+  }
+  return taken;
+}
+
+const sqsFor = (info: RuntimeInfo) =>
+  new SQSClient({ endpoint: info.endpoints.sqs, region: info.region, credentials: LOCAL_CREDENTIALS });
+
+async function observe(
+  runtime: LocalRuntime,
+  writer: OrderWriter,
+  received: readonly Notification[],
+  poisonOrders: ReadonlySet<string>,
+): Promise<{ records: RecordFact[]; seen: Observations; dlqMessages: number }> {
+  const { info } = runtime;
+  const guards = { standard: guardFor(PIPES.standard.rule), premium: guardFor(PIPES.premium.rule) };
+  const stream = await readWholeStream(writer.client, info.endpoints.dynamodb, info.resources.ordersTable, info.region);
+  const records: RecordFact[] = stream.map((record) => {
+    const orderId = orderIdOf(record) ?? '';
+    return {
+      eventId: record.eventID,
+      orderId,
+      accepted: {
+        standard: guards.standard.check(record).verdict === 'pass',
+        premium: guards.premium.check(record).verdict === 'pass',
+      },
+      poison: poisonOrders.has(orderId),
+    };
+  });
+  const scan = async (table: string, attribute: string, keep: (item: Record<string, unknown>) => boolean) => {
+    const keys = new Set<string>();
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await writer.client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) {
+        const value = item[attribute]?.S;
+        if (value && keep(item)) keys.add(value);
+      }
+      start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    } while (start);
+    return keys;
+  };
+  const completed = await scan(
+    info.resources.idempotencyTable,
+    IDEMPOTENCY_KEYS.partitionKey,
+    (item) => (item.status as { S?: string } | undefined)?.S === IDEMPOTENCY_STATUS.completed,
+  );
+  const journal = await scan(info.resources.journalTable, JOURNAL_KEYS.partitionKey, () => true);
+  const ops = OpsApiClient.forRuntime(info, 'viewer');
+  const inDlq = { standard: new Set<string>(), premium: new Set<string>() };
+  let dlqMessages = 0;
+  for (const key of PIPE_KEYS) {
+    for (const message of await ops.dlqMessages(key)) {
+      dlqMessages++;
+      for (const record of message.records) inDlq[key].add(record.eventId);
+    }
+  }
+  const deliveries = new Map<string, number>();
+  for (const n of received) deliveries.set(n.notificationId, (deliveries.get(n.notificationId) ?? 0) + 1);
+  return {
+    records,
+    dlqMessages,
+    seen: {
+      deliveries,
+      completed: (pipe, eventId) => completed.has(idempotencyRecordId(pipe, eventId)),
+      inDlq,
+      journaled: (pipe, eventId) => journal.has(journalRecordKey(pipe, eventId)),
+    },
+  };
+}
+
+function ledgers(phase: Phase, records: RecordFact[], seen: Observations): Record<PipeKey, PipeLedger> {
+  return { standard: account(phase, 'standard', records, seen), premium: account(phase, 'premium', records, seen) };
+}
+
+/** Redrives every DLQ message; discards the ones whose still-failing records are all poison (with a reason). */
+async function redriveEverything(
+  info: RuntimeInfo,
+  poisonOrders: ReadonlySet<string>,
+): Promise<{ redriveJobs: number; redriven: number; discarded: number }> {
+  const ops = OpsApiClient.forRuntime(info, 'operator');
+  let redriveJobs = 0;
+  let redriven = 0;
+  let discarded = 0;
+  for (const key of PIPE_KEYS) {
+    for (let pass = 0; pass < 3; pass++) {
+      if ((await ops.dlqMessages(key)).length === 0) break;
+      const job = await ops.redrive(key, { all: true, ratePerSecond: 1000 });
+      redriveJobs++;
+      redriven += job.results.filter((r) => r.outcome === 'redriven').length;
+      for (const result of job.results.filter((r) => r.outcome === 'kept')) {
+        const failing = result.records.filter((r) => r.succeeded === false);
+        if (failing.length > 0 && failing.every((r) => r.orderId !== null && poisonOrders.has(r.orderId))) {
+          await ops.json('DELETE', `/api/dlqs/${key}/messages/${encodeURIComponent(result.messageId)}`, {
+            reason: 'chaos: poison order (invalid orderDate), fixed at the source',
+          });
+          discarded++;
+        }
+      }
+    }
+  }
+  return { redriveJobs, redriven, discarded };
+}
+
+async function main(): Promise<number> {
+  const workload = chaosWorkload({ orders: ORDER_COUNT, seed: SEED, runId: SEED.toString(36) });
+  const poisonOrders = new Set(workload.filter((o) => o.poison).map((o) => o.order.orderId));
+  const half = Math.floor(workload.length / 2);
+  const received: Notification[] = [];
+
+  log(`starting the local runtime (data dir ${dataDir})`);
+  let runtime = await start();
+  current = runtime;
+  log(`runtime endpoints ${JSON.stringify(runtime.info.endpoints)}`);
+  endPhase('startMs');
+  let writer = OrderWriter.forRuntime(runtime.info);
+  let effects = EffectsLog.forRuntime(runtime.info);
+  let sqs = sqsFor(runtime.info);
+  await setFaults(runtime.info, true);
+  log(`writing ${half} orders with ${FAILURE_RATE * 100}% invocation faults`);
+  await writeAll(writesOf(writer, workload.slice(0, half)));
+  endPhase('firstHalfWritesMs');
+
+  // Kill mid-run: processors die with their in-flight invocations, pipes stop where they are (the checkpoint is
+  // only what was fully delivered), then the rest of the runtime goes down.
+  log(`killing the runtime (${effects.received.length} notifications so far)`);
+  await Promise.all([runtime.lambda.stop(), ...[...runtime.pipes.values()].map((pipe) => pipe.stop())]);
+  // fauxqs keeps queues in memory only; in AWS they outlive any compute. Carry the DLQs over and drain the
+  // downstream queues, so the restart tests the pipes and the processors, not the emulator's lack of persistence.
+  const carried = await takeDlqMessages(sqs, runtime.info);
+  await quiescence(runtime, () => effects.received.length, sqs);
+  await effects.stop();
+  received.push(...effects.received);
+  sqs.destroy();
+  writer.close();
+  await runtime.stop();
+  endPhase('killMs');
+
+  log('restarting the runtime on the same data dir');
+  current = undefined;
+  runtime = await start();
+  current = runtime;
+  log(`runtime endpoints ${JSON.stringify(runtime.info.endpoints)}`);
+  endPhase('restartMs');
+  writer = OrderWriter.forRuntime(runtime.info);
+  effects = EffectsLog.forRuntime(runtime.info);
+  sqs = sqsFor(runtime.info);
+  for (const key of PIPE_KEYS)
+    for (const body of carried[key])
+      await sqs.send(new SendMessageCommand({ QueueUrl: runtime.info.resources.pipes[key].dlqUrl, MessageBody: body }));
+  await setFaults(runtime.info, true);
+  log(`writing the other ${workload.length - half} orders`);
+  await writeAll(writesOf(writer, workload.slice(half)));
+  endPhase('secondHalfWritesMs');
+  await quiescence(runtime, () => received.length + effects.received.length, sqs);
+  endPhase('drainMs');
+
+  const before = await observe(runtime, writer, [...received, ...effects.received], poisonOrders);
+  const beforeRedrive = ledgers('before-redrive', before.records, before.seen);
+  log(`before redrive: ${before.dlqMessages} DLQ messages; clearing faults and redriving`);
+  endPhase('checkBeforeRedriveMs');
+
+  await setFaults(runtime.info, false);
+  const redrive = await redriveEverything(runtime.info, poisonOrders);
+  await quiescence(runtime, () => received.length + effects.received.length, sqs);
+  endPhase('redriveMs');
+  await effects.stop();
+  received.push(...effects.received);
+  const after = await observe(runtime, writer, received, poisonOrders);
+  const afterRedrive = ledgers('after-redrive', after.records, after.seen);
+  endPhase('checkAfterRedriveMs');
+
+  sqs.destroy();
+  writer.close();
+  await runtime.stop();
+  current = undefined;
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const sum = (key: keyof PipeLedger) =>
+    PIPE_KEYS.reduce((total, pipe) => total + beforeRedrive[pipe][key] + afterRedrive[pipe][key], 0);
+  const invariantViolations = PIPE_KEYS.reduce(
+    (total, pipe) => total + violations(beforeRedrive[pipe]) + violations(afterRedrive[pipe]),
+    0,
+  );
+  const dlqMessagesAfterRedrive = after.dlqMessages;
+  const failed = invariantViolations + dlqMessagesAfterRedrive;
+  const summary = {
+    suite: 'chaos',
+    orders: ORDER_COUNT,
+    seed: SEED,
+    streamRecords: after.records.length,
+    poisonOrders: poisonOrders.size,
+    failureRate: FAILURE_RATE,
+    restarts: 1,
+    beforeRedrive,
+    dlqMessagesBeforeRedrive: before.dlqMessages,
+    redrive,
+    afterRedrive,
+    dlqMessagesAfterRedrive,
+    notificationsReceived: received.length,
+    unreadableNotifications: effects.unreadable.length,
+    runtimeErrorsSurvived: runtimeErrors,
+    lost: sum('lost'),
+    duplicated: sum('duplicated'),
+    processedNonMatching: sum('processedNonMatching'),
+    poisonProcessed: sum('poisonProcessed'),
+    passed: failed === 0,
+    durationMs: Math.round(performance.now() - startedAt),
+    phasesMs: phases,
+    reproduce: `npm run chaos -- --orders ${ORDER_COUNT} --seed ${SEED}`,
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (error: unknown) => {
+    console.error(error);
+    await current?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(1);
+  },
+);

@@ -1,0 +1,122 @@
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  type QueueAttributeName,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { expect } from '@playwright/test';
+import { LOCAL_CREDENTIALS } from '@orderflow/local';
+import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
+import { clearFault, injectFault } from './faults.ts';
+import type { OpsApiClient } from './ops-api.ts';
+import type { OrderInput, OrderWriter } from './orders.ts';
+
+/** Attributes CreateQueue accepts back (the rest are read-only, like ApproximateNumberOfMessages or QueueArn). */
+const SETTABLE: readonly string[] = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'RedrivePolicy',
+  'KmsMasterKeyId',
+  'SqsManagedSseEnabled',
+];
+
+/**
+ * Puts orders into a pipe's DLQ the way production does, and takes them out again so each test leaves the shared
+ * runtime as it found it.
+ */
+export class DeadLetters {
+  private readonly touched = new Map<PipeKey, Set<string>>();
+  private readonly sqs: SQSClient;
+
+  constructor(
+    private readonly info: RuntimeInfo,
+    private readonly orders: OrderWriter,
+    private readonly operator: OpsApiClient,
+  ) {
+    this.sqs = new SQSClient({ endpoint: info.endpoints.sqs, region: info.region, credentials: LOCAL_CREDENTIALS });
+  }
+
+  /** Fails every invocation of the pipe's processor (local fault injection) while the orders are written. */
+  async failProcessorFor(pipe: PipeKey, orders: readonly OrderInput[]): Promise<string[]> {
+    const functionName = this.info.resources.pipes[pipe].function;
+    await injectFault(this.info.endpoints.lambda, functionName, { failureRate: 1, mode: 'throw' });
+    try {
+      return await this.writeAndAwait(pipe, orders);
+    } finally {
+      await clearFault(this.info.endpoints.lambda, functionName);
+    }
+  }
+
+  /**
+   * Removes the standard processor's downstream queue, so the processor itself fails on every record and writes
+   * the failure journal; answers a function that restores the queue (same name, same URL, same settings).
+   */
+  async removeNotificationQueue(): Promise<() => Promise<void>> {
+    const url = this.info.resources.notificationQueueUrl;
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
+    );
+    const name = url.split('/').pop() as string;
+    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    const attributes = Object.fromEntries(Object.entries(Attributes).filter(([key]) => SETTABLE.includes(key)));
+    return async () => {
+      await this.sqs.send(
+        new CreateQueueCommand({ QueueName: name, Attributes: attributes as Record<QueueAttributeName, string> }),
+      );
+    };
+  }
+
+  /** Writes the orders and waits until the pipe's DLQ holds every one of them; answers the message ids. */
+  async writeAndAwait(pipe: PipeKey, orders: readonly OrderInput[]): Promise<string[]> {
+    const ids = this.touchedIn(pipe);
+    for (const order of orders) {
+      ids.add(order.orderId);
+      await this.orders.put(order);
+    }
+    let messageIds: string[] = [];
+    await expect
+      .poll(
+        async () => {
+          const messages = await this.messagesWith(pipe, orders.map((o) => o.orderId));
+          messageIds = messages.map((m) => m.id);
+          return new Set(messages.flatMap((m) => m.records.map((r) => r.orderId))).size;
+        },
+        { message: `orders ${orders.map((o) => o.orderId).join(', ')} reach the ${pipe} DLQ`, timeout: 60_000 },
+      )
+      .toBe(orders.length);
+    return messageIds;
+  }
+
+  async messagesWith(pipe: PipeKey, orderIds: readonly string[]) {
+    const wanted = new Set(orderIds);
+    const messages = await this.operator.dlqMessages(pipe);
+    return messages.filter((m) => m.records.some((r) => r.orderId !== null && wanted.has(r.orderId)));
+  }
+
+  /** Clears faults and discards whatever DLQ messages of this test's orders are left. */
+  async cleanUp(): Promise<void> {
+    for (const [pipe, orderIds] of this.touched) {
+      await clearFault(this.info.endpoints.lambda, this.info.resources.pipes[pipe].function);
+      for (const message of await this.messagesWith(pipe, [...orderIds])) {
+        await this.operator.request('DELETE', `/api/dlqs/${pipe}/messages/${encodeURIComponent(message.id)}`, {
+          reason: 'e2e clean-up of a test message',
+        });
+      }
+    }
+    this.touched.clear();
+    this.sqs.destroy();
+  }
+
+  private touchedIn(pipe: PipeKey): Set<string> {
+    let ids = this.touched.get(pipe);
+    if (!ids) {
+      ids = new Set();
+      this.touched.set(pipe, ids);
+    }
+    return ids;
+  }
+}

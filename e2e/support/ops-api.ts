@@ -1,0 +1,79 @@
+import type {
+  AuditResponse,
+  ListMessagesResponse,
+  RedriveAccepted,
+  RedriveBody,
+  RedriveJob,
+} from '@orderflow/ops-api/schemas';
+import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
+
+export class OpsApiError extends Error {
+  override readonly name = 'OpsApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The few ops API calls the suites make outside the browser, typed by the API's own schemas. */
+export class OpsApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  static forRuntime(info: RuntimeInfo, role: 'operator' | 'viewer'): OpsApiClient {
+    if (!info.opsApi) throw new OpsApiError('the runtime was started without the ops API (withOpsApi)', 0);
+    return new OpsApiClient(info.opsApi, info.tokens[role]);
+  }
+
+  /** The raw response, for asserting on status codes. */
+  request(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.request(method, path, body);
+    const text = await response.text();
+    if (!response.ok) throw new OpsApiError(`${method} ${path} answered ${response.status}: ${text}`, response.status);
+    return JSON.parse(text) as T;
+  }
+
+  /** Every message of a pipe's DLQ, resolved to its records (follows the cursor). */
+  async dlqMessages(pipe: PipeKey): Promise<ListMessagesResponse['messages']> {
+    const messages: ListMessagesResponse['messages'] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+      const page: ListMessagesResponse = await this.json('GET', `/api/dlqs/${pipe}/messages?${query}`);
+      messages.push(...page.messages);
+      cursor = page.cursor;
+    } while (cursor);
+    return messages;
+  }
+
+  /** Starts a redrive job and waits for it to finish. */
+  async redrive(pipe: PipeKey, body: RedriveBody, timeoutMs = 600_000): Promise<RedriveJob> {
+    const { jobId } = await this.json<RedriveAccepted>('POST', `/api/dlqs/${pipe}/redrive`, body);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.json<RedriveJob>('GET', `/api/redrives/${jobId}`);
+      if (job.status !== 'running') return job;
+      if (Date.now() > deadline) throw new OpsApiError(`redrive job ${jobId} still running after ${timeoutMs} ms`, 0);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  audit(): Promise<AuditResponse> {
+    return this.json('GET', '/api/audit');
+  }
+}
