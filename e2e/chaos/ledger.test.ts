@@ -21,12 +21,22 @@ function seen(overrides: Partial<Observations> = {}): Observations {
 
 describe('chaos ledger', () => {
   it('counts a record delivered once as processed once', () => {
-    const ledger = account('before-redrive', 'standard', [fact('a')], seen({ deliveries: new Map([['standard:a', 1]]) }));
+    const ledger = account(
+      'before-redrive',
+      'standard',
+      [fact('a')],
+      seen({ deliveries: new Map([['standard:a', 1]]) }),
+    );
     expect(ledger).toMatchObject({ accepted: 1, processedOnce: 1, lost: 0, duplicated: 0 });
   });
 
   it('counts a second delivery of the same record as a duplicate', () => {
-    const ledger = account('after-redrive', 'standard', [fact('a')], seen({ deliveries: new Map([['standard:a', 2]]) }));
+    const ledger = account(
+      'after-redrive',
+      'standard',
+      [fact('a')],
+      seen({ deliveries: new Map([['standard:a', 2]]) }),
+    );
     expect(ledger.duplicated).toBe(1);
   });
 

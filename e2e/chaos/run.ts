@@ -29,7 +29,7 @@ import { clearFault, injectFault } from '../support/faults.ts';
 import { OpsApiClient } from '../support/ops-api.ts';
 import { OrderWriter } from '../support/orders.ts';
 import { readWholeStream } from '../support/streams.ts';
-import { account, type Observations, type PipeLedger, type Phase, type RecordFact, violations } from './ledger.ts';
+import { account, type Observations, type Phase, type PipeLedger, type RecordFact, violations } from './ledger.ts';
 import { type ChaosOrder, chaosWorkload } from './workload.ts';
 
 const { values: args } = parseArgs({

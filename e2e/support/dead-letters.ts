@@ -5,9 +5,9 @@ import {
   type QueueAttributeName,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { expect } from '@playwright/test';
 import { LOCAL_CREDENTIALS } from '@orderflow/local';
 import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
+import { expect } from '@playwright/test';
 import { clearFault, injectFault } from './faults.ts';
 import type { OpsApiClient } from './ops-api.ts';
 import type { OrderInput, OrderWriter } from './orders.ts';
@@ -81,7 +81,10 @@ export class DeadLetters {
     await expect
       .poll(
         async () => {
-          const messages = await this.messagesWith(pipe, orders.map((o) => o.orderId));
+          const messages = await this.messagesWith(
+            pipe,
+            orders.map((o) => o.orderId),
+          );
           messageIds = messages.map((m) => m.id);
           return new Set(messages.flatMap((m) => m.records.map((r) => r.orderId))).size;
         },

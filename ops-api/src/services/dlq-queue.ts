@@ -87,7 +87,12 @@ export class DlqQueue {
       const others: QueuedMessage[] = [];
       const mine: QueuedMessage[] = [];
       for (const message of batch) {
-        if (claimed.has(message.id)) continue;
+        // A message this claim already handled and released (kept after a failed redrive) comes back: give it back
+        // too, or it would stay hidden for CLAIM_VISIBILITY_SECONDS after the job.
+        if (claimed.has(message.id)) {
+          others.push(message);
+          continue;
+        }
         if (remaining === undefined || remaining.has(message.id)) mine.push(message);
         else others.push(message);
       }
