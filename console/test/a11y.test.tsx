@@ -11,7 +11,7 @@ import { MessageDetailPage } from '../src/features/messages/components/message-d
 import { MetricsPage } from '../src/features/metrics/components/metrics-page.tsx';
 import { OverviewPage } from '../src/features/overview/components/overview-page.tsx';
 import { FakeOpsApi } from './support/fake-ops-api.ts';
-import { message, record } from './support/fixtures.ts';
+import { message, messageDetail, record } from './support/fixtures.ts';
 import { renderView } from './support/render.tsx';
 
 const stage = (label: string, value: number) => ({ label, value, estimate: false });
@@ -57,7 +57,7 @@ beforeAll(async () => {
       },
     })
     .on('GET /api/dlqs/standard/messages', { body: { messages: [m], cursor: null } })
-    .on('GET /api/dlqs/standard/messages/m-1', { body: m })
+    .on('GET /api/dlqs/standard/messages/m-1', { body: messageDetail(m) })
     .on('GET /api/metrics/filter', (request) => ({ body: { ...METRICS, pipe: request.query.get('pipe') } }))
     .on('GET /api/alarms', {
       body: {

@@ -12,16 +12,23 @@ beforeAll(async () => {
 afterAll(() => api.stop());
 
 describe('filter lab', () => {
-  it('sends the order as plain JSON and highlights the clause the explanation names', async () => {
+  it('sends the order as plain JSON and highlights the failing clause the API names by id', async () => {
     api.on('POST /api/filters/test', {
       body: {
         results: {
           standard: {
             rule: false,
             pipeFilter: true,
-            explanation: 'clause amount-over-100 (order amount is greater than 100) fails: 80 is not > 100',
+            failingClause: { id: 'amount-over-100', description: 'order amount is greater than 100' },
+            // The explanation's words mention another clause: highlighting must follow the id, not the text.
+            explanation: 'The rule rejects it (status-pending-or-shipped holds): 80 is not > 100',
           },
-          premium: { rule: false, pipeFilter: false, explanation: 'the change is a MODIFY: eventName is INSERT' },
+          premium: {
+            rule: false,
+            pipeFilter: false,
+            failingClause: { id: 'event-is-modify', description: 'the change is a MODIFY' },
+            explanation: 'The pipe filter drops the record: eventName is INSERT',
+          },
         },
       },
     });

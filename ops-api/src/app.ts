@@ -12,6 +12,7 @@ import audit from './routes/audit.ts';
 import dlqs from './routes/dlqs.ts';
 import filters from './routes/filters.ts';
 import health from './routes/health.ts';
+import me from './routes/me.ts';
 import observability from './routes/observability.ts';
 import pipes from './routes/pipes.ts';
 import redrives from './routes/redrives.ts';
@@ -37,7 +38,8 @@ export async function opsApi(app: FastifyInstance, options: { config: OpsApiConf
   await app.register(services, { config: options.config, ...(options.clients ? { clients: options.clients } : {}) });
   await app.register(
     async (api) => {
-      for (const routes of [health, pipes, dlqs, redrives, observability, filters, audit]) await api.register(routes);
+      for (const routes of [health, me, pipes, dlqs, redrives, observability, filters, audit])
+        await api.register(routes);
     },
     { prefix: '/api' },
   );

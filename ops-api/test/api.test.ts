@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { configFromRuntimeInfo } from '../src/config.ts';
-import type { DlqMessage, ListMessagesResponse, RedriveJob } from '../src/schemas/index.ts';
+import type { DlqMessage, DlqMessageDetail, ListMessagesResponse, RedriveJob } from '../src/schemas/index.ts';
 import { type Backends, startBackends } from './helpers/backends.ts';
 
 let backends: Backends;
@@ -79,6 +79,7 @@ describe('auth and plumbing', () => {
   });
 
   it.each([
+    ['GET', '/api/me'],
     ['GET', '/api/pipes'],
     ['GET', '/api/dlqs'],
     ['GET', '/api/dlqs/standard/messages'],
@@ -91,6 +92,14 @@ describe('auth and plumbing', () => {
     expect(none.json().message).toContain('Authorization: Bearer');
     const wrong = await app.inject({ method, url, headers: { authorization: 'Bearer not-the-token' } });
     expect(wrong.statusCode).toBe(401);
+  });
+
+  it('says who the token stands for and with what role (GET /api/me)', async () => {
+    const asOperator = await app.inject({ method: 'GET', url: '/api/me', headers: operator });
+    expect(asOperator.statusCode).toBe(200);
+    expect(asOperator.json()).toEqual({ actor: 'local-operator', role: 'operator' });
+    const asViewer = await app.inject({ method: 'GET', url: '/api/me', headers: viewer });
+    expect(asViewer.json()).toEqual({ actor: 'local-viewer', role: 'viewer' });
   });
 
   it('lets viewers read but not redrive or discard (403)', async () => {
@@ -200,11 +209,17 @@ describe('pipes, filter lab, metrics, alarms', () => {
     });
     expect(plain.statusCode).toBe(200);
     const standard = plain.json().results.standard;
-    expect(standard).toMatchObject({ rule: false, pipeFilter: true });
+    const amountClause = PIPES.standard.rule.clauses.find((clause) => clause.id === 'amount-over-100');
+    expect(standard).toMatchObject({
+      rule: false,
+      pipeFilter: true,
+      failingClause: { id: 'amount-over-100', description: amountClause?.description },
+    });
     expect(standard.explanation).toContain('amount-over-100');
     const [record] = await backends.writeOrders([order('lab-2', { orderAmount: 5000, orderStatus: 'shipped' })]);
     const raw = await app.inject({ method: 'POST', url: '/api/filters/test', headers: viewer, payload: { record } });
-    expect(raw.json().results.standard).toMatchObject({ rule: true, pipeFilter: true });
+    expect(raw.json().results.standard).toMatchObject({ rule: true, pipeFilter: true, failingClause: null });
+    expect(raw.json().results.premium.failingClause.id).toBe('event-is-modify');
     expect(raw.json().results.premium.explanation).toContain('event-is-modify');
     const broken = await app.inject({
       method: 'POST',
@@ -264,12 +279,13 @@ describe('pipes, filter lab, metrics, alarms', () => {
 
 describe('DLQ browsing, redrive, discard, audit', () => {
   let okMessage: DlqMessage;
+  let okMessageBody: string;
 
   it('resolves DLQ messages to records, journal errors and current items without consuming them', async () => {
     const records = await backends.writeOrders([order('ok-1'), order('ok-2'), order('ok-3', { orderAmount: 50 })]);
     // ok-3 is below the pipe filter? No: the pipe filter cannot check amounts, so all three were delivered.
     await backends.journal('standard', records[0] as StreamRecord, { name: 'TimeoutError', message: 'SQS timed out' });
-    await backends.sendDlqMessage('standard', records);
+    okMessageBody = JSON.stringify(await backends.sendDlqMessage('standard', records));
     const failing = await backends.writeOrders([order('fail-1', { customerEmail: 'fail-1@example.com' })]);
     await backends.sendDlqMessage('standard', failing);
     await backends.sendRawDlqMessage('standard', '{"not":"a pipe message"}');
@@ -319,15 +335,21 @@ describe('DLQ browsing, redrive, discard, audit', () => {
     expect(await listAll('standard', `&to=${encodeURIComponent('2000-01-01T00:00:00Z')}`)).toEqual([]);
   });
 
-  it('shows one message with a filter explanation per record', async () => {
+  it('shows one message with its raw body and a filter explanation per record', async () => {
     const answer = await app.inject({
       method: 'GET',
       url: `/api/dlqs/standard/messages/${okMessage.id}`,
       headers: viewer,
     });
     expect(answer.statusCode).toBe(200);
-    const records = (answer.json() as DlqMessage).records;
-    expect(records[2]?.explanation).toMatchObject({ rule: false, pipeFilter: true });
+    const detail = answer.json() as DlqMessageDetail;
+    expect(detail.body).toBe(okMessageBody);
+    const records = detail.records;
+    expect(records[2]?.explanation).toMatchObject({
+      rule: false,
+      pipeFilter: true,
+      failingClause: { id: 'amount-over-100' },
+    });
     expect(records[2]?.explanation?.explanation).toContain('amount-over-100');
     const missing = await app.inject({ method: 'GET', url: '/api/dlqs/standard/messages/nope-123', headers: viewer });
     expect(missing.statusCode).toBe(404);

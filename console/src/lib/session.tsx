@@ -1,5 +1,11 @@
+import type { Role as ApiRole } from '@orderflow/ops-api/schemas';
 import { createContext, type ReactNode, useContext } from 'react';
-import type { Role } from './api-types-pending.ts';
+
+/**
+ * The console's view of the signed-in role. `unknown` when the ops API answers no `GET /api/me` (an older
+ * deployment): actions then stay enabled and the API's own 403 for viewers is shown.
+ */
+export type Role = ApiRole | 'unknown';
 
 /** Who is signed in, as the ops API sees it; features read the role from here to gate actions. */
 export interface Session {

@@ -1,4 +1,4 @@
-import type { DlqMessage, RedriveJob, ResolvedRecord } from '@orderflow/ops-api/schemas';
+import type { DlqMessage, DlqMessageDetail, RedriveJob, ResolvedRecord } from '@orderflow/ops-api/schemas';
 import type { PipeKey } from '@orderflow/pipeline';
 
 export function record(overrides: Partial<ResolvedRecord> = {}): ResolvedRecord {
@@ -49,6 +49,20 @@ export function message(
     records: [record({ orderId: `order-${id}` })],
     ...overrides,
   };
+}
+
+/** A message as the single-message route answers it: with the body SQS delivered (what the pipe wrote). */
+export function messageDetail(listed: DlqMessage): DlqMessageDetail {
+  const body = {
+    context: {
+      partnerResourceArn: `arn:aws:pipes:us-east-1:000000000000:pipe/orderflow-${listed.pipe}`,
+      condition: listed.condition,
+    },
+    version: '1.0',
+    timestamp: listed.sentAt,
+    DDBStreamBatchInfo: listed.batch,
+  };
+  return { ...listed, body: JSON.stringify(body) };
 }
 
 export function job(overrides: Partial<RedriveJob> = {}): RedriveJob {

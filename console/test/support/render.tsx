@@ -4,8 +4,7 @@ import type { ReactNode } from 'react';
 import { createMemoryRouter, RouterProvider, useLocation } from 'react-router';
 import { createApiClient } from '../../src/lib/api-client.ts';
 import { ApiProvider } from '../../src/lib/api-context.tsx';
-import type { Role } from '../../src/lib/api-types-pending.ts';
-import { SessionProvider } from '../../src/lib/session.tsx';
+import { type Role, SessionProvider } from '../../src/lib/session.tsx';
 
 /** Shows the current URL so tests can assert that view state went to the query string. */
 function LocationProbe() {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
   discardBodySchema,
   discardResponseSchema,
-  dlqMessageSchema,
+  dlqMessageDetailSchema,
   dlqsResponseSchema,
   listMessagesQuerySchema,
   listMessagesResponseSchema,
@@ -40,9 +40,9 @@ const dlqs: FastifyPluginAsyncZod = async (app) => {
     '/dlqs/:pipe/messages/:id',
     {
       schema: {
-        summary: 'One DLQ message in full, with the filter explanation per record',
+        summary: 'One DLQ message in full: its raw body, and the filter explanation per record',
         params: messageParamsSchema,
-        response: { 200: dlqMessageSchema, ...ERROR_RESPONSES },
+        response: { 200: dlqMessageDetailSchema, ...ERROR_RESPONSES },
       },
     },
     async (request) => app.ops.browser.get(request.params.pipe, request.params.id),

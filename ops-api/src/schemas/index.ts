@@ -29,6 +29,13 @@ export type Role = z.infer<typeof roleSchema>;
 export const healthResponseSchema = z.object({ status: z.literal('ok'), mode: z.enum(['local', 'aws']) });
 export type HealthResponse = z.infer<typeof healthResponseSchema>;
 
+// --- me -----------------------------------------------------------------------------------------------------------
+export const meResponseSchema = z.object({
+  actor: z.string().describe('who the bearer token stands for (the Cognito username, or local-operator/local-viewer)'),
+  role: roleSchema.describe('operators may redrive and discard; viewers only read'),
+});
+export type Me = z.infer<typeof meResponseSchema>;
+
 // --- pipes --------------------------------------------------------------------------------------------------------
 export const pipeSummarySchema = z.object({
   key: pipeKeySchema,
@@ -104,6 +111,12 @@ export const recordErrorSchema = z.object({
 export const filterExplanationSchema = z.object({
   rule: z.boolean().describe('the full business rule (the processor guard) matches'),
   pipeFilter: z.boolean().describe('the derived pipe filter matches the raw record'),
+  failingClause: z
+    .object({ id: z.string(), description: z.string() })
+    .nullable()
+    .describe(
+      "the rule's first failing clause (pipeline's clause id, the `Clause` metric dimension); null when it matches",
+    ),
   explanation: z.string(),
 });
 export type FilterExplanation = z.infer<typeof filterExplanationSchema>;
@@ -144,6 +157,12 @@ export const dlqMessageSchema = z.object({
   records: z.array(resolvedRecordSchema),
 });
 export type DlqMessage = z.infer<typeof dlqMessageSchema>;
+
+/** The single-message route adds the body exactly as SQS delivered it (the list leaves it out to stay small). */
+export const dlqMessageDetailSchema = dlqMessageSchema.extend({
+  body: z.string().describe('the DLQ message body as received from SQS, unparsed'),
+});
+export type DlqMessageDetail = z.infer<typeof dlqMessageDetailSchema>;
 
 export const listMessagesResponseSchema = z.object({
   messages: z.array(dlqMessageSchema),

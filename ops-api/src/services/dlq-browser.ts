@@ -12,7 +12,7 @@ import {
 } from '@orderflow/pipeline';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import type { DlqMessage, DlqSummary, ListMessagesQuery, ResolvedRecord } from '../schemas/index.ts';
+import type { DlqMessage, DlqMessageDetail, DlqSummary, ListMessagesQuery, ResolvedRecord } from '../schemas/index.ts';
 import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
 import type { FilterLab } from './filter-lab.ts';
 import type { JournalReader } from './journal.ts';
@@ -117,8 +117,8 @@ export class DlqBrowser {
     return { messages, cursor: lastScanned && candidates.length > 0 ? encodeCursor(pipe, lastScanned) : null };
   }
 
-  /** One message in full, with the filter explanation per record. */
-  async get(pipe: PipeKey, id: string): Promise<DlqMessage> {
+  /** One message in full: the body as SQS delivered it, and the filter explanation per record. */
+  async get(pipe: PipeKey, id: string): Promise<DlqMessageDetail> {
     let queued = (await this.snapshot(pipe)).find((message) => message.id === id);
     if (!queued) {
       this.invalidate(pipe);
@@ -129,6 +129,7 @@ export class DlqBrowser {
     const batch = await this.cachedRecords(pipe, queued);
     return {
       ...message,
+      body: queued.body,
       records: message.records.map((record) => {
         const source = batch.records.find((candidate) => candidate.eventId === record.eventId)?.record;
         return source ? { ...record, explanation: this.lab.explain(pipe, source) } : record;

@@ -55,6 +55,8 @@ export class FilterLab {
     return {
       rule: verdict.verdict === 'pass',
       pipeFilter: filter.matched,
+      failingClause:
+        verdict.verdict === 'reject' ? { id: verdict.clause, description: verdict.clauseDescription } : null,
       explanation: `${filterText} ${ruleText}${gap}`,
     };
   }

@@ -1,6 +1,6 @@
+import type { Me } from '@orderflow/ops-api/schemas';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { type ApiClient, ApiError } from '../../../lib/api-client.ts';
-import type { Me } from '../../../lib/api-types-pending.ts';
 
 /** The signed-in principal, or `null` when the ops API has no `/api/me` route (then the API alone gates actions). */
 export async function getMe(api: ApiClient): Promise<Me | null> {

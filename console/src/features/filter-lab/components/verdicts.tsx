@@ -1,6 +1,5 @@
 import type { FilterTestResponse } from '@orderflow/ops-api/schemas';
 import { PIPE_KEYS, PIPES } from '@orderflow/pipeline';
-import { failingClause } from '../failing-clause.ts';
 
 function Verdict({ value }: { value: boolean }) {
   return <strong className={value ? 'ok-text' : 'error-text'}>{value ? 'matches' : 'does not match'}</strong>;
@@ -16,7 +15,8 @@ export function Verdicts({ response }: { response: FilterTestResponse }) {
           const verdict = response.results[key];
           const pipe = PIPES[key];
           if (!verdict) return null;
-          const failing = failingClause(pipe.rule.clauses, verdict);
+          // The API names the guard's first failing clause by its id (the `Clause` metric dimension).
+          const failing = verdict.failingClause?.id;
           // The guard is the full rule evaluated by the processor, on what the pipe filter let through.
           const guard = !verdict.pipeFilter
             ? 'not reached (the pipe filter drops it)'

@@ -1,11 +1,11 @@
-import type { DlqMessage } from '@orderflow/ops-api/schemas';
+import type { DlqMessageDetail } from '@orderflow/ops-api/schemas';
 import type { PipeKey } from '@orderflow/pipeline';
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { type ApiClient, segment } from '../../../lib/api-client.ts';
 import { useApi } from '../../../lib/api-context.tsx';
 
-export function getDlqMessage(api: ApiClient, pipe: PipeKey, messageId: string): Promise<DlqMessage> {
-  return api.get<DlqMessage>(`/api/dlqs/${segment(pipe)}/messages/${segment(messageId)}`);
+export function getDlqMessage(api: ApiClient, pipe: PipeKey, messageId: string): Promise<DlqMessageDetail> {
+  return api.get<DlqMessageDetail>(`/api/dlqs/${segment(pipe)}/messages/${segment(messageId)}`);
 }
 
 export function getDlqMessageQueryOptions(api: ApiClient, pipe: PipeKey, messageId: string) {

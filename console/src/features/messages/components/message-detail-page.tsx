@@ -1,4 +1,4 @@
-import type { DlqMessage, ResolvedRecord } from '@orderflow/ops-api/schemas';
+import type { DlqMessageDetail, ResolvedRecord } from '@orderflow/ops-api/schemas';
 import { isPipeKey, PIPES, type PipeKey } from '@orderflow/pipeline';
 import { Link, useParams } from 'react-router';
 import { Empty, QueryView } from '../../../components/query-state.tsx';
@@ -39,7 +39,7 @@ function MessageDetail({ pipe, messageId }: { pipe: PipeKey; messageId: string }
   );
 }
 
-function MessageBody({ message }: { message: DlqMessage }) {
+function MessageBody({ message }: { message: DlqMessageDetail }) {
   return (
     <>
       <dl className="pairs">
@@ -74,15 +74,22 @@ function MessageBody({ message }: { message: DlqMessage }) {
       <section aria-labelledby="body-heading">
         <h2 id="body-heading">Dead-letter message body</h2>
         <p className="muted">
-          What the pipe wrote: batch metadata only, no records and no error text (the records above are re-read from the
-          stream or the failure journal).
+          What the pipe wrote, as SQS delivered it: batch metadata only, no records and no error text (the records above
+          are re-read from the stream or the failure journal).
         </p>
-        <pre className="code">
-          {JSON.stringify({ condition: message.condition, DDBStreamBatchInfo: message.batch }, null, 2)}
-        </pre>
+        <pre className="code">{formatBody(message.body)}</pre>
       </section>
     </>
   );
+}
+
+/** JSON bodies indented for reading (same content); anything else exactly as received. */
+function formatBody(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
 }
 
 function History({ messageId }: { messageId: string }) {
