@@ -29,6 +29,8 @@ export class JsonScanner {
   private readonly root: PathNode;
   private readonly flags: Int32Array;
   private text = '';
+  /** Whether the text has a backslash anywhere; without one no string needs decoding (checked once per scan). */
+  private escapes = false;
   /** Set when some node has too many keys for the duplicate-key bitmask: the scanner is then not used. */
   readonly usable: boolean;
 
@@ -69,6 +71,7 @@ export class JsonScanner {
     if (!this.usable) return undefined;
     this.flags.fill(0);
     this.text = text;
+    this.escapes = text.includes('\\');
     try {
       let pos = this.space(0);
       if (text.charCodeAt(pos) !== 0x7b /* { */) return undefined;
@@ -110,6 +113,7 @@ export class JsonScanner {
   }
 
   private hasEscape(start: number, end: number): boolean {
+    if (!this.escapes) return false;
     const text = this.text;
     for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) return true;
     return false;

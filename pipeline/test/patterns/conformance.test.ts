@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compilePattern, PatternValidationError, referenceMatch, validatePattern } from '../../src/patterns/index.ts';
+
+// The AWS-validated vectors live beside the checkout (../shared), here and in CI; they are read, never copied.
+const vectorsDir = path.resolve(import.meta.dirname, '../../../../shared/conformance/event-patterns');
+
+interface MatchVector {
+  id: string;
+  pattern: unknown;
+  event: unknown;
+  match: boolean;
+  tags: string[];
+}
+interface InvalidVector {
+  id: string;
+  pattern: unknown;
+  error: string;
+}
+
+const vectors: MatchVector[] = JSON.parse(readFileSync(path.join(vectorsDir, 'aws-validated-vectors.json'), 'utf8'));
+const invalid: InvalidVector[] = JSON.parse(readFileSync(path.join(vectorsDir, 'aws-validated-invalid.json'), 'utf8'));
+
+/** Operators the EventBridge user guide's comparison table marks "No" under Pipe support. */
+const PIPES_UNSUPPORTED_TAGS = [
+  'wildcard',
+  'anything-but/prefix',
+  'anything-but/suffix',
+  'anything-but/equals-ignore-case',
+  'anything-but/wildcard',
+];
+const pipesUnsupported = (v: MatchVector) =>
+  v.tags.some((tag) => PIPES_UNSUPPORTED_TAGS.some((u) => tag === u || tag.startsWith(`${u}(`)));
+
+describe('AWS-validated match vectors', () => {
+  it('are all present', () => {
+    expect(vectors).toHaveLength(129);
+    expect(invalid).toHaveLength(39);
+  });
+
+  it.each(vectors.map((v) => [v.id, v] as const))('%s matches as AWS did', (_, v) => {
+    const compiled = compilePattern(v.pattern, 'eventbridge');
+    expect(compiled.matches(v.event)).toBe(v.match);
+    expect(compiled.matchesJson(JSON.stringify(v.event))).toBe(v.match);
+    expect(referenceMatch(v.pattern, v.event)).toBe(v.match);
+    expect(compiled.explain(v.event).matched).toBe(v.match);
+  });
+
+  const forPipes = vectors.filter(pipesUnsupported);
+  it('include vectors Pipes cannot evaluate', () => expect(forPipes.length).toBeGreaterThan(30));
+
+  it.each(forPipes.map((v) => [v.id, v] as const))('%s is rejected by the pipes dialect', (_, v) => {
+    expect(() => validatePattern(v.pattern, 'pipes')).toThrow(/is not supported by EventBridge Pipes filtering/);
+  });
+
+  it.each(vectors.filter((v) => !pipesUnsupported(v)).map((v) => [v.id, v] as const))(
+    '%s is accepted by the pipes dialect',
+    (_, v) => expect(() => validatePattern(v.pattern, 'pipes')).not.toThrow(),
+  );
+});
+
+describe('AWS-validated invalid patterns', () => {
+  it.each(invalid.map((v) => [v.id, v] as const))('%s is rejected with AWS reason', (_, v) => {
+    const awsReason = v.error.split('Reason: ')[1];
+    let thrown: unknown;
+    try {
+      validatePattern(v.pattern);
+    } catch (error: unknown) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(PatternValidationError);
+    const error = thrown as PatternValidationError;
+    expect(error.reason).toBe(awsReason);
+    expect(error.message).toBe(`Event pattern is not valid. Reason: ${awsReason} at ${error.path}`);
+    expect(error.path).toMatch(/^\$/);
+  });
+});
