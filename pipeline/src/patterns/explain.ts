@@ -51,10 +51,11 @@ export function explainMatch(compiled: Compiled, event: unknown): PatternExplana
   const common = (first ?? []).filter(shared);
   const failures = [...common];
   const [or] = compiled.parsed.ors;
-  if (or && perRule.some((failures) => failures.some((f) => !shared(f)))) {
+  // The $or itself failed only when no branch would match once the shared failures were fixed.
+  if (or && perRule.every((failures) => failures.some((f) => !shared(f)))) {
     const branches = perRule.map((failures, i) => {
       const own = failures.filter((f) => !shared(f));
-      return `(${i + 1}) ${(own.length > 0 ? own : failures).map((f) => f.message).join('; ')}`;
+      return `(${i + 1}) ${own.map((f) => f.message).join('; ')}`;
     });
     const actual = Object.fromEntries(
       perRule
@@ -113,7 +114,8 @@ function clauseFailure(clause: Clause, values: unknown[]): PlacedFailure {
 function reason(clause: Clause, values: unknown[]): string {
   if (values.length === 0) return 'is missing';
   const matchers = clause.matchers.filter((m) => !(m.kind === 'exists' && !m.exists));
-  if (matchers.length === 0) return `is ${render(values)}, but the pattern requires it to be absent`;
+  if (matchers.length === 0)
+    return `is ${render(values.length === 1 ? values[0] : values)}, but the pattern requires it to be absent`;
   if (values.length > 1) return `is ${render(values)}, and no element matches ${JSON.stringify(clause.source)}`;
   const value = values[0];
   const [matcher] = matchers;

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { type Dialect, PatternValidationError, validatePattern } from '../../src/patterns/index.ts';
+
+function rejection(pattern: unknown, dialect: Dialect = 'eventbridge'): PatternValidationError {
+  try {
+    validatePattern(pattern, dialect);
+  } catch (error: unknown) {
+    if (error instanceof PatternValidationError) return error;
+    throw error;
+  }
+  throw new Error(`accepted ${JSON.stringify(pattern)}`);
+}
+
+describe('validatePattern (eventbridge)', () => {
+  it.each([
+    [{}, '$', 'Empty objects are not allowed'],
+    [{ a: {} }, '$.a', 'Empty objects are not allowed'],
+    [{ a: [[1]] }, '$.a[0]', 'Match value must be String, number, true, false, or null'],
+    [{ a: [{}] }, '$.a[0]', 'Match expression name not found'],
+    [{ a: [{ prefix: 'x', suffix: 'y' }] }, '$.a[0]', 'Only one key allowed in match expression'],
+    [{ a: [{ prefix: { other: 'x' } }] }, '$.a[0].prefix.other', 'Unsupported prefix pattern: other'],
+    [{ a: [{ numeric: [] }] }, '$.a[0].numeric[0]', 'Invalid member in numeric match: ]'],
+    [{ a: [{ numeric: ['!=', 1] }] }, '$.a[0].numeric[0]', 'Unrecognized numeric range operator: !='],
+    [{ a: [{ numeric: ['=', 1, 2] }] }, '$.a[0].numeric', 'Too many elements in numeric expression'],
+    [{ a: [{ numeric: ['>', 5, '<', 1] }] }, '$.a[0].numeric', 'Bottom must be less than top'],
+    [{ a: [{ numeric: ['>', 0, '<', 1, 2] }] }, '$.a[0].numeric', 'Too many terms in numeric range expression'],
+    [{ a: [{ numeric: ['>', 6e9] }] }, '$.a[0].numeric[1]', 'Value must be between -5.0E9 and 5.0E9, inclusive'],
+    [{ a: [{ numeric: ['<', 0.1234567] }] }, '$.a[0].numeric[1]', 'Only values upto 6 decimals are supported'],
+    [
+      { a: [{ 'anything-but': [1, 'a'] }] },
+      '$.a[0]["anything-but"]',
+      'Inside anything but list, either all values are number or string, mixed type is not supported',
+    ],
+    [
+      { a: [{ 'anything-but': [] }] },
+      '$.a[0]["anything-but"]',
+      'Inside anything but list, either all values are number or string, mixed type is not supported',
+    ],
+    [
+      { a: [{ 'anything-but': { regex: 'x' } }] },
+      '$.a[0]["anything-but"].regex',
+      'Unsupported anything-but pattern: regex',
+    ],
+    [{ a: [{ 'anything-but': 'x', extra: 1 }] }, '$.a[0]', 'Too many elements in numeric expression'],
+    [{ a: [{ exists: 'yes' }] }, '$.a[0].exists', 'exists match pattern must be either true or false.'],
+    [{ a: [{ cidr: '10.0.0.0/32' }] }, '$.a[0].cidr', 'IPv4 mask bits must be < 32'],
+    [{ a: [{ cidr: '10.0.0.0/-1' }] }, '$.a[0].cidr', 'Malformed CIDR, mask bits must not be negative'],
+    [{ a: [{ cidr: '10.0.0.256/8' }] }, '$.a[0].cidr', 'Invalid IP address: 10.0.0.256'],
+    [{ a: [{ wildcard: 'a\\b' }] }, '$.a[0].wildcard', 'Invalid escape character at pos 2'],
+    [{ $or: { a: ['x'] } }, '$.$or', 'It must be an Array followed with $or.'],
+    [{ $or: [{ a: ['x'] }] }, '$.$or', 'There must have at least 2 Objects in $or relationship.'],
+    [{ $or: [{ a: ['x'] }, 'b'] }, '$.$or[1]', 'Only JSON object is allowed in array of $or relationship.'],
+    [
+      { $or: [{ numeric: ['x'] }, { a: ['y'] }] },
+      '$.$or[0].numeric',
+      'numeric is Ruler reserved fieldName which cannot be used inside $or.',
+    ],
+  ])('%j is rejected at %s: %s', (pattern, path, reason) => {
+    const error = rejection(pattern);
+    expect(error.reason).toBe(reason);
+    expect(error.path).toBe(path);
+    expect(error.dialect).toBe('eventbridge');
+    expect(error.name).toBe('PatternValidationError');
+  });
+
+  it('rejects values JSON cannot express', () => {
+    expect(rejection({ a: [Number.NaN] }).reason).toBe('Match value must be String, number, true, false, or null');
+    expect(rejection({ a: undefined }).reason).toBe('"a" must be an object or an array');
+  });
+
+  it('accepts every operator in its valid forms', () => {
+    expect(() =>
+      validatePattern({
+        a: ['x', 1, true, null, { prefix: '' }, { suffix: { 'equals-ignore-case': 'X' } }],
+        b: [{ numeric: ['>=', -5e9, '<=', 5e9] }, { numeric: ['=', 0.000001] }, { 'anything-but': { prefix: [] } }],
+        c: [{ cidr: '::/0' }, { cidr: '10.0.0.0/24/' }, { wildcard: 'a\\**' }, { exists: false }],
+        $or: [{ d: ['1'] }, { e: { $or: [{ f: ['2'] }, { g: ['3'] }] } }],
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('validatePattern (pipes)', () => {
+  it.each([
+    [{ a: [{ wildcard: '*x' }] }, 'wildcard is not supported by EventBridge Pipes filtering'],
+    [
+      { a: [{ 'anything-but': { prefix: 'x' } }] },
+      'anything-but with prefix is not supported by EventBridge Pipes filtering',
+    ],
+    [
+      { a: [{ 'anything-but': { suffix: 'x' } }] },
+      'anything-but with suffix is not supported by EventBridge Pipes filtering',
+    ],
+    [
+      { a: [{ 'anything-but': { 'equals-ignore-case': 'x' } }] },
+      'anything-but with equals-ignore-case is not supported by EventBridge Pipes filtering',
+    ],
+    [
+      { a: [{ 'anything-but': { wildcard: 'x*' } }] },
+      'anything-but with wildcard is not supported by EventBridge Pipes filtering',
+    ],
+    [{ a: ['x'.repeat(5000)] }, 'Pattern is 5010 characters long; a Pipes filter holds at most 4096'],
+  ])('%j is rejected: %s', (pattern, reason) => {
+    const error = rejection(pattern, 'pipes');
+    expect(error.reason).toBe(reason);
+    expect(error.dialect).toBe('pipes');
+    expect(error.message).toContain(reason);
+  });
+
+  it('accepts what the Pipe support column marks Yes', () => {
+    expect(() =>
+      validatePattern(
+        {
+          a: [
+            { 'anything-but': ['x'] },
+            { prefix: { 'equals-ignore-case': 'p' } },
+            { suffix: { 'equals-ignore-case': 's' } },
+          ],
+          b: [{ 'equals-ignore-case': 'x' }, { numeric: ['>', 1] }, { exists: false }, { cidr: '10.0.0.0/8' }, ''],
+          $or: [{ c: [null] }, { d: [true] }],
+        },
+        'pipes',
+      ),
+    ).not.toThrow();
+  });
+});
