@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { HANDLER_ENTRIES, LAMBDA_BUNDLING, type ProcessorFunctionId } from '../src/bundling.ts';
 
 export const DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
@@ -10,6 +10,8 @@ export interface BundleOutput {
   readonly functionId: ProcessorFunctionId;
   readonly file: string;
   readonly bytes: number;
+  /** Bytes of the output file per source package, largest first (from esbuild's metafile). */
+  readonly composition: readonly { readonly group: string; readonly bytes: number }[];
 }
 
 /** Bundles both processors with the stack's esbuild options into `dist/<FunctionId>/index.mjs`. */
@@ -20,7 +22,7 @@ export async function bundleProcessors(outDir = DIST_DIR): Promise<BundleOutput[
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const file = join(dir, LAMBDA_BUNDLING.outputFile);
-    await build({
+    const { metafile } = await build({
       entryPoints: [entry],
       outfile: file,
       bundle: true,
@@ -32,15 +34,46 @@ export async function bundleProcessors(outDir = DIST_DIR): Promise<BundleOutput[
       external: [...LAMBDA_BUNDLING.external],
       mainFields: [...LAMBDA_BUNDLING.mainFields],
       banner: { js: LAMBDA_BUNDLING.banner },
+      legalComments: LAMBDA_BUNDLING.legalComments,
+      metafile: true,
       logLevel: 'warning',
     });
-    outputs.push({ functionId, file, bytes: statSync(file).size });
+    outputs.push({ functionId, file, bytes: statSync(file).size, composition: composition(metafile) });
   }
   return outputs;
+}
+
+/**
+ * Groups the output's bytes by npm package (`zod`, `aws-xray-sdk-core`, `@aws-lambda-powertools/logger`, ...) and,
+ * for this repository's code, by workspace folder (`pipeline/patterns`, `handlers`), so a size change can be traced
+ * to its source.
+ */
+function composition(metafile: Metafile): BundleOutput['composition'] {
+  const output = Object.values(metafile.outputs)[0];
+  const groups = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const group = groupOf(path);
+    groups.set(group, (groups.get(group) ?? 0) + bytesInOutput);
+  }
+  return [...groups]
+    .filter(([, bytes]) => bytes > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([group, bytes]) => ({ group, bytes }));
+}
+
+function groupOf(path: string): string {
+  // The last node_modules segment names the package that owns the file, also for nested copies.
+  const inPackage = path.match(/.*node_modules\/((?:@[^/]+\/)?[^/]+)/);
+  if (inPackage?.[1]) return inPackage[1];
+  const pipeline = path.match(/pipeline\/src\/([^/.]+)/);
+  if (pipeline?.[1]) return `pipeline/${pipeline[1]}`;
+  return path.includes('handlers/') || !path.startsWith('..') ? 'handlers' : path;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   for (const output of await bundleProcessors()) {
     console.log(`${output.functionId}: ${output.file} ${(output.bytes / 1024).toFixed(1)} KB`);
+    for (const { group, bytes } of output.composition)
+      console.log(`  ${(bytes / 1024).toFixed(1).padStart(6)} KB  ${group}`);
   }
 }

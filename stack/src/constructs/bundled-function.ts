@@ -66,6 +66,7 @@ export function bundledFunction(scope: Construct, id: string, props: BundledFunc
       externalModules: [...LAMBDA_BUNDLING.external],
       mainFields: [...LAMBDA_BUNDLING.mainFields],
       banner: LAMBDA_BUNDLING.banner,
+      esbuildArgs: { '--legal-comments': LAMBDA_BUNDLING.legalComments },
     },
   });
   if (props.logicalId) (fn.node.defaultChild as CfnFunction).overrideLogicalId(props.logicalId);
