@@ -21,11 +21,11 @@ export type ProcessorHandler = (event: unknown, context?: Context) => Promise<Pa
  */
 export function createProcessorHandler(pipe: PipeKey, env: NodeJS.ProcessEnv = process.env): ProcessorHandler {
   const config = loadProcessorConfig(env, pipe);
-  const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+  const dynamodb = traced(new DynamoDBClient({}));
   // The queue URL is a parameter, not an endpoint: with `useQueueUrlAsEndpoint` (the SDK default) a local endpoint
   // whose queue URLs carry another host (fauxqs: `sqs.<region>.127.0.0.1`) triggers a warning per send. In AWS the
   // resolved regional endpoint and the queue URL's host are the same.
-  const sqs = tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: false }));
+  const sqs = traced(new SQSClient({ useQueueUrlAsEndpoint: false }));
   const sender = sqsNotificationSender(sqs);
   const effects: Effects =
     config.pipe === 'standard'
@@ -62,9 +62,9 @@ export function createProcessorHandler(pipe: PipeKey, env: NodeJS.ProcessEnv = p
     }
     // Lambda sets _X_AMZN_TRACE_ID per invocation when X-Ray is active; without it there is no facade segment to
     // attach to (an emulator that sets AWS_EXECUTION_ENV but runs no X-Ray), so no subsegment is opened.
-    const parent = tracer.isTracingEnabled() && process.env._X_AMZN_TRACE_ID ? tracer.getSegment() : undefined;
+    const parent = tracer?.isTracingEnabled() && process.env._X_AMZN_TRACE_ID ? tracer.getSegment() : undefined;
     const segment = parent?.addNewSubsegment(`## ${PIPES[pipe].functionId}`);
-    if (segment) {
+    if (tracer && segment) {
       tracer.setSegment(segment);
       tracer.annotateColdStart();
       tracer.addServiceNameAnnotation();
@@ -80,8 +80,13 @@ export function createProcessorHandler(pipe: PipeKey, env: NodeJS.ProcessEnv = p
       metrics.publishStoredMetrics();
       if (segment && parent) {
         segment.close();
-        tracer.setSegment(parent);
+        tracer?.setSegment(parent);
       }
     }
   };
+}
+
+/** The client, instrumented for X-Ray when the Tracer is loaded (it returns the client as is when tracing is off). */
+function traced<T>(client: T): T {
+  return tracer ? tracer.captureAWSv3Client(client) : client;
 }

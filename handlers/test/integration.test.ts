@@ -111,6 +111,19 @@ async function coldStart(functionId: string, pipe: 'standard' | 'premium'): Prom
   return module.handler;
 }
 
+async function withEnv<T>(variables: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const previous = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, variables);
+  try {
+    return await fn();
+  } finally {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 async function putOrder(order: Record<string, unknown>): Promise<void> {
   const item = Object.fromEntries(
     Object.entries(order).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : { S: String(v) }]),
@@ -282,8 +295,11 @@ describe('bundled processors against DynamoDB Local and SQS', () => {
     expect(entry?.expiresAt).toBeGreaterThan(Date.now() / 1000 + 6 * 86_400);
 
     // The pipe retries the batch (another container): effects are not applied again, the journal counts the attempt.
-    const retry = await captureOutput(async () =>
-      (await coldStart('OrderProcessorFunction', 'standard'))(batch, lambdaContext),
+    // That container starts as Lambda starts one (AWS_EXECUTION_ENV set), so the Tracer and the X-Ray SDK are loaded
+    // and the clients instrumented; with no X-Ray daemon here a missing segment is ignored, as in the local runtime.
+    const retry = await withEnv(
+      { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR' },
+      () => captureOutput(async () => (await coldStart('OrderProcessorFunction', 'standard'))(batch, lambdaContext)),
     );
     expect(retry.result).toEqual({ batchItemFailures: [{ itemIdentifier: bad.eventID }] });
     expect(await receiveAll(queues.notifications ?? '')).toEqual([]);
