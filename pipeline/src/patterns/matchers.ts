@@ -138,14 +138,23 @@ function exclusionTests(exclude: Exclusion): [Test<string>, Test<number>] {
       return [always, (x) => !(isComparable(x) && excluded.has(x))];
     }
     case 'prefix':
-      return [(s) => !exclude.values.some((p) => s.startsWith(p)), always];
+      return [(s) => !someOf(exclude.values, s, startsWith), always];
     case 'suffix':
-      return [(s) => !exclude.values.some((p) => s.endsWith(p)), always];
+      return [(s) => !someOf(exclude.values, s, endsWith), always];
     case 'equals-ignore-case':
-      return [(s) => !exclude.values.some((f) => equalsIgnoringCase(f, s)), always];
+      return [(s) => !someOf(exclude.values, s, equalsIgnoringCase), always];
     case 'wildcard':
-      return [(s) => !exclude.values.some((w) => matchesWildcard(w, s)), always];
+      return [(s) => !someOf(exclude.values, s, matchesWildcard), always];
   }
+}
+
+const startsWith = (prefix: string, s: string) => s.startsWith(prefix);
+const endsWith = (suffix: string, s: string) => s.endsWith(suffix);
+
+/** `values.some((v) => test(v, s))` without allocating a closure per call. */
+function someOf<V>(values: readonly V[], s: string, test: (value: V, s: string) => boolean): boolean {
+  for (let i = 0; i < values.length; i++) if (test(values[i] as V, s)) return true;
+  return false;
 }
 
 /** Membership in a small list is fastest as comparisons; a larger one uses a Set. */
@@ -171,7 +180,7 @@ function anyOf<T>(tests: Test<T>[]): Test<T> {
   if (tests.length === 0) return () => false;
   if (tests.length === 1 && only) return only;
   return (value) => {
-    for (const test of tests) if (test(value)) return true;
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as Test<T>)(value)) return true;
     return false;
   };
 }
