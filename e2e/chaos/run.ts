@@ -5,7 +5,7 @@
  * discards through the ops API, checks them again, and prints one JSON summary. Exit code 1 when an invariant broke.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -349,11 +349,32 @@ async function main(): Promise<number> {
     passed: failed === 0,
     durationMs: Math.round(performance.now() - startedAt),
     phasesMs: phases,
+    machine: { cores: cpus().length, node: process.version },
     reproduce: `npm run chaos -- --orders ${ORDER_COUNT} --seed ${SEED}`,
   };
   console.log(JSON.stringify(summary, null, 2));
+  // Every invariant counter per pipe and phase, and the empty DLQs at the end, as one plain test tally.
+  const checks = PIPE_KEYS.flatMap((pipe) =>
+    [beforeRedrive[pipe], afterRedrive[pipe]].flatMap((ledger) => [
+      ledger.lost,
+      ledger.duplicated,
+      ledger.processedNonMatching,
+      ledger.poisonProcessed,
+    ]),
+  ).concat(dlqMessagesAfterRedrive);
+  const broken = checks.filter((count) => count !== 0).length;
+  console.log(`chaos: ${checks.length - broken} passed, ${broken} failed`);
   return failed === 0 ? 0 : 1;
 }
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    log(`${signal}: stopping the runtime`);
+    void (current?.stop() ?? Promise.resolve()).finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
 
 main().then(
   (code) => process.exit(code),
