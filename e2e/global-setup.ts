@@ -8,9 +8,10 @@ import { ARTIFACTS_DIR, CONSOLE_DIST, REPO_ROOT, TEMPLATE_FILE } from './support
  * `npm test` builds both before this (turbo's `build` tasks); a bare `npx playwright test` builds what is missing.
  */
 export default function globalSetup(): void {
+  // The console first: the stack uploads console/dist and refuses to synthesize without it.
   const builds: [string, string][] = [
-    [TEMPLATE_FILE, 'stack'],
     [join(CONSOLE_DIST, 'index.html'), 'console'],
+    [TEMPLATE_FILE, 'stack'],
   ];
   for (const [output, workspace] of builds) {
     if (existsSync(output)) continue;
