@@ -12,6 +12,7 @@ import {
 import { actorOf, ERROR_RESPONSES } from './errors.ts';
 
 const dlqs: FastifyPluginAsyncZod = async (app) => {
+  const serializedPages = new WeakMap<object, string>();
   app.get(
     '/dlqs',
     {
@@ -33,7 +34,17 @@ const dlqs: FastifyPluginAsyncZod = async (app) => {
         response: { 200: listMessagesResponseSchema, ...ERROR_RESPONSES },
       },
     },
-    async (request) => app.ops.browser.list(request.params.pipe, request.query),
+    async (request, reply) => {
+      const page = await app.ops.browser.list(request.params.pipe, request.query);
+      // Concurrent requests for a page get the same object: validate and serialize it once, not once per request
+      // (this was most of the CPU time of a busy list route). A string payload skips the route's serializer.
+      let json = serializedPages.get(page);
+      if (json === undefined) {
+        json = JSON.stringify(listMessagesResponseSchema.parse(page));
+        serializedPages.set(page, json);
+      }
+      return reply.type('application/json; charset=utf-8').send(json as never);
+    },
   );
 
   app.get(

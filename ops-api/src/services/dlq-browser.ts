@@ -18,6 +18,12 @@ import type { FilterLab } from './filter-lab.ts';
 import type { JournalReader } from './journal.ts';
 import type { RecordState } from './record-state.ts';
 import type { StreamReader } from './stream-reader.ts';
+import { SwrCache } from './swr-cache.ts';
+
+export interface MessagePage {
+  readonly messages: DlqMessage[];
+  readonly cursor: string | null;
+}
 
 /**
  * One walk of a DLQ serves every request for this long: concurrent operators share it instead of hiding messages
@@ -26,8 +32,22 @@ import type { StreamReader } from './stream-reader.ts';
 const SNAPSHOT_TTL_MS = 2000;
 /** Past this age a walk is not served while the next one runs (the caller waits for a fresh walk). */
 const SNAPSHOT_MAX_STALE_MS = 10_000;
-/** A resolved message (records, journal errors, current items) is reused this long. */
-const RESOLVED_TTL_MS = 2000;
+/**
+ * A resolved message (records, journal errors, current items) is fresh this long. A message in the DLQ is done
+ * retrying, so its records and journal errors only change through a redrive or discard, which invalidate at once;
+ * only the current item can move on meanwhile.
+ */
+const RESOLVED_TTL_MS = 10_000;
+/**
+ * Past its TTL a resolution is still served, up to this age, while it is redone in the background: a page never waits
+ * for the stream, the journal and the table once its messages were resolved.
+ */
+const RESOLVED_MAX_STALE_MS = 60_000;
+/**
+ * Concurrent requests for the same page share one computation (and one serialization, see the route) for this long;
+ * an operator refreshing sees a change within a second, as fast as a walk of the queue would show it.
+ */
+const PAGE_TTL_MS = 1000;
 const RESOLVE_CONCURRENCY = 8;
 
 /** A record of a DLQ batch, from the stream or (after 24 hours) the journal; `record` is null when unrecoverable. */
@@ -55,9 +75,11 @@ const cursorSchema = z.object({
 });
 
 export class DlqBrowser {
-  private readonly snapshots = new Map<PipeKey, { at: number; messages: Promise<QueuedMessage[]> }>();
-  private readonly refreshing = new Set<PipeKey>();
-  private readonly resolved = new Map<string, { at: number; message: Promise<DlqMessage> }>();
+  private readonly snapshots = new SwrCache<PipeKey, QueuedMessage[]>(SNAPSHOT_TTL_MS, SNAPSHOT_MAX_STALE_MS);
+  /** Keyed `<pipe>#<message id>`, so that a pipe's entries can be invalidated together. */
+  private readonly resolved = new SwrCache<string, DlqMessage>(RESOLVED_TTL_MS, RESOLVED_MAX_STALE_MS);
+  private readonly records = new SwrCache<string, BatchRecords>(RESOLVED_TTL_MS, RESOLVED_MAX_STALE_MS);
+  private readonly pages = new SwrCache<string, MessagePage>(PAGE_TTL_MS, PAGE_TTL_MS, 500);
 
   constructor(
     private readonly queue: DlqQueue,
@@ -84,7 +106,16 @@ export class DlqBrowser {
     );
   }
 
-  async list(pipe: PipeKey, query: ListMessagesQuery): Promise<{ messages: DlqMessage[]; cursor: string | null }> {
+  /**
+   * A page of resolved messages. Equal queries within {@link PAGE_TTL_MS} get the same page object, which lets the
+   * route serialize it once for all of them.
+   */
+  list(pipe: PipeKey, query: ListMessagesQuery): Promise<MessagePage> {
+    const key = `${pipe}#${JSON.stringify([query.limit, query.cursor, query.q, query.from, query.to])}`;
+    return this.pages.get(key, () => this.listNow(pipe, query));
+  }
+
+  private async listNow(pipe: PipeKey, query: ListMessagesQuery): Promise<MessagePage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, pipe);
     const from = query.from ? Date.parse(query.from) : Number.NEGATIVE_INFINITY;
     const to = query.to ? Date.parse(query.to) : Number.POSITIVE_INFINITY;
@@ -121,7 +152,8 @@ export class DlqBrowser {
   async get(pipe: PipeKey, id: string): Promise<DlqMessageDetail> {
     let queued = (await this.snapshot(pipe)).find((message) => message.id === id);
     if (!queued) {
-      this.invalidate(pipe);
+      // A message newer than the walk: walk again (the resolved caches stay valid).
+      this.snapshots.delete(pipe);
       queued = (await this.snapshot(pipe)).find((message) => message.id === id);
     }
     if (!queued) throw new NotFoundError(`message '${id}' is not in the ${pipe} DLQ (redriven, discarded or in use)`);
@@ -137,9 +169,13 @@ export class DlqBrowser {
     };
   }
 
-  /** Forget the walk of a pipe's DLQ (after a discard or a redrive changed it). */
+  /** Forget what was read of a pipe's DLQ (after a discard or a redrive changed it). */
   invalidate(pipe: PipeKey): void {
+    const ofPipe = (key: string) => key.startsWith(`${pipe}#`);
     this.snapshots.delete(pipe);
+    this.pages.clear(ofPipe);
+    this.resolved.clear(ofPipe);
+    this.records.clear(ofPipe);
   }
 
   /**
@@ -147,102 +183,89 @@ export class DlqBrowser {
    * delivered, since the batch was made of those), else from the failure journal, flagged stale.
    */
   async recordsOf(pipe: PipeKey, message: PipeDlqMessage): Promise<BatchRecords> {
-    const info = message.DDBStreamBatchInfo;
-    const read = await this.stream.readBatch(info);
-    if (!read.stale) {
-      const delivered = read.records.filter((record) => this.lab.pipeFilterMatches(pipe, record));
-      const journal = await this.journal.entriesFor(
-        pipe,
-        delivered.map((record) => record.eventID),
-      );
-      return {
-        stale: false,
-        reason: null,
-        records: delivered.map((record) => ({
-          eventId: record.eventID,
-          sequenceNumber: record.dynamodb.SequenceNumber,
-          orderId: orderIdOf(record) ?? null,
-          eventName: record.eventName,
-          record,
-          source: 'stream',
-          journal: journal.get(record.eventID),
-        })),
-      };
-    }
-    const entries = await this.journal.entriesInRange(pipe, info);
-    return {
-      stale: true,
-      reason: entries.length ? read.reason : `${read.reason}, and the failure journal has no entry for this range`,
-      records: entries.map((entry) => {
-        const record = entry.recordTruncated ? null : parseJournalRecord(entry.record);
+    const [records] = await this.recordsOfMany(pipe, [message]);
+    return records as BatchRecords;
+  }
+
+  /**
+   * {@link recordsOf} for several messages with shared calls: one stream read per shard, one journal BatchGetItem.
+   * `journalErrors: false` skips joining the journal's errors to records the stream still holds (a real redrive reads
+   * the journal only for the records that fail again).
+   */
+  async recordsOfMany(
+    pipe: PipeKey,
+    messages: readonly PipeDlqMessage[],
+    options: { journalErrors: boolean } = { journalErrors: true },
+  ): Promise<BatchRecords[]> {
+    const infos = messages.map((message) => message.DDBStreamBatchInfo);
+    const reads = await this.stream.readBatches(infos);
+    const delivered = reads.map((read) =>
+      read.stale ? [] : read.records.filter((record) => this.lab.pipeFilterMatches(pipe, record)),
+    );
+    const journal = options.journalErrors
+      ? await this.journal.entriesFor(
+          pipe,
+          delivered.flatMap((records) => records.map((record) => record.eventID)),
+        )
+      : new Map<string, JournalEntry>();
+    return Promise.all(
+      reads.map(async (read, index): Promise<BatchRecords> => {
+        if (!read.stale) {
+          return {
+            stale: false,
+            reason: null,
+            records: (delivered[index] ?? []).map((record) => ({
+              eventId: record.eventID,
+              sequenceNumber: record.dynamodb.SequenceNumber,
+              orderId: orderIdOf(record) ?? null,
+              eventName: record.eventName,
+              record,
+              source: 'stream',
+              journal: journal.get(record.eventID),
+            })),
+          };
+        }
+        const entries = await this.journal.entriesInRange(pipe, infos[index] as PipeDlqMessage['DDBStreamBatchInfo']);
         return {
-          eventId: entry.eventId,
-          sequenceNumber: entry.sequenceNumber,
-          orderId: entry.orderId ?? (record ? (orderIdOf(record) ?? null) : null),
-          eventName: record?.eventName ?? 'unknown',
-          record,
-          source: 'journal',
-          journal: entry,
+          stale: true,
+          reason: entries.length ? read.reason : `${read.reason}, and the failure journal has no entry for this range`,
+          records: entries.map((entry) => {
+            const record = entry.recordTruncated ? null : parseJournalRecord(entry.record);
+            return {
+              eventId: entry.eventId,
+              sequenceNumber: entry.sequenceNumber,
+              orderId: entry.orderId ?? (record ? (orderIdOf(record) ?? null) : null),
+              eventName: record?.eventName ?? 'unknown',
+              record,
+              source: 'journal',
+              journal: entry,
+            };
+          }),
         };
       }),
-    };
+    );
   }
 
   private snapshot(pipe: PipeKey): Promise<QueuedMessage[]> {
-    const cached = this.snapshots.get(pipe);
-    if (cached && Date.now() - cached.at < SNAPSHOT_TTL_MS) return cached.messages;
-    if (cached && !this.refreshing.has(pipe) && Date.now() - cached.at < SNAPSHOT_MAX_STALE_MS) {
-      // Serve the previous walk while the next one runs, so no request waits for a walk under load.
-      this.refreshing.add(pipe);
-      const next = this.walk(pipe);
-      next.then(
-        () => {
-          this.snapshots.set(pipe, { at: Date.now(), messages: next });
-          this.refreshing.delete(pipe);
-        },
-        () => this.refreshing.delete(pipe),
-      );
-      return cached.messages;
-    }
-    if (cached && this.refreshing.has(pipe)) return cached.messages;
-    const messages = this.walk(pipe);
-    this.snapshots.set(pipe, { at: Date.now(), messages });
-    messages.catch(() => this.snapshots.delete(pipe));
-    return messages;
+    return this.snapshots.get(pipe, () =>
+      this.queue
+        .peekAll(pipe)
+        .then((all) => all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+    );
   }
-
-  private walk(pipe: PipeKey): Promise<QueuedMessage[]> {
-    return this.queue
-      .peekAll(pipe)
-      .then((all) => all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-  }
-
-  private readonly recordCache = new Map<string, { at: number; records: Promise<BatchRecords> }>();
 
   private cachedRecords(pipe: PipeKey, queued: QueuedMessage): Promise<BatchRecords> {
-    const cached = this.recordCache.get(queued.id);
-    if (cached && Date.now() - cached.at < RESOLVED_TTL_MS) return cached.records;
     let parsed: PipeDlqMessage;
     try {
       parsed = parseDlqMessage(queued.body);
     } catch {
       return Promise.resolve({ stale: false, reason: null, records: [] });
     }
-    const records = this.recordsOf(pipe, parsed);
-    evictOld(this.recordCache, RESOLVED_TTL_MS);
-    this.recordCache.set(queued.id, { at: Date.now(), records });
-    records.catch(() => this.recordCache.delete(queued.id));
-    return records;
+    return this.records.get(`${pipe}#${queued.id}`, () => this.recordsOf(pipe, parsed));
   }
 
   private resolve(pipe: PipeKey, queued: QueuedMessage): Promise<DlqMessage> {
-    const cached = this.resolved.get(queued.id);
-    if (cached && Date.now() - cached.at < RESOLVED_TTL_MS) return cached.message;
-    const message = this.resolveNow(pipe, queued);
-    evictOld(this.resolved, RESOLVED_TTL_MS);
-    this.resolved.set(queued.id, { at: Date.now(), message });
-    message.catch(() => this.resolved.delete(queued.id));
-    return message;
+    return this.resolved.get(`${pipe}#${queued.id}`, () => this.resolveNow(pipe, queued));
   }
 
   private async resolveNow(pipe: PipeKey, queued: QueuedMessage): Promise<DlqMessage> {
@@ -337,12 +360,6 @@ function decodeCursor(cursor: string, pipe: PipeKey): { t: number; i: string } {
   if (!parsed.success) throw new BadRequestError('cursor is not valid: pass the cursor of a previous page unchanged');
   if (parsed.data.p !== pipe) throw new BadRequestError(`cursor belongs to the ${parsed.data.p} DLQ, not ${pipe}`);
   return parsed.data;
-}
-
-function evictOld<T extends { at: number }>(cache: Map<string, T>, ttl: number): void {
-  if (cache.size < 1000) return;
-  const now = Date.now();
-  for (const [key, entry] of cache) if (now - entry.at >= ttl) cache.delete(key);
 }
 
 /** `Promise.all` over `items` with at most `limit` calls in flight, results in input order. */

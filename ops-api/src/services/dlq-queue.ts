@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -74,11 +75,11 @@ export class DlqQueue {
   }
 
   /**
-   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them with a fresh receipt handle; every
+   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them, in batches of up to 10, with a fresh receipt handle; every
    * other message received on the way is made visible again at once. `wanted: 'all'` claims everything visible.
    * Messages hidden by someone else (a concurrent walk) get a few more chances before being reported missing.
    */
-  async *claim(pipe: PipeKey, wanted: ReadonlySet<string> | 'all'): AsyncGenerator<QueuedMessage> {
+  async *claim(pipe: PipeKey, wanted: ReadonlySet<string> | 'all'): AsyncGenerator<QueuedMessage[]> {
     const remaining = wanted === 'all' ? undefined : new Set(wanted);
     const claimed = new Set<string>();
     let emptyPasses = 0;
@@ -106,8 +107,9 @@ export class DlqQueue {
       for (const message of mine) {
         claimed.add(message.id);
         remaining?.delete(message.id);
-        yield message;
       }
+      // One receive's worth at a time (up to 10), so the caller can batch its own calls for them.
+      yield mine;
     }
   }
 
@@ -115,6 +117,26 @@ export class DlqQueue {
     await this.sqs.send(
       new DeleteMessageCommand({ QueueUrl: this.queueUrls[pipe], ReceiptHandle: message.receiptHandle }),
     );
+  }
+
+  /** Deletes messages in DeleteMessageBatch calls of 10; answers the ids SQS did not delete, with its reason. */
+  async deleteMany(pipe: PipeKey, messages: readonly QueuedMessage[]): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    await Promise.all(
+      chunksOf(messages, 10).map(async (chunk) => {
+        const answer = await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.queueUrls[pipe],
+            Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.receiptHandle })),
+          }),
+        );
+        for (const entry of answer.Failed ?? []) {
+          const message = chunk[Number(entry.Id)];
+          if (message) failed.set(message.id, `${entry.Code ?? 'error'}: ${entry.Message ?? 'not deleted'}`);
+        }
+      }),
+    );
+    return failed;
   }
 
   /** Makes messages visible again now (the failure case of a redrive: the message stays in the DLQ). */
@@ -129,10 +151,8 @@ export class DlqQueue {
       );
       return;
     }
-    const chunks: QueuedMessage[][] = [];
-    for (let i = 0; i < messages.length; i += 10) chunks.push(messages.slice(i, i + 10));
     await Promise.all(
-      chunks.map((chunk) =>
+      chunksOf(messages, 10).map((chunk) =>
         this.sqs.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: this.queueUrls[pipe],
@@ -172,4 +192,10 @@ function toQueued(message: Message): QueuedMessage[] {
       receiptHandle: message.ReceiptHandle,
     },
   ];
+}
+
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }

@@ -5,6 +5,7 @@ import {
   failedIdentifiers,
   type Guard,
   guardFor,
+  type JournalEntry,
   PIPE_KEYS,
   PIPES,
   type PipeDlqMessage,
@@ -19,7 +20,7 @@ import type { BatchRecords, DlqBrowser } from './dlq-browser.ts';
 import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
 import { JOB_HEARTBEAT_TIMEOUT_MS, type JobStore } from './job-store.ts';
 import type { JournalReader } from './journal.ts';
-import type { RedriveLeases } from './leases.ts';
+import type { LeaseResult, RedriveLeases } from './leases.ts';
 import type { RecordState } from './record-state.ts';
 
 export interface Actor {
@@ -35,8 +36,11 @@ export interface RedriveRequest {
   readonly ratePerSecond: number;
 }
 
-/** Messages in flight at once within one job; `ratePerSecond` spaces their starts. */
-const MAX_CONCURRENCY = 32;
+/**
+ * Messages in flight at once within one job (claimed in receives of 10); `ratePerSecond` spaces their invocations.
+ * Well under a Lambda account's default concurrency of 1,000, and the processor's own limit throttles the rest.
+ */
+const MAX_CONCURRENCY = 100;
 const HEARTBEAT_MS = 1000;
 
 interface RunningJob {
@@ -159,9 +163,11 @@ export class RedriveService {
       throw new ConflictError(`message '${messageId}' is being redriven by ${lease.holder}; try later`);
     try {
       let found = false;
-      for await (const message of this.deps.queue.claim(pipe, new Set([messageId]))) {
-        await this.deps.queue.delete(pipe, message);
-        found = true;
+      for await (const batch of this.deps.queue.claim(pipe, new Set([messageId]))) {
+        for (const message of batch) {
+          await this.deps.queue.delete(pipe, message);
+          found = true;
+        }
       }
       const entry = await this.deps.audit.append({
         actor: actor.name,
@@ -234,58 +240,65 @@ export class RedriveService {
       const holder = `job ${entry.job.jobId} (${actor.name})`;
       const leased = new Set<string>();
       if (request.messageIds) {
-        await Promise.all(
-          request.messageIds.map(async (id) => {
-            const lease = await this.deps.leases.acquire(pipe, id, holder);
-            if (lease.acquired) leased.add(id);
-            else record(alreadyBeingRedriven(id, lease.holder));
-          }),
-        );
+        const leases = await this.deps.leases.acquireMany(pipe, request.messageIds, holder);
+        for (const [id, lease] of leases) {
+          if (lease.acquired) leased.add(id);
+          else record(alreadyBeingRedriven(id, lease.holder));
+        }
       } else {
         entry.job = { ...entry.job, progress: { total: (await this.deps.queue.stats(pipe)).visible, done: 0 } };
       }
       const claimed = new Set<string>();
+      const releases: Promise<void>[] = [];
+      // Whole receives (up to 10 messages) are the unit of work, so their calls are batched; messages in flight stay
+      // within MAX_CONCURRENCY and `ratePerSecond` paces each message's invocation.
+      const batches = new Pool(Math.max(1, Math.ceil(Math.min(MAX_CONCURRENCY, request.ratePerSecond) / 10)));
       if (!request.messageIds || leased.size > 0) {
-        for await (const message of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all')) {
-          claimed.add(message.id);
+        for await (const batch of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all')) {
+          for (const message of batch) claimed.add(message.id);
           if (entry.cancel) {
-            await this.deps.queue.release(pipe, [message]);
-            await this.releaseLease(pipe, message.id, holder, leased);
-            record({ ...notFound(message.id, true), stale: false });
+            await this.deps.queue.release(pipe, batch);
+            await this.releaseLeases(pipe, batch, holder, leased);
+            for (const message of batch) record({ ...notFound(message.id, true), stale: false });
             continue;
           }
           if (claimed.size > entry.job.progress.total) {
             entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
           }
-          await pace();
-          await pool.run(async () => {
-            if (!request.messageIds) {
-              // `all`: lease inside the pooled task so lease writes overlap instead of pacing the claim loop.
-              const lease = await this.deps.leases.acquire(pipe, message.id, holder);
-              if (!lease.acquired) {
-                await this.deps.queue.release(pipe, [message]);
-                record(alreadyBeingRedriven(message.id, lease.holder));
-                return;
-              }
-              leased.add(message.id);
-            }
+          await batches.run(async () => {
+            // `all`: leases are taken per batch, while its records are read (the batch invokes nothing before both).
+            const leasing = request.messageIds
+              ? undefined
+              : this.deps.leases
+                  .acquireMany(
+                    pipe,
+                    batch.map((message) => message.id),
+                    holder,
+                  )
+                  .then((leases) => {
+                    for (const [id, lease] of leases) if (lease.acquired) leased.add(id);
+                    return leases;
+                  });
             try {
-              record(await this.redriveMessage(pipe, message));
+              for (const result of await this.redriveBatch(pipe, batch, pace, leasing)) record(result);
             } catch (error: unknown) {
-              await this.deps.queue.release(pipe, [message]).catch(() => undefined);
-              record(failedToEvaluate(message.id, 'kept', error));
-            } finally {
-              await this.releaseLease(pipe, message.id, holder, leased);
+              await leasing?.catch(() => undefined);
+              await this.deps.queue.release(pipe, batch).catch(() => undefined);
+              for (const message of batch) record(failedToEvaluate(message.id, 'kept', error));
             }
+            // Released off the batch's slot: the next batch need not wait for it; the job awaits all before it ends.
+            releases.push(this.releaseLeases(pipe, batch, holder, leased));
             this.deps.browser.invalidate(pipe);
             await heartbeat();
           });
         }
-        await pool.idle();
+        await batches.idle();
+        await Promise.all(releases);
       }
-      for (const id of leased) {
-        if (claimed.has(id)) continue;
-        await this.releaseLease(pipe, id, holder, leased);
+      const unclaimed = [...leased].filter((id) => !claimed.has(id));
+      await this.deps.leases.releaseMany(pipe, unclaimed, holder);
+      for (const id of unclaimed) {
+        leased.delete(id);
         record(notFound(id, entry.cancel));
       }
     }
@@ -305,9 +318,14 @@ export class RedriveService {
     });
   }
 
-  private async releaseLease(pipe: PipeKey, id: string, holder: string, leased: Set<string>): Promise<void> {
-    if (!leased.delete(id)) return;
-    await this.deps.leases.release(pipe, id, holder);
+  private async releaseLeases(
+    pipe: PipeKey,
+    messages: readonly QueuedMessage[],
+    holder: string,
+    leased: Set<string>,
+  ): Promise<void> {
+    const mine = messages.filter((message) => leased.delete(message.id)).map((message) => message.id);
+    await this.deps.leases.releaseMany(pipe, mine, holder);
   }
 
   private async dryRunMessage(pipe: PipeKey, message: QueuedMessage): Promise<RedriveMessageResult> {
@@ -352,50 +370,127 @@ export class RedriveService {
     };
   }
 
-  private async redriveMessage(pipe: PipeKey, message: QueuedMessage): Promise<RedriveMessageResult> {
-    const parsed = parseOrReason(message);
-    if (typeof parsed === 'string') {
-      await this.deps.queue.release(pipe, [message]);
-      return { messageId: message.id, outcome: 'kept', reason: parsed, stale: false, records: [] };
-    }
-    const batch = await this.deps.browser.recordsOf(pipe, parsed);
-    const payload = batch.records.flatMap((record) => (record.record ? [record.record] : []));
-    const processed = await this.deps.state.alreadyProcessed(
-      pipe,
-      payload.map((record) => record.eventID),
+  /**
+   * Redrives claimed messages: records re-read with shared calls (one stream read per shard, one idempotency read),
+   * one invocation per message with the payload its pipe sent, the journal read once for what failed again, and the
+   * successful messages deleted in one batch; the others are made visible again with the reason.
+   */
+  private async redriveBatch(
+    pipe: PipeKey,
+    claimed: readonly QueuedMessage[],
+    pace: () => Promise<void>,
+    leasing: Promise<ReadonlyMap<string, LeaseResult>> | undefined,
+  ): Promise<RedriveMessageResult[]> {
+    const parsed = claimed.map((message) => ({ message, parsed: parseOrReason(message) }));
+    const readable = parsed.flatMap((entry) =>
+      typeof entry.parsed === 'string' ? [] : [{ message: entry.message, parsed: entry.parsed }],
     );
-    const failures = payload.length > 0 ? await this.invoke(pipe, payload) : new Map<string, string>();
-    if (failures.size > 0) {
-      const journal = await this.deps.journal.entriesFor(pipe, [...failures.keys()]);
-      for (const [eventId, entry] of journal) failures.set(eventId, `${entry.errorName}: ${entry.errorMessage}`);
+    const reading = this.deps.browser
+      .recordsOfMany(
+        pipe,
+        readable.map((entry) => entry.parsed),
+        { journalErrors: false },
+      )
+      .then(async (batches) => {
+        const payloads = batches.map((batch) =>
+          batch.records.flatMap((record) => (record.record ? [record.record] : [])),
+        );
+        const processed = await this.deps.state.alreadyProcessed(
+          pipe,
+          payloads.flatMap((payload) => payload.map((record) => record.eventID)),
+        );
+        return { batches, payloads, processed };
+      });
+    const [leases, read] = await Promise.all([leasing, reading]);
+    const refused = claimed.filter((message) => leases && !leases.get(message.id)?.acquired);
+    const isMine = (message: QueuedMessage) => !refused.includes(message);
+    const unparseable = parsed.filter((entry) => typeof entry.parsed === 'string' && isMine(entry.message));
+    const valid = readable.flatMap((entry, index) =>
+      isMine(entry.message)
+        ? [{ ...entry, batch: read.batches[index] as BatchRecords, payload: read.payloads[index] as StreamRecord[] }]
+        : [],
+    );
+    const { processed } = read;
+    const batches = valid.map((entry) => entry.batch);
+    const payloads = valid.map((entry) => entry.payload);
+    const failures = await Promise.all(
+      payloads.map(async (payload) => {
+        if (payload.length === 0) return new Map<string, string>();
+        await pace();
+        return this.invoke(pipe, payload);
+      }),
+    );
+    const failedAgain = failures.flatMap((failed) => [...failed.keys()]);
+    const journal = failedAgain.length
+      ? await this.deps.journal.entriesFor(pipe, failedAgain)
+      : new Map<string, JournalEntry>();
+    for (const failed of failures) {
+      for (const eventId of failed.keys()) {
+        const entry = journal.get(eventId);
+        if (entry) failed.set(eventId, `${entry.errorName}: ${entry.errorMessage}`);
+      }
     }
-    const unreplayable = unreplayableReason(batch);
-    const allSucceeded = payload.length > 0 && failures.size === 0 && unreplayable === null;
-    if (allSucceeded) await this.deps.queue.delete(pipe, message);
-    else await this.deps.queue.release(pipe, [message]);
-    const records = batch.records.map((record) => {
-      const verdict = record.record ? this.guards[pipe].check(record.record) : undefined;
-      return {
-        eventId: record.eventId,
-        orderId: record.orderId,
-        source: record.source,
-        ruleVerdict: verdict?.verdict ?? 'reject',
-        ruleExplanation: verdict?.verdict === 'reject' ? `${verdict.clauseDescription}: ${verdict.explanation}` : null,
-        alreadyProcessed: processed.has(record.eventId),
-        succeeded: record.record ? !failures.has(record.eventId) : false,
-        error: failures.get(record.eventId) ?? (record.record ? null : 'truncated in the journal; cannot be replayed'),
-      } as const;
+    const outcomes = valid.map((entry, index) => {
+      const batch = batches[index] as BatchRecords;
+      const failed = failures[index] as Map<string, string>;
+      const unreplayable = unreplayableReason(batch);
+      const succeeded = (payloads[index]?.length ?? 0) > 0 && failed.size === 0 && unreplayable === null;
+      return { ...entry, batch, failed, unreplayable, succeeded };
     });
-    const failedCount = records.filter((record) => !record.succeeded).length;
-    return {
-      messageId: message.id,
-      outcome: allSucceeded ? 'redriven' : 'kept',
-      reason: allSucceeded
-        ? null
-        : (unreplayable ?? `${failedCount} of ${records.length} records failed again; the message stays in the DLQ`),
-      stale: batch.stale,
-      records,
-    };
+    const notDeleted = await this.deps.queue.deleteMany(
+      pipe,
+      outcomes.filter((outcome) => outcome.succeeded).map((outcome) => outcome.message),
+    );
+    await this.deps.queue.release(pipe, [
+      ...refused,
+      ...unparseable.map((entry) => entry.message),
+      ...outcomes.filter((outcome) => !outcome.succeeded).map((outcome) => outcome.message),
+    ]);
+    return [
+      ...refused.map((message) => {
+        const lease = leases?.get(message.id);
+        return alreadyBeingRedriven(message.id, lease && !lease.acquired ? lease.holder : 'another redrive');
+      }),
+      ...unparseable.map(({ message, parsed: reason }) => ({
+        messageId: message.id,
+        outcome: 'kept' as const,
+        reason: reason as string,
+        stale: false,
+        records: [],
+      })),
+      ...outcomes.map(({ message, batch, failed, unreplayable, succeeded }): RedriveMessageResult => {
+        const records = batch.records.map((record) => {
+          const verdict = record.record ? this.guards[pipe].check(record.record) : undefined;
+          return {
+            eventId: record.eventId,
+            orderId: record.orderId,
+            source: record.source,
+            ruleVerdict: verdict?.verdict ?? 'reject',
+            ruleExplanation:
+              verdict?.verdict === 'reject' ? `${verdict.clauseDescription}: ${verdict.explanation}` : null,
+            alreadyProcessed: processed.has(record.eventId),
+            succeeded: record.record ? !failed.has(record.eventId) : false,
+            error:
+              failed.get(record.eventId) ?? (record.record ? null : 'truncated in the journal; cannot be replayed'),
+          } as const;
+        });
+        const deleteError = notDeleted.get(message.id);
+        if (succeeded && !deleteError) {
+          return { messageId: message.id, outcome: 'redriven', reason: null, stale: batch.stale, records };
+        }
+        const failedCount = records.filter((record) => !record.succeeded).length;
+        return {
+          messageId: message.id,
+          outcome: 'kept',
+          reason: deleteError
+            ? `every record succeeded, but SQS did not delete the message (${deleteError}); a second redrive finds the records already processed`
+            : (unreplayable ??
+              `${failedCount} of ${records.length} records failed again; the message stays in the DLQ`),
+          stale: batch.stale,
+          records,
+        };
+      }),
+    ];
   }
 
   /** Invokes the processor synchronously; answers the failed eventIDs with a reason each. */
