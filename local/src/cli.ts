@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalRuntimePorts, REPO_ROOT, startLocalRuntime } from './runtime.ts';
 import { JavaMissingError, requireJava } from './services/dynamodb-local.ts';
@@ -14,6 +14,7 @@ const USAGE = `Usage: npm start -- [options]
   --data-dir DIR         keep DynamoDB data and pipe checkpoints in DIR across restarts (default: in memory)
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
+  --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
   --port-dynamodb N  --port-sqs N  --port-lambda N  --port-cloudwatch N  --port-ops-api N
                          (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _OPS_API)`;
 
@@ -29,6 +30,7 @@ function parseFlags() {
         'data-dir': { type: 'string' },
         'no-console': { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
+        'template-dir': { type: 'string' },
         'port-dynamodb': { type: 'string' },
         'port-sqs': { type: 'string' },
         'port-lambda': { type: 'string' },
@@ -106,7 +108,8 @@ async function main(): Promise<void> {
   const consolePackage = existsSync(join(REPO_ROOT, 'console/package.json'));
   const consoleDist = join(REPO_ROOT, 'console/dist');
   const withConsole = consolePackage && !values['no-console'];
-  if (!values['no-build']) {
+  const templateDir = values['template-dir'] ? resolvePath(values['template-dir']) : undefined;
+  if (!values['no-build'] && !templateDir) {
     // The stack packages console/dist as an asset, so the console is built before the synth.
     if (withConsole && !existsSync(join(consoleDist, 'index.html')))
       await step('console built (npm run build -w console)', () => run('npm', ['run', 'build', '-w', 'console']));
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
     withOpsApi,
     ...(withConsole && existsSync(join(consoleDist, 'index.html')) ? { consoleDir: consoleDist } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(templateDir ? { templateDir } : {}),
     onProgress: (message, ms) => line(message, ms),
   });
   const ignored = Object.entries(runtime.summary.ignored);

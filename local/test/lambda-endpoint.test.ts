@@ -31,7 +31,9 @@ beforeAll(async () => {
       region: 'us-east-1',
       account: '000000000000',
       baseEnvironment: { AWS_REGION: 'us-east-1' },
-      publish: (metrics) => metrics.forEach((m) => store.put(m)),
+      publish: (metrics) => {
+        for (const m of metrics) store.put(m);
+      },
       log: (_, line) => logs.push(line),
       random: () => 0.5,
     },

@@ -124,7 +124,10 @@ export class PipeEmulator {
     this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
   }
 
-  /** Stops polling; batches in flight are abandoned without a checkpoint, so a restart delivers them again. */
+  /**
+   * Stops polling and waits (up to 3 s) for the invocations in flight: what they acknowledge is checkpointed, the rest
+   * is not retried and a restart delivers it again (at-least-once).
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.discoveryTimer);
@@ -247,7 +250,7 @@ class ShardReader {
     this.stopped = true;
     for (const lane of this.lanes) clearTimeout(lane.timer);
     await this.loop;
-    // An invocation in flight may run up to the function's timeout; its outcome no longer matters.
+    // An invocation in flight may run up to the function's timeout; wait a little for its outcome, then leave it.
     await Promise.race([Promise.all(this.inFlight), sleep(3000)]);
   }
 
@@ -287,6 +290,7 @@ class ShardReader {
         await sleep(pollInterval / 5);
         continue;
       }
+      const polledAt = performance.now();
       let page: Awaited<ReturnType<StreamsApi['records']>>;
       try {
         page = await streams.records(iterator);
@@ -305,8 +309,10 @@ class ShardReader {
       }
       iterator = page.next;
       if (page.records.length > 0) this.accept(page.records);
-      // Keep reading while there is a backlog; pause only when the shard had nothing new.
-      if (page.records.length === 0 && iterator) await sleep(pollInterval);
+      // Keep reading while there is a backlog; when the shard had nothing new, the next poll starts one interval after
+      // this one started (AWS polls an idle shard about 4 times a second: "Lambda polls shards in your DynamoDB stream
+      // for records at a base rate of 4 times per second", https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html).
+      if (page.records.length === 0 && iterator) await sleep(pollInterval - (performance.now() - polledAt));
     }
     if (this.stopped) return false;
     // Closed shard: wait for what is buffered and in flight, then mark it finished.
@@ -423,8 +429,10 @@ class ShardReader {
         continue;
       }
       const outcome = await this.invoke(segment.records);
-      if (this.stopped) return;
+      // Once the pipe is stopping, what succeeded is still acknowledged (a clean stop redelivers nothing that was
+      // handled), but nothing is retried.
       if (outcome.kind === 'throttled') {
+        if (this.stopped) return;
         // Throttling is retried without using up retry attempts, after a back-off.
         await sleep(this.backoff(segment.retries));
         continue;
@@ -448,6 +456,7 @@ class ShardReader {
         this.complete(segment.records.slice(0, firstFailed));
         remainder = segment.records.slice(firstFailed);
       }
+      if (this.stopped) return;
       if (settings.onPartialBatchItemFailure === 'AUTOMATIC_BISECT' && remainder.length > 1) {
         const half = Math.ceil(remainder.length / 2);
         segments.splice(
