@@ -1,4 +1,5 @@
 import {
+  formatIssues,
   ORDER_STATUSES,
   type Order,
   type OrderProcessedV1,
@@ -10,7 +11,7 @@ import {
   type StreamRecord,
   unmarshallImage,
 } from '@orderflow/pipeline';
-import type { z } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 
 /** A record that passed the guard, with its validated order: the input of a pipe's effects. */
 export interface GuardedOrder {
@@ -69,12 +70,15 @@ function previousStatusOf(record: StreamRecord): OrderStatus | null {
   return (ORDER_STATUSES as readonly unknown[]).includes(status) ? (status as OrderStatus) : null;
 }
 
-function conform<T>(schema: z.ZodType<T>, message: unknown, type: string): T {
+function conform<T>(schema: ZodMiniType<T>, message: unknown, type: string): T {
   const result = schema.safeParse(message);
   if (!result.success) {
-    throw new NotificationSchemaError(`${type} notification does not match its schema: ${result.error.message}`, {
-      cause: result.error,
-    });
+    throw new NotificationSchemaError(
+      `${type} notification does not match its schema: ${formatIssues(result.error).join('; ')}`,
+      {
+        cause: result.error,
+      },
+    );
   }
   return result.data;
 }

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { formatIssues } from '../orders/order.ts';
+import '../schema.ts';
 
 /**
  * The body a stream-sourced pipe sends to its dead-letter queue: metadata only, no records and no error text
@@ -29,23 +30,25 @@ export interface PipeDlqMessage {
 export const DLQ_CONDITIONS = ['RetryAttemptsExhausted', 'RecordAgeExceeded'] as const;
 export type DlqCondition = (typeof DLQ_CONDITIONS)[number] | (string & {});
 
-const sequenceNumber = z.string().regex(/^\d{1,40}$/, 'must be a decimal sequence number');
+const sequenceNumber = z.string().check(z.regex(/^\d{1,40}$/, 'must be a decimal sequence number'));
 
 export const pipeDlqMessageSchema = z.object({
   context: z.object({
-    partnerResourceArn: z.string().regex(/^arn:[\w-]+:pipes:[\w-]*:\d*:pipe\/[\w.-]+$/, 'must be a pipe ARN'),
-    condition: z.string().min(1, 'must name the failure condition'),
+    partnerResourceArn: z.string().check(z.regex(/^arn:[\w-]+:pipes:[\w-]*:\d*:pipe\/[\w.-]+$/, 'must be a pipe ARN')),
+    condition: z.string().check(z.minLength(1, 'must name the failure condition')),
   }),
-  version: z.string().min(1),
+  version: z.string().check(z.minLength(1, 'must be a non-empty string')),
   timestamp: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
   DDBStreamBatchInfo: z.object({
-    shardId: z.string().min(1),
+    shardId: z.string().check(z.minLength(1, 'must be a non-empty string')),
     startSequenceNumber: sequenceNumber,
     endSequenceNumber: sequenceNumber,
     approximateArrivalOfFirstRecord: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
     approximateArrivalOfLastRecord: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
-    batchSize: z.number().int().min(1, 'must be at least 1'),
-    streamArn: z.string().regex(/^arn:[\w-]+:dynamodb:[\w-]*:\d*:table\/[\w.-]+\/stream\/.+$/, 'must be a stream ARN'),
+    batchSize: z.int().check(z.gte(1, 'must be at least 1')),
+    streamArn: z
+      .string()
+      .check(z.regex(/^arn:[\w-]+:dynamodb:[\w-]*:\d*:table\/[\w.-]+\/stream\/.+$/, 'must be a stream ARN')),
   }),
 });
 

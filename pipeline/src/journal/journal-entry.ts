@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { PipeKey } from '../pipes/definitions.ts';
+import '../schema.ts';
 
 /**
  * A failure journal entry, written by a processor for every record it reports as failed (DESIGN.md fact 7: the DLQ
@@ -11,19 +12,19 @@ export const journalEntrySchema = z.object({
   pipe: z.enum(['standard', 'premium']),
   eventId: z.string(),
   sequenceNumber: z.string(),
-  shardHint: z.string().optional(),
-  orderId: z.string().optional(),
+  shardHint: z.optional(z.string()),
+  orderId: z.optional(z.string()),
   /** The stream record as JSON, truncated to stay within DynamoDB's item limit (`recordTruncated` says so). */
   record: z.string(),
   recordTruncated: z.boolean(),
   errorName: z.string(),
   errorMessage: z.string(),
   classification: z.enum(['transient', 'permanent']),
-  attempts: z.number().int().min(1),
+  attempts: z.int().check(z.gte(1)),
   firstFailureAt: z.string(),
   lastFailureAt: z.string(),
   /** TTL, epoch seconds. */
-  expiresAt: z.number().int(),
+  expiresAt: z.int(),
 });
 
 export type JournalEntry = z.infer<typeof journalEntrySchema>;

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ORDER_STATUSES } from '../orders/order.ts';
+import '../schema.ts';
 
 /**
  * Messages the processors send downstream. Versioned: consumers must check `schemaVersion`; additive changes keep
@@ -21,7 +22,7 @@ export const orderProcessedV1 = z.object({
   }),
   change: z.object({
     eventName: z.enum(['INSERT', 'MODIFY']),
-    previousStatus: z.enum(ORDER_STATUSES).nullable(),
+    previousStatus: z.nullable(z.enum(ORDER_STATUSES)),
     sequenceNumber: z.string(),
   }),
 });

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../schema.ts';
 
 /**
  * Lifecycle of an order. `pending` and `shipped` drive the pipes; the rest are states a real shop reaches and the
@@ -18,13 +19,14 @@ const MONEY = /^\d+(\.\d{1,2})?$/;
  * Errors name the field and the problem, e.g. `orderAmount: must be >= 0, got -5`.
  */
 export const orderSchema = z.object({
-  orderId: z.string().min(1, 'must be a non-empty string').max(128, 'must be at most 128 characters'),
+  orderId: z
+    .string()
+    .check(z.minLength(1, 'must be a non-empty string'), z.maxLength(128, 'must be at most 128 characters')),
   customerEmail: z.email({ error: (issue) => `must be an email address, got ${JSON.stringify(issue.input)}` }),
-  orderAmount: z
-    .number({ error: (issue) => `must be a number, got ${describeValue(issue.input)}` })
-    .finite('must be finite')
-    .nonnegative({ error: (issue) => `must be >= 0, got ${String(issue.input)}` })
-    .refine((n) => MONEY.test(String(n)), { error: 'must have at most two decimal places' }),
+  orderAmount: z.number({ error: (issue) => `must be a number, got ${describeValue(issue.input)}` }).check(
+    z.gte(0, { error: (issue) => `must be >= 0, got ${String(issue.input)}` }),
+    z.refine((n) => MONEY.test(String(n)), { error: 'must have at most two decimal places' }),
+  ),
   orderStatus: z.enum(ORDER_STATUSES, {
     error: (issue) => `must be one of ${ORDER_STATUSES.join(', ')}, got ${describeValue(issue.input)}`,
   }),
@@ -51,8 +53,12 @@ export function parseOrder(value: unknown): Order {
 }
 
 /** `path: message` lines for a zod error; shared by every schema in the domain. */
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+export function formatIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string[] {
+  return error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(root)'}: ${issue.message}`,
+  );
 }
 
 export function describeValue(value: unknown): string {

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../schema.ts';
 
 /**
  * `.orderflow/runtime.json`, written by `npm start` (the local runtime) for tools and tests, and read by the ops API
@@ -9,20 +10,20 @@ export const RUNTIME_INFO_FILE = '.orderflow/runtime.json';
 const pipeResources = z.object({
   name: z.string(),
   function: z.string(),
-  dlqUrl: z.string().url(),
+  dlqUrl: z.url(),
 });
 
 export const runtimeInfoSchema = z.object({
   region: z.string(),
   endpoints: z.object({
-    dynamodb: z.string().url(),
-    dynamodbStreams: z.string().url(),
-    sqs: z.string().url(),
-    lambda: z.string().url(),
-    cloudwatch: z.string().url(),
+    dynamodb: z.url(),
+    dynamodbStreams: z.url(),
+    sqs: z.url(),
+    lambda: z.url(),
+    cloudwatch: z.url(),
   }),
-  opsApi: z.string().url().optional(),
-  console: z.string().url().optional(),
+  opsApi: z.optional(z.url()),
+  console: z.optional(z.url()),
   tokens: z.object({ operator: z.string(), viewer: z.string() }),
   resources: z.object({
     ordersTable: z.string(),
@@ -30,8 +31,8 @@ export const runtimeInfoSchema = z.object({
     idempotencyTable: z.string(),
     auditTable: z.string(),
     priorityShipmentsTable: z.string(),
-    notificationQueueUrl: z.string().url(),
-    accountManagerQueueUrl: z.string().url(),
+    notificationQueueUrl: z.url(),
+    accountManagerQueueUrl: z.url(),
     pipes: z.object({ standard: pipeResources, premium: pipeResources }),
   }),
 });

@@ -1,7 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { formatIssues } from '../orders/order.ts';
+import '../schema.ts';
 
 export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
 export type AttributeMap = Record<string, AttributeValue>;
@@ -32,19 +33,19 @@ const attributeMap = z.record(z.string(), z.record(z.string(), z.unknown()));
 
 /** Structural check of the envelope; image contents are checked by the order schema. */
 export const streamRecordSchema = z.object({
-  eventID: z.string().min(1),
+  eventID: z.string().check(z.minLength(1, 'must be a non-empty string')),
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
   eventVersion: z.string(),
   eventSource: z.literal('aws:dynamodb'),
   awsRegion: z.string(),
   eventSourceARN: z.string(),
   dynamodb: z.object({
-    ApproximateCreationDateTime: z.number().optional(),
+    ApproximateCreationDateTime: z.optional(z.number()),
     Keys: attributeMap,
-    NewImage: attributeMap.optional(),
-    OldImage: attributeMap.optional(),
-    SequenceNumber: z.string().regex(/^\d+$/, 'must be a decimal sequence number'),
-    SizeBytes: z.number().int().nonnegative(),
+    NewImage: z.optional(attributeMap),
+    OldImage: z.optional(attributeMap),
+    SequenceNumber: z.string().check(z.regex(/^\d+$/, 'must be a decimal sequence number')),
+    SizeBytes: z.int().check(z.gte(0)),
     StreamViewType: z.enum(['NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'OLD_IMAGE', 'KEYS_ONLY']),
   }),
 });

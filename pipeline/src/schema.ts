@@ -1,0 +1,10 @@
+/**
+ * The domain's schemas use `zod/mini` with English messages: the processors bundle them, and classic zod is ~95 KB
+ * of a processor bundle where mini plus one locale is ~15 KB. Each schema module imports `z` from 'zod/mini' itself
+ * (re-exporting the namespace object would defeat tree shaking and drag in every locale) and this module for the
+ * messages.
+ */
+import { config } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+config(en());
