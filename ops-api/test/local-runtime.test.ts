@@ -1,0 +1,232 @@
+/**
+ * The ops API against the real local runtime (`startLocalRuntime`): the synthesized template, the real handler
+ * bundles behind the local Lambda endpoint, the pipe emulator, DynamoDB Local and fauxqs. Nothing here is a stand-in.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { PIPES } from '@orderflow/pipeline';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../../local/src/runtime.ts';
+import { LOCAL_CREDENTIALS } from '../../local/src/services/dynamodb-local.ts';
+import { buildApp } from '../src/app.ts';
+import { configFromRuntimeInfo } from '../src/config.ts';
+import type { DlqMessage, DlqsResponse, ListMessagesResponse, RedriveJob } from '../src/schemas/index.ts';
+
+const templateDir = join(REPO_ROOT, 'stack/cdk.out');
+const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-ops-api-'));
+const ORDER_IDS = ['ops-it-1', 'ops-it-2', 'ops-it-3'];
+const standardFunction = PIPES.standard.functionId;
+let runtime: LocalRuntime;
+let app: FastifyInstance;
+let dynamo: DynamoDBClient;
+let sqs: SQSClient;
+let viewer: Record<string, string>;
+let operator: Record<string, string>;
+
+beforeAll(async () => {
+  if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
+    const synth = spawnSync('npm', ['run', 'build', '-w', 'stack'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (synth.status !== 0) throw new Error(`stack synth failed: ${synth.stderr}`);
+  }
+  runtime = await startLocalRuntime({
+    templateDir,
+    stateDir,
+    traffic: 'off',
+    writeRuntimeFile: false,
+    pipeTiming: { pollIntervalMs: 100, retryBaseDelayMs: 20 },
+  });
+  app = await buildApp(configFromRuntimeInfo(runtime.info));
+  const aws = { region: runtime.info.region, credentials: LOCAL_CREDENTIALS };
+  dynamo = new DynamoDBClient({ ...aws, endpoint: runtime.info.endpoints.dynamodb });
+  sqs = new SQSClient({ ...aws, endpoint: runtime.info.endpoints.sqs });
+  viewer = { authorization: `Bearer ${runtime.info.tokens.viewer}` };
+  operator = { authorization: `Bearer ${runtime.info.tokens.operator}` };
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  dynamo?.destroy();
+  sqs?.destroy();
+  await runtime?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const fault = (method: 'PUT' | 'DELETE', body?: unknown) =>
+  fetch(`${runtime.info.endpoints.lambda}/_local/faults/${standardFunction}`, {
+    method,
+    ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+  });
+
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const listStandard = async () =>
+  (
+    (
+      await app.inject({ method: 'GET', url: '/api/dlqs/standard/messages?limit=100', headers: viewer })
+    ).json() as ListMessagesResponse
+  ).messages;
+const ordersIn = (messages: readonly DlqMessage[]) =>
+  messages.flatMap((message) => message.records.map((record) => record.orderId)).sort();
+
+describe('the ops API on the real local runtime', () => {
+  it('shows a broken processor’s batches in the DLQ, resolved from the stream, and redrives them exactly once', async () => {
+    expect((await fault('PUT', { failureRate: 1, mode: 'throw' })).status).toBe(200);
+    for (const orderId of ORDER_IDS) {
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: runtime.info.resources.ordersTable,
+          Item: {
+            orderId: { S: orderId },
+            customerEmail: { S: `${orderId}@example.com` },
+            orderAmount: { N: '250' },
+            orderStatus: { S: 'pending' },
+            orderDate: { S: new Date().toISOString() },
+          },
+        }),
+      );
+    }
+
+    // The pipe retries, bisects and finally dead-letters the batches; the API resolves each message to its records.
+    const messages = await until('the three orders in the DLQ', listStandard, (m) => ordersIn(m).length === 3);
+    expect(ordersIn(messages)).toEqual(ORDER_IDS);
+    for (const message of messages) {
+      expect(message).toMatchObject({ condition: 'RetryAttemptsExhausted', stale: false, malformed: null });
+      expect(message.batch?.batchSize).toBe(message.records.length);
+      for (const record of message.records) {
+        expect(record).toMatchObject({ source: 'stream', eventName: 'INSERT' });
+        expect(record.newImage).toMatchObject({ orderId: record.orderId, orderAmount: 250 });
+        expect(record.currentItem).toMatchObject({ orderId: record.orderId });
+      }
+    }
+    const dlqs = (await app.inject({ method: 'GET', url: '/api/dlqs', headers: viewer })).json() as DlqsResponse;
+    expect(dlqs.dlqs.find((dlq) => dlq.pipe === 'standard')?.visible).toBe(messages.length);
+
+    const waitForJob = (jobId: string) =>
+      until(
+        `job ${jobId}`,
+        async () =>
+          (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: viewer })).json() as RedriveJob,
+        (job) => job.status !== 'running',
+      );
+    const redrive = async (dryRun: boolean) => {
+      const answer = await app.inject({
+        method: 'POST',
+        url: '/api/dlqs/standard/redrive',
+        headers: operator,
+        payload: { all: true, dryRun, ratePerSecond: 50 },
+      });
+      expect(answer.statusCode).toBe(202);
+      return waitForJob((answer.json() as { jobId: string }).jobId);
+    };
+
+    const dryRun = await redrive(true);
+    expect(dryRun.status).toBe('succeeded');
+    expect(dryRun.results.map((result) => result.outcome)).toEqual(messages.map(() => 'would-redrive'));
+    const previewed = dryRun.results.flatMap((result) => result.records);
+    expect(previewed.map((record) => record.orderId).sort()).toEqual(ORDER_IDS);
+    expect(previewed.every((record) => record.ruleVerdict === 'pass' && !record.alreadyProcessed)).toBe(true);
+    expect(ordersIn(await listStandard())).toEqual(ORDER_IDS); // a dry run changes nothing
+
+    expect((await fault('DELETE')).status).toBeLessThan(300);
+    const real = await redrive(false);
+    expect(real.status).toBe('succeeded');
+    expect(real.results.every((result) => result.outcome === 'redriven')).toBe(true);
+    await until('an empty DLQ', listStandard, (m) => m.length === 0, 10_000);
+
+    // Each order was announced exactly once: the redrive applied the effects the failed deliveries never did.
+    const notified: string[] = [];
+    await until(
+      'three notifications',
+      async () => {
+        const answer = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: runtime.info.resources.notificationQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        for (const message of answer.Messages ?? []) {
+          notified.push(String(JSON.parse(message.Body ?? '{}').order?.orderId));
+          await sqs.send(
+            new DeleteMessageCommand({
+              QueueUrl: runtime.info.resources.notificationQueueUrl,
+              ReceiptHandle: message.ReceiptHandle,
+            }),
+          );
+        }
+        return notified.length;
+      },
+      (count) => count >= 3,
+      20_000,
+    );
+    // One more long poll: a duplicate would arrive here.
+    const late = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: runtime.info.resources.notificationQueueUrl, WaitTimeSeconds: 2 }),
+    );
+    expect(
+      [...notified, ...(late.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}').order?.orderId)].sort(),
+    ).toEqual(ORDER_IDS);
+  }, 180_000);
+
+  it('shows the error the real handler wrote to the failure journal, and redrives once the cause is fixed', async () => {
+    // A genuine processor failure: its downstream queue is gone, so the handler journals the error and fails the record.
+    const queueUrl = runtime.info.resources.notificationQueueUrl;
+    const queueName = queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: runtime.info.resources.ordersTable,
+        Item: {
+          orderId: { S: 'ops-it-journal' },
+          customerEmail: { S: 'journal@example.com' },
+          orderAmount: { N: '300' },
+          orderStatus: { S: 'pending' },
+          orderDate: { S: new Date().toISOString() },
+        },
+      }),
+    );
+    const [message] = await until('the order in the DLQ', listStandard, (m) => ordersIn(m).includes('ops-it-journal'));
+    const record = message?.records.find((candidate) => candidate.orderId === 'ops-it-journal');
+    expect(record?.error?.message).toMatch(/queue/i);
+    expect(record?.error?.attempts).toBeGreaterThanOrEqual(1);
+
+    await sqs.send(new CreateQueueCommand({ QueueName: queueName }));
+    const started = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { messageIds: [message?.id], ratePerSecond: 10 },
+    });
+    const { jobId } = started.json() as { jobId: string };
+    const job = await until(
+      `job ${jobId}`,
+      async () =>
+        (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: viewer })).json() as RedriveJob,
+      (candidate) => candidate.status !== 'running',
+    );
+    expect(job.results.map((result) => result.outcome)).toEqual(['redriven']);
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
+    );
+    expect((received.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}').order?.orderId)).toEqual(['ops-it-journal']);
+  }, 120_000);
+});
