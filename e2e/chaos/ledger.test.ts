@@ -12,6 +12,7 @@ const fact = (eventId: string, overrides: Partial<RecordFact> = {}): RecordFact 
 function seen(overrides: Partial<Observations> = {}): Observations {
   return {
     deliveries: new Map(),
+    redeliveredAcrossKill: new Set(),
     completed: () => false,
     inDlq: { standard: new Set(), premium: new Set() },
     journaled: () => false,
@@ -38,6 +39,26 @@ describe('chaos ledger', () => {
       seen({ deliveries: new Map([['standard:a', 2]]) }),
     );
     expect(ledger.duplicated).toBe(1);
+  });
+
+  it('tells a redelivery across the kill from a duplicate', () => {
+    const deliveries = new Map([['standard:a', 2]]);
+    const across = account(
+      'after-redrive',
+      'standard',
+      [fact('a')],
+      seen({ deliveries, redeliveredAcrossKill: new Set(['standard:a']) }),
+    );
+    expect(across).toMatchObject({ redeliveredAcrossKill: 1, duplicated: 0 });
+    const thrice = new Map([['standard:a', 3]]);
+    expect(
+      account(
+        'after-redrive',
+        'standard',
+        [fact('a')],
+        seen({ deliveries: thrice, redeliveredAcrossKill: new Set(['standard:a']) }),
+      ).duplicated,
+    ).toBe(1);
   });
 
   it('counts an accepted record with no effect and no DLQ message as lost', () => {

@@ -14,6 +14,8 @@ export interface RecordFact {
 export interface Observations {
   /** Notifications received downstream, per notification id (`pipe:eventID`), duplicates counted. */
   readonly deliveries: ReadonlyMap<string, number>;
+  /** Notification ids received exactly once before the kill and exactly once after the restart. */
+  readonly redeliveredAcrossKill: ReadonlySet<string>;
   /** The idempotency table has a COMPLETED record for this pipe and event. */
   completed(pipe: PipeKey, eventId: string): boolean;
   /** Event ids the pipe's DLQ messages cover (resolved through the ops API). */
@@ -31,6 +33,12 @@ export interface PipeLedger {
    * emulator, which keeps messages in memory only and lost it when the runtime was killed.
    */
   processedNotificationLostWithEmulator: number;
+  /**
+   * Delivered once before the kill and once after: the processor was killed after sending the notification and
+   * before Powertools recorded the record COMPLETED, so the retry sent it again with the same `notificationId`
+   * (at-least-once across a crash; consumers de-duplicate on that id). Processed, and not counted as duplicated.
+   */
+  redeliveredAcrossKill: number;
   inDlqWithJournal: number;
   /** The processor never ran (an injected invocation fault exhausted the retries), so nothing could journal it. */
   inDlqWithoutJournal: number;
@@ -51,6 +59,7 @@ function emptyLedger(): PipeLedger {
     rejected: 0,
     processedOnce: 0,
     processedNotificationLostWithEmulator: 0,
+    redeliveredAcrossKill: 0,
     inDlqWithJournal: 0,
     inDlqWithoutJournal: 0,
     poisonInDlqWithJournal: 0,
@@ -70,7 +79,9 @@ function emptyLedger(): PipeLedger {
 export function account(phase: Phase, pipe: PipeKey, records: readonly RecordFact[], seen: Observations): PipeLedger {
   const ledger = emptyLedger();
   for (const record of records) {
-    const deliveries = seen.deliveries.get(`${pipe}:${record.eventId}`) ?? 0;
+    const notificationId = `${pipe}:${record.eventId}`;
+    const deliveries = seen.deliveries.get(notificationId) ?? 0;
+    const acrossKill = deliveries === 2 && seen.redeliveredAcrossKill.has(notificationId);
     const processed = deliveries > 0 || seen.completed(pipe, record.eventId);
     if (!record.accepted[pipe]) {
       if (processed) ledger.processedNonMatching++;
@@ -78,7 +89,7 @@ export function account(phase: Phase, pipe: PipeKey, records: readonly RecordFac
       continue;
     }
     ledger.accepted++;
-    if (deliveries > 1) ledger.duplicated++;
+    if (deliveries > 1 && !acrossKill) ledger.duplicated++;
     const journaled = seen.journaled(pipe, record.eventId);
     const inDlq = seen.inDlq[pipe].has(record.eventId);
     if (record.poison) {
@@ -88,6 +99,7 @@ export function account(phase: Phase, pipe: PipeKey, records: readonly RecordFac
       else if (inDlq) ledger.poisonInDlqWithJournal++;
       else ledger.lost++;
     } else if (deliveries === 1) ledger.processedOnce++;
+    else if (acrossKill) ledger.redeliveredAcrossKill++;
     else if (processed && deliveries === 0) ledger.processedNotificationLostWithEmulator++;
     else if (processed) continue;
     else if (phase === 'before-redrive' && inDlq) {

@@ -152,6 +152,7 @@ async function observe(
   runtime: LocalRuntime,
   writer: OrderWriter,
   received: readonly Notification[],
+  receivedBeforeKill: number,
   poisonOrders: ReadonlySet<string>,
 ): Promise<{ records: RecordFact[]; seen: Observations; dlqMessages: number }> {
   const { info } = runtime;
@@ -197,13 +198,23 @@ async function observe(
       for (const record of message.records) inDlq[key].add(record.eventId);
     }
   }
-  const deliveries = new Map<string, number>();
-  for (const n of received) deliveries.set(n.notificationId, (deliveries.get(n.notificationId) ?? 0) + 1);
+  const count = (notifications: readonly Notification[]) => {
+    const counts = new Map<string, number>();
+    for (const n of notifications) counts.set(n.notificationId, (counts.get(n.notificationId) ?? 0) + 1);
+    return counts;
+  };
+  const deliveries = count(received);
+  const beforeKill = count(received.slice(0, receivedBeforeKill));
+  const afterRestart = count(received.slice(receivedBeforeKill));
+  const redeliveredAcrossKill = new Set(
+    [...beforeKill].filter(([id, n]) => n === 1 && afterRestart.get(id) === 1).map(([id]) => id),
+  );
   return {
     records,
     dlqMessages,
     seen: {
       deliveries,
+      redeliveredAcrossKill,
       completed: (pipe, eventId) => completed.has(idempotencyRecordId(pipe, eventId)),
       inDlq,
       journaled: (pipe, eventId) => journal.has(journalRecordKey(pipe, eventId)),
@@ -273,6 +284,7 @@ async function main(): Promise<number> {
   await quiescence(runtime, () => effects.received.length, sqs);
   await effects.stop();
   received.push(...effects.received);
+  const receivedBeforeKill = received.length;
   sqs.destroy();
   writer.close();
   await runtime.stop();
@@ -297,7 +309,7 @@ async function main(): Promise<number> {
   await quiescence(runtime, () => received.length + effects.received.length, sqs);
   endPhase('drainMs');
 
-  const before = await observe(runtime, writer, [...received, ...effects.received], poisonOrders);
+  const before = await observe(runtime, writer, [...received, ...effects.received], receivedBeforeKill, poisonOrders);
   const beforeRedrive = ledgers('before-redrive', before.records, before.seen);
   log(`before redrive: ${before.dlqMessages} DLQ messages; clearing faults and redriving`);
   endPhase('checkBeforeRedriveMs');
@@ -308,7 +320,7 @@ async function main(): Promise<number> {
   endPhase('redriveMs');
   await effects.stop();
   received.push(...effects.received);
-  const after = await observe(runtime, writer, received, poisonOrders);
+  const after = await observe(runtime, writer, received, receivedBeforeKill, poisonOrders);
   const afterRedrive = ledgers('after-redrive', after.records, after.seen);
   endPhase('checkAfterRedriveMs');
 
@@ -342,6 +354,7 @@ async function main(): Promise<number> {
     notificationsReceived: received.length,
     unreadableNotifications: effects.unreadable.length,
     runtimeErrorsSurvived: runtimeErrors,
+    redeliveredAcrossKill: PIPE_KEYS.reduce((total, pipe) => total + afterRedrive[pipe].redeliveredAcrossKill, 0),
     lost: sum('lost'),
     duplicated: sum('duplicated'),
     processedNonMatching: sum('processedNonMatching'),
