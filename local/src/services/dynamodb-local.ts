@@ -73,10 +73,17 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   requireJava();
   const port = options.port ?? (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // Its own process group: a terminal's Ctrl-C goes to the launcher, which stops the pipes (letting invocations in
+  // flight finish their DynamoDB calls) before it stops Java. Should the launcher exit without stopping it (an uncaught
+  // error), the exit hook still does.
   const child = spawn('java', dynamoDbLocalArguments(port, options.dataDir), {
     cwd: dynamoDbLocalDir(),
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
