@@ -17,6 +17,8 @@ export interface CompiledClause {
   readonly allowsAbsence: boolean;
   /** Set when every matcher is an exact non-IP string: JSON text can then be compared without decoding. */
   readonly exactStrings: readonly string[] | undefined;
+  /** `{"exists": true}` is among the matchers: every leaf is accepted, whatever its value. */
+  readonly acceptsAnyLeaf: boolean;
 }
 
 type Test<T> = (value: T) => boolean;
@@ -31,6 +33,7 @@ export function compileClause(clause: Clause): CompiledClause {
   let onTrue = false;
   let onFalse = false;
   let allowsAbsence = false;
+  let acceptsAnyLeaf = false;
   const always = () => true;
   for (const m of clause.matchers) {
     switch (m.kind) {
@@ -46,6 +49,7 @@ export function compileClause(clause: Clause): CompiledClause {
         break;
       case 'exists':
         if (m.exists) {
+          acceptsAnyLeaf = true;
           strings.push(always);
           numbers.push(always);
           onNull = onTrue = onFalse = true;
@@ -88,6 +92,7 @@ export function compileClause(clause: Clause): CompiledClause {
   return {
     clause,
     allowsAbsence,
+    acceptsAnyLeaf,
     exactStrings: onlyExactStrings ? exactStrings : undefined,
     test: (v) => {
       if (typeof v === 'string') return stringTest(v);

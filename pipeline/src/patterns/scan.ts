@@ -1,11 +1,11 @@
-import { BOUND_LEAF, BOUND_MATCH, FREE_LEAF, FREE_MATCH } from './fields.ts';
+import { BOUND_LEAF, BOUND_MATCH, FREE_LEAF, FREE_MATCH, NO, verdictOf } from './fields.ts';
 import type { CompiledClause } from './matchers.ts';
 
 /*
  * A lazy reader of JSON text: it walks the text once, descends only into the keys that lead to a clause's path,
  * skips everything else (strings are skipped with indexOf), and records for each clause the same summary bits the
  * object walker computes (see fields.ts). Exact-string clauses compare the text in place, so a typical pipe filter
- * allocates nothing. Whenever the text is not what this reader expects (a duplicate key on a pattern path, where
+ * allocates nothing, and it stops as soon as the summaries prove a non-match. Whenever the text is not what it expects (a duplicate key on a pattern path, where
  * JSON.parse keeps the last; a malformed token; a top level that is not an object) it gives up, and the caller parses
  * the text instead, so results always equal matching JSON.parse(text). Values it skips are checked only for balance.
  */
@@ -20,6 +20,8 @@ interface PathNode {
 
 /** Thrown (never allocated per call) when the text must be parsed instead. */
 const GIVE_UP = Symbol('give up');
+/** Thrown when the summaries already prove that no sub-rule can match, whatever the rest of the text holds. */
+const SETTLED = Symbol('settled');
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -34,7 +36,14 @@ export class JsonScanner {
   /** Set when some node has too many keys for the duplicate-key bitmask: the scanner is then not used. */
   readonly usable: boolean;
 
-  constructor(private readonly clauses: readonly { path: string; compiled: CompiledClause }[]) {
+  /** Per clause, its path's keys at the root, quoted as they appear in JSON text. */
+  private readonly rootKeys: readonly (readonly string[])[];
+
+  constructor(
+    private readonly clauses: readonly { path: string; compiled: CompiledClause }[],
+    /** The sub-rules, as lists of clause indexes. */
+    private readonly rules: readonly (readonly number[])[],
+  ) {
     // A node is the joined text of the first n segments of some path; the root (n = 0) is apart from the key ''.
     const nodes = new Map<string, PathNode>();
     const node = (segments: string[], n: number): PathNode => {
@@ -62,6 +71,10 @@ export class JsonScanner {
       }
       node(segments, segments.length).clauses.push(index);
     });
+    this.rootKeys = clauses.map(({ path }) => {
+      const segments = path.split('.');
+      return segments.map((_, j) => JSON.stringify(segments.slice(0, j + 1).join('.')));
+    });
     this.usable = [...nodes.values()].every((n) => n.keys.length <= MAX_KEYS_PER_NODE);
     this.flags = new Int32Array(clauses.length);
   }
@@ -78,6 +91,7 @@ export class JsonScanner {
       pos = this.space(this.object(pos, this.root, false));
       return pos === text.length ? this.flags : undefined;
     } catch (error: unknown) {
+      if (error === SETTLED) return this.flags;
       if (error === GIVE_UP) return undefined;
       throw error;
     } finally {
@@ -150,12 +164,35 @@ export class JsonScanner {
         if (seen & (1 << child)) throw GIVE_UP;
         seen |= 1 << child;
         pos = this.value(pos, node.children[child] as PathNode, bound);
+        if (node === this.root && this.settledNo(pos)) throw SETTLED;
       }
       pos = this.space(pos);
       const c = text.charCodeAt(pos);
       if (c === 0x7d /* } */) return pos + 1;
       pos = this.space(this.expect(pos, 0x2c /* , */));
     }
+  }
+
+  /**
+   * Whether every sub-rule already has a failing clause whose leaves are all known: a clause's leaves can only come
+   * through its path's keys at the root, so once none of those keys occurs in the rest of the text, nothing later
+   * can change it. Checked after each root member that lies on a pattern path (`eventName` settles most records).
+   */
+  private settledNo(pos: number): boolean {
+    for (let r = 0; r < this.rules.length; r++) {
+      const rule = this.rules[r] as readonly number[];
+      let settled = false;
+      for (let c = 0; c < rule.length && !settled; c++) {
+        const i = rule[c] as number;
+        const compiled = (this.clauses[i] as { compiled: CompiledClause }).compiled;
+        if (verdictOf(this.flags[i] as number, compiled.allowsAbsence) !== NO) continue;
+        const keys = this.rootKeys[i] as readonly string[];
+        settled = true;
+        for (let k = 0; k < keys.length && settled; k++) settled = !this.text.includes(keys[k] as string, pos);
+      }
+      if (!settled) return false;
+    }
+    return true;
   }
 
   /** A value under a pattern path: leaves are recorded where clauses end, containers are entered. */
@@ -211,7 +248,8 @@ export class JsonScanner {
       if (flags & FREE_MATCH) continue;
       const compiled = (this.clauses[index] as { compiled: CompiledClause }).compiled;
       let matched: boolean;
-      if (!decoded && compiled.exactStrings && !this.hasEscape(pos + 1, end - 1)) {
+      if (compiled.acceptsAnyLeaf) matched = true;
+      else if (!decoded && compiled.exactStrings && !this.hasEscape(pos + 1, end - 1)) {
         matched = this.oneOfInPlace(compiled.exactStrings, pos + 1, end - 1);
       } else {
         if (!decoded) {

@@ -155,7 +155,7 @@ describe('compiled matcher against the reference interpreter', () => {
     // Guard against a vacuous run: the pools must produce both verdicts.
     expect(compared).toBeGreaterThan(1000);
     expect(matched).toBeGreaterThan(100);
-  });
+  }, 180_000);
 
   it('agree when the event puts the pattern paths inside arrays of objects', () => {
     const wrap = (e: Record<string, unknown>, f: Record<string, unknown>) => ({ a: [e, f], 'a.b': [f] });
@@ -169,7 +169,7 @@ describe('compiled matcher against the reference interpreter', () => {
       }),
       { numRuns: 400 },
     );
-  });
+  }, 180_000);
 });
 
 describe('validation of arbitrary input', () => {
