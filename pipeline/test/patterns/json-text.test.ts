@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { compilePattern } from '../../src/patterns/index.ts';
+
+/** matchesJson must equal matches(JSON.parse(text)) for any valid JSON text, including texts JSON.stringify never writes. */
+function agrees(pattern: unknown, text: string): boolean {
+  const compiled = compilePattern(pattern);
+  const expected = compiled.matches(JSON.parse(text));
+  expect(compiled.matchesJson(text)).toBe(expected);
+  return expected;
+}
+
+describe('matchesJson on hand-written JSON text', () => {
+  const modify = { eventName: ['MODIFY'], dynamodb: { NewImage: { s: { S: ['shipped'] } } } };
+
+  it('keeps the last of duplicate keys, as JSON.parse does', () => {
+    expect(
+      agrees(modify, '{"eventName":"INSERT","dynamodb":{"NewImage":{"s":{"S":"shipped"}}},"eventName":"MODIFY"}'),
+    ).toBe(true);
+    expect(
+      agrees(modify, '{"eventName":"MODIFY","dynamodb":{"NewImage":{"s":{"S":"shipped"}}},"eventName":"INSERT"}'),
+    ).toBe(false);
+  });
+
+  it('does not stop early when a failing key occurs again later, even inside a string', () => {
+    expect(
+      agrees(modify, '{"eventName":"INSERT","note":"\\"eventName\\"","dynamodb":{"NewImage":{"s":{"S":"x"}}}}'),
+    ).toBe(false);
+  });
+
+  it('decodes escapes in keys and values', () => {
+    expect(agrees({ 'k"1': ['a\\b'] }, '{"k\\"1": "a\\\\b"}')).toBe(true);
+    expect(agrees({ key: ['é'] }, '{"k\\u0065y": "\\u00e9"}')).toBe(true);
+    expect(agrees({ key: ['x'] }, '{"key": "\\u0078"}')).toBe(true);
+  });
+
+  it('joins dotted keys in text like nested ones', () => {
+    expect(agrees({ a: { b: { c: [1] } } }, '{"a.b": {"c": 1}}')).toBe(true);
+    expect(agrees({ a: { b: { c: [1] } } }, '{"a": {"b.c": 1.0}}')).toBe(true);
+  });
+
+  it('reads numbers as JSON.parse does', () => {
+    for (const n of ['0', '-0', '1e2', '123456789012345678', '0.1', '5000000000.000001', '1E-7', '-12.5e+1']) {
+      agrees({ n: [{ numeric: ['>', 0] }] }, `{"n": ${n}}`);
+      agrees({ n: [100] }, `{"n": ${n}}`);
+    }
+    expect(agrees({ n: [100] }, '{"n": 1e2}')).toBe(true);
+  });
+
+  it('accepts whitespace anywhere JSON allows it', () => {
+    expect(
+      agrees(modify, ' \n{ "eventName" : "MODIFY" ,\t"dynamodb":{ "NewImage" : { "s" : { "S" : "shipped" } } } }\r\n'),
+    ).toBe(true);
+  });
+
+  it('settles array elements through the array-consistent search', () => {
+    const pattern = { items: { sku: ['A'], qty: [2] } };
+    expect(agrees(pattern, '{"items":[{"sku":"A","qty":1},{"sku":"B","qty":2}]}')).toBe(false);
+    expect(agrees(pattern, '{"items":[{"sku":"B","qty":1},{"sku":"A","qty":2}]}')).toBe(true);
+  });
+});
