@@ -9,7 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, type LocalRuntime, startLocalRuntime } from '@orderflow/local';
 import {
   guardFor,
@@ -106,15 +106,13 @@ async function quiescence(runtime: LocalRuntime, effects: () => number, sqs: SQS
   for (;;) {
     const depths = await Promise.all(
       PIPE_KEYS.map(async (key) => {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({
+        const { Attributes = {} } = await sqs.send(
+          new GetQueueAttributesCommand({
             QueueUrl: runtime.info.resources.pipes[key].dlqUrl,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: 0,
-            AttributeNames: ['All'],
+            AttributeNames: ['ApproximateNumberOfMessages'],
           }),
         );
-        return Messages.length;
+        return Attributes.ApproximateNumberOfMessages ?? '?';
       }),
     );
     const signature = `${effects()}|${depths.join(',')}`;
