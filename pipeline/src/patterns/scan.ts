@@ -16,6 +16,8 @@ interface PathNode {
   readonly children: PathNode[];
   /** Indexes of the clauses whose path ends here. */
   readonly clauses: number[];
+  /** Bit n is set when some key has length n (keys of 32 units or more set no bit and are always compared). */
+  lengths: number;
 }
 
 /** Thrown (never allocated per call) when the text must be parsed instead. */
@@ -50,7 +52,7 @@ export class JsonScanner {
       const id = n === 0 ? '' : `.${segments.slice(0, n).join('.')}`;
       let found = nodes.get(id);
       if (!found) {
-        found = { keys: [], children: [], clauses: [] };
+        found = { keys: [], children: [], clauses: [], lengths: 0 };
         nodes.set(id, found);
       }
       return found;
@@ -66,6 +68,7 @@ export class JsonScanner {
           if (!from.keys.includes(key)) {
             from.keys.push(key);
             from.children.push(node(segments, j));
+            if (key.length < 32) from.lengths |= 1 << key.length;
           }
         }
       }
@@ -136,28 +139,18 @@ export class JsonScanner {
   /** Reads the object at `pos` (its '{'), descending into keys of `node`; returns the position after its '}'. */
   private object(pos: number, node: PathNode, bound: boolean): number {
     const text = this.text;
-    const keys = node.keys;
     let seen = 0;
     pos = this.space(pos + 1);
     if (text.charCodeAt(pos) === 0x7d /* } */) return pos + 1;
     for (;;) {
-      pos = this.expect(pos, QUOTE);
-      const end = this.stringEnd(pos);
-      let child = -1;
-      if (this.hasEscape(pos, end)) {
-        const key: unknown = JSON.parse(text.slice(pos - 1, end + 1));
-        child = keys.indexOf(key as string);
-      } else {
-        const length = end - pos;
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i] as string;
-          if (key.length === length && text.startsWith(key, pos)) {
-            child = i;
-            break;
-          }
-        }
-      }
-      pos = this.space(this.expect(this.space(end + 1), 0x3a /* : */));
+      if (text.charCodeAt(pos) !== QUOTE) throw GIVE_UP;
+      const end = this.stringEnd(pos + 1);
+      const child = this.childFor(node, pos + 1, end);
+      // Whitespace is rare in machine-written JSON: test for it before calling out.
+      pos = end + 1;
+      if (text.charCodeAt(pos) !== 0x3a /* : */) pos = this.space(pos);
+      if (text.charCodeAt(pos++) !== 0x3a) throw GIVE_UP;
+      if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
       if (child < 0) pos = this.skip(pos);
       else {
         // JSON.parse keeps the last of duplicate keys; the walk would see both.
@@ -166,11 +159,34 @@ export class JsonScanner {
         pos = this.value(pos, node.children[child] as PathNode, bound);
         if (node === this.root && this.settledNo(pos)) throw SETTLED;
       }
-      pos = this.space(pos);
+      if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
       const c = text.charCodeAt(pos);
       if (c === 0x7d /* } */) return pos + 1;
-      pos = this.space(this.expect(pos, 0x2c /* , */));
+      if (c !== 0x2c /* , */) throw GIVE_UP;
+      pos++;
+      if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
     }
+  }
+
+  /** Whether `expected` occurs in the text at `start` (a plain loop beats startsWith on short strings). */
+  private textAt(expected: string, start: number): boolean {
+    const text = this.text;
+    for (let i = 0; i < expected.length; i++) if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** Index of the key [start, end) among the node's keys, or -1. */
+  private childFor(node: PathNode, start: number, end: number): number {
+    if (this.hasEscape(start, end)) return node.keys.indexOf(JSON.parse(this.text.slice(start - 1, end + 1)) as string);
+    const length = end - start;
+    // Most keys are not on a pattern path; their length alone usually tells.
+    if (length < 32 && (node.lengths & (1 << length)) === 0) return -1;
+    const keys = node.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      if (key.length === length && this.textAt(key, start)) return i;
+    }
+    return -1;
   }
 
   /**
@@ -266,7 +282,7 @@ export class JsonScanner {
   private oneOfInPlace(values: readonly string[], start: number, end: number): boolean {
     for (let i = 0; i < values.length; i++) {
       const value = values[i] as string;
-      if (value.length === end - start && this.text.startsWith(value, start)) return true;
+      if (value.length === end - start && this.textAt(value, start)) return true;
     }
     return false;
   }
