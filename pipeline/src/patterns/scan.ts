@@ -5,9 +5,10 @@ import type { CompiledClause } from './matchers.ts';
  * A lazy reader of JSON text: it walks the text once, descends only into the keys that lead to a clause's path,
  * skips everything else (strings are skipped with indexOf), and records for each clause the same summary bits the
  * object walker computes (see fields.ts). Exact-string clauses compare the text in place, so a typical pipe filter
- * allocates nothing, and it stops as soon as the summaries prove a non-match. Whenever the text is not what it expects (a duplicate key on a pattern path, where
- * JSON.parse keeps the last; a malformed token; a top level that is not an object) it gives up, and the caller parses
- * the text instead, so results always equal matching JSON.parse(text). Values it skips are checked only for balance.
+ * allocates nothing, and the walk stops as soon as the summaries prove a non-match. Whenever the text is not what the
+ * reader expects (a duplicate key on a pattern path, where JSON.parse keeps the last; a malformed token; a top level
+ * that is not an object) it gives up, and the caller parses the text instead, so results always equal matching
+ * JSON.parse(text). Values it skips are checked only for balance.
  */
 
 interface PathNode {
