@@ -123,6 +123,7 @@ export class JsonScanner {
     for (;;) {
       const quote = text.indexOf('"', pos);
       if (quote < 0) throw GIVE_UP;
+      if (!this.escapes) return quote;
       let slashes = 0;
       while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
       if (slashes % 2 === 0) return quote;
@@ -310,15 +311,15 @@ export class JsonScanner {
       let depth = 0;
       for (;;) {
         const d = text.charCodeAt(pos);
-        if (d === QUOTE) pos = this.stringEnd(pos + 1) + 1;
-        else {
-          if (d === 0x7b || d === 0x5b) depth++;
-          else if (d === 0x7d || d === 0x5d) {
-            depth--;
-            if (depth === 0) return pos + 1;
-          } else if (Number.isNaN(d)) throw GIVE_UP;
-          pos++;
+        if (d === QUOTE) {
+          pos = this.stringEnd(pos + 1) + 1;
+          continue;
         }
+        pos++;
+        if (d === 0x7b || d === 0x5b) depth++;
+        else if (d === 0x7d || d === 0x5d) {
+          if (--depth === 0) return pos;
+        } else if (Number.isNaN(d)) throw GIVE_UP; // the text ended inside the value
       }
     }
     if (c === 0x74 && text.startsWith('true', pos)) return pos + 4;
