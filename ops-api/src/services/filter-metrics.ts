@@ -7,6 +7,7 @@ import {
 import {
   DIMENSION_CLAUSE,
   DIMENSION_PIPE,
+  FUNNEL_STAGES,
   LOCAL_PIPE_METRICS,
   METRICS_NAMESPACE,
   PIPES,
@@ -130,16 +131,6 @@ export class FilterMetrics {
     }
     const total = (stage: Stage) => [...(stages.get(stage)?.values() ?? [])].reduce((sum, value) => sum + value, 0);
     const stage = (key: Stage, label: string, estimate = false) => ({ value: total(key), estimate, label });
-    const order: Stage[] = [
-      'polled',
-      'matchedByPipeFilter',
-      'filteredOut',
-      'guardPassed',
-      'guardRejected',
-      'processed',
-      'failed',
-      'sentToDlq',
-    ];
     return {
       pipe: query.pipe,
       from: from.toISOString(),
@@ -172,7 +163,7 @@ export class FilterMetrics {
           exact ? 'records sent to the DLQ' : 'DLQ messages sent (each describes a batch of records)',
         ),
       },
-      series: order.map((key) => ({
+      series: FUNNEL_STAGES.map((key) => ({
         stage: key,
         points: [...(stages.get(key) ?? new Map<number, number>())]
           .sort(([a], [b]) => a - b)

@@ -83,3 +83,19 @@ export const STREAM_ESTIMATE = {
   operation: 'GetRecords',
   readers: 2,
 } as const;
+
+/**
+ * The filter-match funnel, in pipeline order: what the ops API reports and the console draws. The head (polled,
+ * filtered out) is exact locally and an estimate in AWS.
+ */
+export const FUNNEL_STAGES = [
+  'polled',
+  'matchedByPipeFilter',
+  'filteredOut',
+  'guardPassed',
+  'guardRejected',
+  'processed',
+  'failed',
+  'sentToDlq',
+] as const;
+export type FunnelStageKey = (typeof FUNNEL_STAGES)[number];

@@ -1,24 +1,12 @@
 import type { MetricsResponse } from '@orderflow/ops-api/schemas';
+import { FUNNEL_STAGES } from '@orderflow/pipeline';
 import type { FunnelStage } from '../../components/charts/funnel-chart.tsx';
 import type { ChartSeries } from '../../components/charts/line-chart.tsx';
 
 type Funnel = MetricsResponse['funnel'];
-type StageKey = Exclude<keyof Funnel, 'guardRejectedByClause'>;
-
-/** Pipeline order of the funnel; the API gives each stage its label and whether it is an estimate. */
-const STAGE_ORDER: readonly StageKey[] = [
-  'polled',
-  'matchedByPipeFilter',
-  'filteredOut',
-  'guardPassed',
-  'guardRejected',
-  'processed',
-  'failed',
-  'sentToDlq',
-];
 
 export function funnelStages(funnel: Funnel): FunnelStage[] {
-  return STAGE_ORDER.map((key) => ({
+  return FUNNEL_STAGES.map((key) => ({
     label: funnel[key].label,
     value: funnel[key].value,
     note: funnel[key].estimate ? 'estimate' : undefined,
