@@ -22,5 +22,7 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     viewport: { width: 1366, height: 900 },
+    // The console formats counts with the browser's locale; the assertions spell them the en-US way.
+    locale: 'en-US',
   },
 });
