@@ -26,7 +26,7 @@ import {
 } from '@orderflow/pipeline';
 import { EffectsLog, type Notification } from '../support/effects.ts';
 import { clearFault, injectFault } from '../support/faults.ts';
-import { OpsApiClient } from '../support/ops-api.ts';
+import { OpsApiClient, OpsApiError } from '../support/ops-api.ts';
 import { OrderWriter } from '../support/orders.ts';
 import { readWholeStream } from '../support/streams.ts';
 import { account, type Observations, type Phase, type PipeLedger, type RecordFact, violations } from './ledger.ts';
@@ -228,11 +228,28 @@ function ledgers(phase: Phase, records: RecordFact[], seen: Observations): Recor
 async function redriveEverything(
   info: RuntimeInfo,
   poisonOrders: ReadonlySet<string>,
-): Promise<{ redriveJobs: number; redriven: number; discarded: number }> {
+): Promise<{ redriveJobs: number; redriven: number; discarded: number; discardRetries: number }> {
   const ops = OpsApiClient.forRuntime(info, 'operator');
   let redriveJobs = 0;
   let redriven = 0;
   let discarded = 0;
+  let discardRetries = 0;
+  // A discard right after a redrive job sometimes answers 404 for a message the DLQ still holds (an open ops API
+  // issue, see docs/ARCHITECTURE.md); it is retried a few times and counted, and a message that stays 404 fails the run.
+  const discard = async (pipe: PipeKey, messageId: string) => {
+    for (let attempt = 1; ; attempt++) {
+      const path = `/api/dlqs/${pipe}/messages/${encodeURIComponent(messageId)}`;
+      const response = await ops.request('DELETE', path, {
+        reason: 'chaos: poison order (invalid orderDate), fixed at the source',
+      });
+      if (response.ok) return;
+      const text = await response.text();
+      if (response.status !== 404 || attempt === 4)
+        throw new OpsApiError(`DELETE ${path} answered ${response.status}: ${text}`, response.status);
+      discardRetries++;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  };
   for (const key of PIPE_KEYS) {
     for (let pass = 0; pass < 3; pass++) {
       if ((await ops.dlqMessages(key)).length === 0) break;
@@ -242,15 +259,13 @@ async function redriveEverything(
       for (const result of job.results.filter((r) => r.outcome === 'kept')) {
         const failing = result.records.filter((r) => r.succeeded === false);
         if (failing.length > 0 && failing.every((r) => r.orderId !== null && poisonOrders.has(r.orderId))) {
-          await ops.json('DELETE', `/api/dlqs/${key}/messages/${encodeURIComponent(result.messageId)}`, {
-            reason: 'chaos: poison order (invalid orderDate), fixed at the source',
-          });
+          await discard(key, result.messageId);
           discarded++;
         }
       }
     }
   }
-  return { redriveJobs, redriven, discarded };
+  return { redriveJobs, redriven, discarded, discardRetries };
 }
 
 async function main(): Promise<number> {

@@ -75,48 +75,41 @@ export class DlqQueue {
   }
 
   /**
-   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them, in batches of up to 10, with a fresh
-   * receipt handle; `wanted: 'all'` claims everything visible. Every other message received on the way (including one
-   * this claim yielded and the caller released, e.g. kept after a failed redrive) stays hidden until the claim ends
-   * and is then made visible again: released at once, it would come back on the next receive (fauxqs answers in queue
-   * order, SQS often does), and a wanted message behind the first ten would never be reached. Messages hidden by
-   * someone else (a concurrent walk) get a few more chances before being reported missing.
+   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them, in batches of up to 10, with a fresh receipt handle; every
+   * other message received on the way is made visible again at once. `wanted: 'all'` claims everything visible.
+   * Messages hidden by someone else (a concurrent walk) get a few more chances before being reported missing.
    */
   async *claim(pipe: PipeKey, wanted: ReadonlySet<string> | 'all'): AsyncGenerator<QueuedMessage[]> {
     const remaining = wanted === 'all' ? undefined : new Set(wanted);
     const claimed = new Set<string>();
-    const held = new Map<string, QueuedMessage>();
     let emptyPasses = 0;
-    try {
-      while (remaining === undefined || remaining.size > 0) {
-        const batch = await this.receive(pipe, CLAIM_VISIBILITY_SECONDS, emptyPasses > 0 ? 1 : 0);
-        const mine: QueuedMessage[] = [];
-        let passedOver = 0;
-        for (const message of batch) {
-          if (!claimed.has(message.id) && (remaining === undefined || remaining.has(message.id))) mine.push(message);
-          else {
-            passedOver++;
-            // The latest receipt handle is the one that can make it visible again.
-            held.set(message.id, message);
-          }
-        }
-        if (mine.length === 0) {
-          // More of the queue may lie behind what was passed over; otherwise short polls sample a subset of SQS
-          // servers, and a browse may hide messages for a moment: retry a little.
-          if (passedOver > 0) continue;
-          if (++emptyPasses > (remaining === undefined ? 1 : 3)) return;
+    while (remaining === undefined || remaining.size > 0) {
+      const batch = await this.receive(pipe, CLAIM_VISIBILITY_SECONDS, emptyPasses > 0 ? 1 : 0);
+      const others: QueuedMessage[] = [];
+      const mine: QueuedMessage[] = [];
+      for (const message of batch) {
+        // A message this claim already handled and released (kept after a failed redrive) comes back: give it back
+        // too, or it would stay hidden for CLAIM_VISIBILITY_SECONDS after the job.
+        if (claimed.has(message.id)) {
+          others.push(message);
           continue;
         }
-        emptyPasses = 0;
-        for (const message of mine) {
-          claimed.add(message.id);
-          remaining?.delete(message.id);
-        }
-        // One receive's worth at a time (up to 10), so the caller can batch its own calls for them.
-        yield mine;
+        if (remaining === undefined || remaining.has(message.id)) mine.push(message);
+        else others.push(message);
       }
-    } finally {
-      await this.release(pipe, [...held.values()]);
+      await this.release(pipe, others);
+      if (mine.length === 0) {
+        // Short polls sample a subset of SQS servers, and a browse may hide messages for a moment: retry a little.
+        if (++emptyPasses > (remaining === undefined ? 1 : 3)) return;
+        continue;
+      }
+      emptyPasses = 0;
+      for (const message of mine) {
+        claimed.add(message.id);
+        remaining?.delete(message.id);
+      }
+      // One receive's worth at a time (up to 10), so the caller can batch its own calls for them.
+      yield mine;
     }
   }
 

@@ -1,0 +1,78 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS } from '../../local/src/services/dynamodb-local.ts';
+import { freePort } from '../../local/src/services/ports.ts';
+import { DlqQueue } from '../src/services/dlq-queue.ts';
+
+const REGION = 'us-east-1';
+const MESSAGES = 25;
+
+/** Claims against a queue longer than one receive (10 messages), as the chaos suite's DLQs are. */
+describe('DlqQueue.claim on a queue of more than ten messages', () => {
+  let stop: () => Promise<void>;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const server = await startFauxqs({ port, logger: false, defaultRegion: REGION } as Parameters<
+      typeof startFauxqs
+    >[0]);
+    stop = async () => server.stop();
+    sqs = new SQSClient({ endpoint: `http://127.0.0.1:${port}`, region: REGION, credentials: LOCAL_CREDENTIALS });
+  });
+  afterAll(async () => {
+    sqs.destroy();
+    await stop();
+  });
+
+  async function queueWith(name: string): Promise<{ queue: DlqQueue; url: string; ids: string[] }> {
+    const { QueueUrl: url = '' } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const ids: string[] = [];
+    for (let start = 0; start < MESSAGES; start += 10) {
+      const sent = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Array.from({ length: Math.min(10, MESSAGES - start) }, (_, i) => ({
+            Id: String(i),
+            MessageBody: `message ${start + i}`,
+          })),
+        }),
+      );
+      ids.push(...(sent.Successful ?? []).map((entry) => entry.MessageId ?? ''));
+    }
+    return { queue: new DlqQueue(sqs, { standard: url, premium: url }), url, ids };
+  }
+
+  const visible = async (url: string) =>
+    Number(
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+        )
+      ).Attributes?.ApproximateNumberOfMessages,
+    );
+
+  it('reaches a wanted message behind the first ten and gives the others back', async () => {
+    const { queue, url, ids } = await queueWith('claim-one');
+    const wanted = ids[MESSAGES - 2] as string;
+    const claimed: string[] = [];
+    for await (const batch of queue.claim('standard', new Set([wanted]))) {
+      claimed.push(...batch.map((message) => message.id));
+      await queue.release('standard', batch);
+    }
+    expect(claimed).toEqual([wanted]);
+    expect(await visible(url)).toBe(MESSAGES);
+  });
+
+  it('claims every message with `all` even when the ones it handed out are released (kept) as it goes', async () => {
+    const { queue, url, ids } = await queueWith('claim-all');
+    const claimed: string[] = [];
+    for await (const batch of queue.claim('standard', 'all')) {
+      claimed.push(...batch.map((message) => message.id));
+      await queue.release('standard', batch);
+    }
+    expect(claimed.sort()).toEqual([...ids].sort());
+    expect(await visible(url)).toBe(MESSAGES);
+  });
+});
