@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntime, startLocalRuntime } from '@orderflow/local';
-import { test as base } from '@playwright/test';
+import { test as base, expect } from '@playwright/test';
 import { AlarmsPage } from './pages/alarms-page.ts';
 import { AuditPage } from './pages/audit-page.ts';
 import { ConsoleApp } from './pages/console-app.ts';
@@ -73,6 +73,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const log = EffectsLog.forRuntime(runtime.info);
       await use(log);
       await log.stop();
+      // Every notification of the run must match its published schema (docs/NOTIFICATIONS.md).
+      expect(log.unreadable).toEqual([]);
     },
     { scope: 'worker' },
   ],

@@ -1,10 +1,4 @@
-import type {
-  AuditResponse,
-  ListMessagesResponse,
-  RedriveAccepted,
-  RedriveBody,
-  RedriveJob,
-} from '@orderflow/ops-api/schemas';
+import type { ListMessagesResponse, RedriveAccepted, RedriveBody, RedriveJob } from '@orderflow/ops-api/schemas';
 import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
 
 export class OpsApiError extends Error {
@@ -71,9 +65,5 @@ export class OpsApiClient {
       if (Date.now() > deadline) throw new OpsApiError(`redrive job ${jobId} still running after ${timeoutMs} ms`, 0);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  }
-
-  audit(): Promise<AuditResponse> {
-    return this.json('GET', '/api/audit');
   }
 }
