@@ -4,6 +4,7 @@ export * from './processing/batch.ts';
 export * from './processing/classification.ts';
 export * from './processing/effects.ts';
 export * from './processing/journal.ts';
+export * from './processing/key-order.ts';
 export * from './processing/masking.ts';
 export * from './processing/record.ts';
 export * from './processing/record-identity.ts';

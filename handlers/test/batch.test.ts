@@ -2,7 +2,7 @@ import { failedIdentifiers, journalEntrySchema } from '@orderflow/pipeline';
 import { describe, expect, it } from 'vitest';
 import { InvalidBatchError, processBatch } from '../src/processing/batch.ts';
 import { journalFailureFields } from '../src/processing/journal.ts';
-import { captureOutput, emfMetrics, premiumRecord, standardRecord, testDependencies } from './support.ts';
+import { captureOutput, emfMetrics, jsonLines, premiumRecord, standardRecord, testDependencies } from './support.ts';
 
 describe('processBatch', () => {
   it('acknowledges a good batch sent as a bare array (Pipes) and as {Records} (event source mapping)', async () => {
@@ -144,6 +144,61 @@ describe('processBatch', () => {
     ]);
     expect(deps.journal.failures.every((f) => f.classification === 'permanent')).toBe(true);
     expect(deps.applied.map((a) => a.eventId)).toEqual([good.eventID]);
+  });
+
+  it('holds back the later records of an order whose record failed, and only those', async () => {
+    const transient = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const deps = testDependencies('standard');
+    const applied = deps.applyEffects;
+    deps.applied.length = 0;
+    const a1 = standardRecord({ orderId: 'order-a' });
+    const b1 = standardRecord({ orderId: 'order-b' });
+    const a2 = standardRecord({ orderId: 'order-a', orderStatus: 'shipped' }, 'MODIFY');
+    const rejected = standardRecord({ orderId: 'order-a', orderAmount: 10 }, 'MODIFY');
+    const b2 = standardRecord({ orderId: 'order-b', orderStatus: 'shipped' }, 'MODIFY');
+    const batch = [a1, b1, a2, rejected, b2];
+    const failing = {
+      ...deps,
+      applyEffects: async (input: Parameters<typeof applied>[0]) => {
+        if (input.eventId === a1.eventID) throw transient;
+        return applied(input);
+      },
+    };
+    const { result, lines } = await captureOutput(async () => {
+      const report = await processBatch(batch, failing);
+      deps.metrics.publishStoredMetrics();
+      return report;
+    });
+    // Exactly the failed record and every later record of its order, in batch order.
+    expect(result.response.batchItemFailures).toEqual([a1, a2, rejected].map((r) => ({ itemIdentifier: r.eventID })));
+    expect(failedIdentifiers(result.response, batch)).toEqual(new Set([a1.eventID, a2.eventID, rejected.eventID]));
+    expect(deps.applied.map((a) => a.eventId)).toEqual([b1.eventID, b2.eventID]);
+    expect(result.outcomes.map((o) => o.outcome)).toEqual(['failed', 'processed', 'blocked', 'blocked', 'processed']);
+    expect(result.outcomes[2]).toEqual({ outcome: 'blocked', eventId: a2.eventID, blockedBy: a1.eventID });
+    // Only the record that failed is journaled; the blocked ones say what they wait for in the log.
+    expect(deps.journal.failures.map((f) => f.identity.eventId)).toEqual([a1.eventID]);
+    const blockedLines = jsonLines(lines).filter((l) => l.message?.toString().startsWith('record not run'));
+    expect(blockedLines.map((l) => [l.eventId, l.orderId, l.blockedBy])).toEqual([
+      [a2.eventID, 'order-a', a1.eventID],
+      [rejected.eventID, 'order-a', a1.eventID],
+    ]);
+    const byName = Object.fromEntries(emfMetrics(lines).map((m) => [m.name, m.value]));
+    expect(byName).toMatchObject({
+      RecordsReceived: 5,
+      GuardPassed: 3,
+      RecordsProcessed: 2,
+      RecordsFailed: 3,
+      JournalWrites: 1,
+    });
+    // The blocked rejection was never screened, so it is not counted as rejected.
+    expect(byName.GuardRejected).toBeUndefined();
+    expect(jsonLines(lines).find((l) => l.message === 'batch done')).toMatchObject({
+      received: 5,
+      processed: 2,
+      rejected: 0,
+      failed: 3,
+      blocked: 2,
+    });
   });
 
   it('rejects a payload that is not a batch with a message saying what it got', async () => {

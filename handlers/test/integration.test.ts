@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -204,6 +206,80 @@ async function journalEntry(pipe: 'standard' | 'premium', eventId: string) {
   return item.Item ? journalEntrySchema.parse(unmarshall(item.Item)) : undefined;
 }
 
+/** One SendMessage seen by the proxy, with when it reached the proxy and when the proxy answered. */
+interface ObservedSend {
+  readonly notificationId: string;
+  readonly orderId: string;
+  readonly startedAt: number;
+  endedAt: number;
+}
+
+/**
+ * A real HTTP proxy in front of the SQS emulator that holds every SendMessage for `delayMs` (a slow downstream) and
+ * answers the ones whose notification id is in `failing` with a client error, recording what was in flight when.
+ */
+async function startSlowSqsProxy(target: string, delayMs: number) {
+  const sends: ObservedSend[] = [];
+  const failing = new Set<string>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const action = String(request.headers['x-amz-target'] ?? '');
+    let send: ObservedSend | undefined;
+    if (action.endsWith('.SendMessage')) {
+      const message = JSON.parse(JSON.parse(body.toString('utf8')).MessageBody) as {
+        notificationId: string;
+        order: { orderId: string };
+      };
+      send = {
+        notificationId: message.notificationId,
+        orderId: message.order.orderId,
+        startedAt: Date.now(),
+        endedAt: 0,
+      };
+      sends.push(send);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    try {
+      if (send && failing.has(send.notificationId)) {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify({ __type: 'com.amazonaws.sqs#InvalidAddress', message: 'injected by the test' }));
+        return;
+      }
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'connection'),
+      ) as Record<string, string>;
+      const upstream = await fetch(new URL(request.url ?? '/', target), { method: request.method, headers, body });
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/plain' });
+      response.end(Buffer.from(await upstream.arrayBuffer()));
+    } finally {
+      if (send) {
+        send.endedAt = Date.now();
+        inFlight--;
+      }
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sends,
+    failing,
+    maxInFlight: () => maxInFlight,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Whether two sends of the same order were ever in flight at once. */
+function sameOrderOverlap(sends: readonly ObservedSend[]): boolean {
+  return sends.some((a, i) =>
+    sends.some((b, j) => i < j && a.orderId === b.orderId && a.startedAt < b.endedAt && b.startedAt < a.endedAt),
+  );
+}
+
 const lambdaContext = {
   functionName: 'OrderProcessorFunction',
   awsRequestId: 'req-1',
@@ -378,6 +454,76 @@ describe('bundled processors against DynamoDB Local and SQS', () => {
       classification: 'permanent',
       sequenceNumber: '',
     });
+  });
+
+  it('runs orders concurrently, one order in stream order, and holds its later records back after a failure', async () => {
+    const order = (orderId: string) => ({
+      orderId,
+      customerEmail: 'kim@example.org',
+      orderAmount: 250,
+      orderStatus: 'pending',
+      orderDate: '2026-11-24T09:00:00Z',
+    });
+    const concurrentIds = ['par-1', 'par-2', 'par-3', 'par-4', 'par-5'];
+    for (const orderId of [...concurrentIds, 'seq-a', 'seq-b']) await putOrder(order(orderId));
+    await ship('seq-a');
+    const captured = await captureStream();
+    const concurrent = concurrentIds.map((orderId) => recordsOf(captured, orderId)[0] ?? expect.fail(orderId));
+    const [aInsert, aModify] = recordsOf(captured, 'seq-a');
+    const [bInsert] = recordsOf(captured, 'seq-b');
+    if (!aInsert || !aModify || !bInsert) return expect.fail('stream records missing');
+
+    const delayMs = 400;
+    const proxy = await startSlowSqsProxy(sqsLocal.endpoint, delayMs);
+    try {
+      await withEnv({ AWS_ENDPOINT_URL_SQS: proxy.endpoint }, async () => {
+        const handler = await coldStart('OrderProcessorFunction', 'standard');
+        // Five orders, each with one slow send: one after another they would take at least 5 × 400 ms.
+        const started = Date.now();
+        const { result } = await captureOutput(() => handler(concurrent, lambdaContext));
+        const wallMs = Date.now() - started;
+        expect(result).toEqual({ batchItemFailures: [] });
+        expect(proxy.maxInFlight()).toBeGreaterThanOrEqual(2);
+        expect(wallMs).toBeLessThan(concurrentIds.length * delayMs);
+
+        // The first change of seq-a fails downstream: its later change must not be sent ahead of it.
+        proxy.failing.add(`standard:${aInsert.eventID}`);
+        const failed = await captureOutput(() => handler([aInsert, bInsert, aModify], lambdaContext));
+        expect(failed.result).toEqual({
+          batchItemFailures: [{ itemIdentifier: aInsert.eventID }, { itemIdentifier: aModify.eventID }],
+        });
+        expect(proxy.sends.filter((s) => s.orderId === 'seq-a').map((s) => s.notificationId)).toEqual([
+          `standard:${aInsert.eventID}`,
+        ]);
+        expect(await journalEntry('standard', aInsert.eventID)).toMatchObject({ attempts: 1, orderId: 'seq-a' });
+        expect(await journalEntry('standard', aModify.eventID)).toBeUndefined();
+
+        // The pipe re-delivers from the first failed record; downstream has recovered.
+        proxy.failing.clear();
+        const retried = await captureOutput(() => handler([aInsert, bInsert, aModify], lambdaContext));
+        expect(retried.result).toEqual({ batchItemFailures: [] });
+      });
+      const seqA = proxy.sends.filter((s) => s.orderId === 'seq-a');
+      expect(seqA.map((s) => s.notificationId)).toEqual([
+        `standard:${aInsert.eventID}`,
+        `standard:${aInsert.eventID}`,
+        `standard:${aModify.eventID}`,
+      ]);
+      expect(seqA[2]?.startedAt).toBeGreaterThanOrEqual(seqA[1]?.endedAt ?? Number.POSITIVE_INFINITY);
+      // seq-b was sent once: the retry found it done (idempotency) and did not send it again.
+      expect(proxy.sends.filter((s) => s.orderId === 'seq-b')).toHaveLength(1);
+      expect(sameOrderOverlap(proxy.sends)).toBe(false);
+    } finally {
+      await proxy.close();
+    }
+    const delivered: string[] = [];
+    for (let page = await receiveAll(queues.notifications ?? ''); page.length > 0; ) {
+      delivered.push(...page.map((m) => orderProcessedV1.parse(m.body).notificationId));
+      page = await receiveAll(queues.notifications ?? '');
+    }
+    expect(delivered.sort()).toEqual(
+      [...concurrent, aInsert, bInsert, aModify].map((r) => `standard:${r.eventID}`).sort(),
+    );
   });
 
   it('fails a cold start with the name of a missing variable', async () => {

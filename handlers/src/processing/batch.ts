@@ -1,4 +1,5 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import type { FailureResponse, SuccessResponse } from '@aws-lambda-powertools/batch/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics, MetricUnit as PowertoolsMetricUnitValues } from '@aws-lambda-powertools/metrics';
 import {
@@ -9,10 +10,12 @@ import {
   type PipeKey,
   PROCESSOR_METRICS,
 } from '@orderflow/pipeline';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { classifyFailure } from './classification.ts';
 import type { FailureJournal } from './journal.ts';
+import { KEY_GROUP_CONCURRENCY, runInKeyOrder } from './key-order.ts';
 import { type ApplyEffects, applyRecord, type RecordOutcome, rejection, screenRecord } from './record.ts';
-import { identifyRecord } from './record-identity.ts';
+import { identifyRecord, orderKeyOf } from './record-identity.ts';
 
 type PowertoolsMetricUnit = (typeof PowertoolsMetricUnitValues)[keyof typeof PowertoolsMetricUnitValues];
 
@@ -36,8 +39,25 @@ export function batchRecordsOf(event: unknown): unknown[] {
   );
 }
 
+/** Reported in place of a record that did not run because an earlier record of the same order failed. */
+export class RecordBlockedError extends Error {
+  override readonly name = 'RecordBlockedError';
+  constructor(
+    readonly eventId: string,
+    readonly orderId: string,
+    readonly blockedBy: string,
+  ) {
+    super(`record ${eventId} of order ${orderId} not run: the earlier record ${blockedBy} of that order failed`);
+  }
+}
+
 /**
- * Powertools' DynamoDB Streams processor reports `dynamodb.SequenceNumber`, which is what Lambda event source
+ * Powertools' batch processor, run in key order: the records of different orders concurrently, the records of one
+ * order one after another, and none after a failed one (`runInKeyOrder`). Those are reported failed without running,
+ * as `RecordBlockedError`s: the pipe then re-delivers them after the failed record, so a retry or a redrive never
+ * applies an older change of an order after a newer one.
+ *
+ * Powertools' DynamoDB Streams collector reports `dynamodb.SequenceNumber`, which is what Lambda event source
  * mappings expect; a pipe expects the record's `eventID` (BATCH_ITEM_IDENTIFIER, DESIGN.md fact 5). A failed element
  * without an `eventID` (not a stream record at all) cannot be named, so it is reported with the empty identifier,
  * which matches no record: Pipes, like Lambda ("an empty string itemIdentifier" counts as a complete failure,
@@ -46,8 +66,44 @@ export function batchRecordsOf(event: unknown): unknown[] {
  * instead would checkpoint past data nobody looked at; it has a journal entry either way.
  */
 export class PipeBatchProcessor extends BatchProcessor {
-  constructor() {
+  readonly #concurrency: number;
+  #blocked = new Map<number, RecordBlockedError>();
+
+  constructor(concurrency = KEY_GROUP_CONCURRENCY) {
     super(EventType.DynamoDBStreams);
+    this.#concurrency = concurrency;
+  }
+
+  /** The records of the last `process()` that did not run, by position in the batch. */
+  get blocked(): ReadonlyMap<number, RecordBlockedError> {
+    return this.#blocked;
+  }
+
+  override async process(): Promise<(SuccessResponse | FailureResponse)[]> {
+    this.prepare();
+    this.#blocked = new Map();
+    const records = this.records;
+    const outcomes = await runInKeyOrder(records, {
+      keyOf: orderKeyOf,
+      run: (record) => this.processRecord(record),
+      failed: ([status]) => status === 'fail',
+      concurrency: this.#concurrency,
+    });
+    const results = outcomes.map((outcome, position) => {
+      if (outcome.ran) return outcome.result;
+      const record = records[position] as DynamoDBRecord;
+      const blocked = new RecordBlockedError(
+        identifyRecord(record).eventId,
+        orderKeyOf(record) ?? '',
+        identifyRecord(records[outcome.blockedBy]).eventId,
+      );
+      this.#blocked.set(position, blocked);
+      return this.failureHandler(record, blocked);
+    });
+    // Records finish in any order; the response lists them in batch order, whatever order they failed in.
+    this.failureMessages = results.filter(([status]) => status === 'fail').map(([, , record]) => record);
+    this.clean();
+    return results;
   }
 
   override collectDynamoDBFailures(): { itemIdentifier: string }[] {
@@ -72,13 +128,18 @@ export interface BatchDependencies {
 
 export interface BatchReport {
   readonly response: PartialBatchResponse;
-  readonly outcomes: readonly (RecordOutcome | { readonly outcome: 'failed'; readonly eventId: string })[];
+  readonly outcomes: readonly (
+    | RecordOutcome
+    | { readonly outcome: 'failed'; readonly eventId: string }
+    | { readonly outcome: 'blocked'; readonly eventId: string; readonly blockedBy: string }
+  )[];
 }
 
 /**
  * Processes one invocation's batch and returns the partial batch response. Never throws for a bad record: each one
- * is logged, journaled and reported by its identifier. Records run in order, one at a time: a shard delivers the
- * changes of one order in sequence and downstream consumers should see them that way.
+ * is logged, journaled and reported by its identifier. Orders run concurrently, the records of one order in stream
+ * order (`PipeBatchProcessor`); a record blocked behind a failed one is logged and reported but not journaled: it did
+ * not fail, and the failed record's entry says why it waits.
  */
 export async function processBatch(event: unknown, deps: BatchDependencies): Promise<BatchReport> {
   const records = batchRecordsOf(event);
@@ -145,13 +206,19 @@ export async function processBatch(event: unknown, deps: BatchDependencies): Pro
 
   const processor = new PipeBatchProcessor();
   processor.register(records as Parameters<PipeBatchProcessor['register']>[0], handleRecord, {
-    processInParallel: false,
     throwOnFullBatchFailure: false,
   });
   const results = await processor.process();
   const response = processor.response() as PartialBatchResponse;
 
   const failed = results.filter(([status]) => status === 'fail').length;
+  for (const blocked of processor.blocked.values()) {
+    logger.warn('record not run: an earlier record of the same order failed', {
+      eventId: blocked.eventId,
+      orderId: blocked.orderId,
+      blockedBy: blocked.blockedBy,
+    });
+  }
   addMetric(metrics, PROCESSOR_METRICS.recordsReceived, records.length);
   addMetric(metrics, PROCESSOR_METRICS.guardPassed, guardPassed);
   addMetric(metrics, PROCESSOR_METRICS.recordsProcessed, processed);
@@ -168,16 +235,19 @@ export async function processBatch(event: unknown, deps: BatchDependencies): Pro
     processed,
     rejected: records.length - processed - failed,
     failed,
+    blocked: processor.blocked.size,
     batchItemFailures: response.batchItemFailures.length,
   });
 
   return {
     response: { batchItemFailures: response.batchItemFailures },
-    outcomes: results.map(([status, result, raw]) =>
-      status === 'success'
-        ? (result as RecordOutcome)
-        : { outcome: 'failed' as const, eventId: identifyRecord(raw).eventId },
-    ),
+    outcomes: results.map(([status, result, raw], position) => {
+      if (status === 'success') return result as RecordOutcome;
+      const blocked = processor.blocked.get(position);
+      return blocked
+        ? { outcome: 'blocked' as const, eventId: blocked.eventId, blockedBy: blocked.blockedBy }
+        : { outcome: 'failed' as const, eventId: identifyRecord(raw).eventId };
+    }),
   };
 }
 

@@ -27,16 +27,22 @@ export function identifyRecord(raw: unknown): RecordIdentity {
     // Deterministic, so a retried unidentified record updates the same journal entry (attempts count up).
     eventId: itemIdentifier ?? `unidentified-${createHash('sha256').update(full).digest('hex').slice(0, 32)}`,
     sequenceNumber: typeof dynamodb.SequenceNumber === 'string' ? dynamodb.SequenceNumber : '',
-    orderId: orderIdFromKeys(dynamodb.Keys),
+    orderId: orderKeyOf(raw)?.slice(0, 256),
     json: text,
     jsonTruncated: truncated,
   };
 }
 
-function orderIdFromKeys(keys: unknown): string | undefined {
-  if (!isObject(keys) || !isObject(keys.orderId)) return undefined;
-  const value = keys.orderId.S;
-  return typeof value === 'string' ? value.slice(0, 256) : undefined;
+/**
+ * The order key (`dynamodb.Keys.orderId.S`) of any element, however malformed. Pipeline's `orderIdOf` expects a
+ * parsed stream record (it throws on a key that is not an object); the batch needs the key before parsing, to order
+ * the records of one order, and for elements that never parse, to journal them.
+ */
+export function orderKeyOf(raw: unknown): string | undefined {
+  const dynamodb = isObject(raw) && isObject(raw.dynamodb) ? raw.dynamodb : undefined;
+  const keys = isObject(dynamodb?.Keys) ? dynamodb.Keys : undefined;
+  const value = isObject(keys?.orderId) ? keys.orderId.S : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function safeJson(value: unknown): string {
