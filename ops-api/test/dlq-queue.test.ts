@@ -1,9 +1,15 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS } from '../../local/src/services/dynamodb-local.ts';
 import { freePort } from '../../local/src/services/ports.ts';
-import { DlqQueue } from '../src/services/dlq-queue.ts';
+import { DlqQueue, PEEK_VISIBILITY_SECONDS } from '../src/services/dlq-queue.ts';
 
 const REGION = 'us-east-1';
 const MESSAGES = 25;
@@ -74,5 +80,34 @@ describe('DlqQueue.claim on a queue of more than ten messages', () => {
     }
     expect(claimed.sort()).toEqual([...ids].sort());
     expect(await visible(url)).toBe(MESSAGES);
+  });
+
+  it('finds a message that a concurrent browse is hiding, instead of answering that it is gone', async () => {
+    const { queue, url, ids } = await queueWith('claim-during-browse');
+    const wanted = ids[3] as string;
+    // A browse (peekAll) hides every message for PEEK_VISIBILITY_SECONDS while it walks the queue; simulate one that
+    // has received everything and not yet given it back.
+    let hidden = 0;
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
+        }),
+      );
+      if (Messages.length === 0) break;
+      hidden += Messages.length;
+    }
+    expect(hidden).toBe(MESSAGES);
+    const started = Date.now();
+    const claimed: string[] = [];
+    for await (const batch of queue.claim('standard', new Set([wanted]))) {
+      claimed.push(...batch.map((message) => message.id));
+      await queue.release('standard', batch);
+    }
+    expect(claimed).toEqual([wanted]);
+    // It had to wait for the browse's visibility timeout to lapse.
+    expect(Date.now() - started).toBeGreaterThanOrEqual((PEEK_VISIBILITY_SECONDS - 1) * 1000);
   });
 });

@@ -83,6 +83,7 @@ export class DlqQueue {
     const remaining = wanted === 'all' ? undefined : new Set(wanted);
     const claimed = new Set<string>();
     let emptyPasses = 0;
+    let streakStart: number | undefined;
     while (remaining === undefined || remaining.size > 0) {
       const batch = await this.receive(pipe, CLAIM_VISIBILITY_SECONDS, emptyPasses > 0 ? 1 : 0);
       const others: QueuedMessage[] = [];
@@ -99,10 +100,16 @@ export class DlqQueue {
       }
       await this.release(pipe, others);
       if (mine.length === 0) {
-        // Short polls sample a subset of SQS servers, and a browse may hide messages for a moment: retry a little.
-        if (++emptyPasses > (remaining === undefined ? 1 : 3)) return;
+        emptyPasses += 1;
+        if (
+          remaining === undefined
+            ? emptyPasses > 1
+            : await this.givenUp(pipe, emptyPasses, (streakStart ??= Date.now()))
+        )
+          return;
         continue;
       }
+      streakStart = undefined;
       emptyPasses = 0;
       for (const message of mine) {
         claimed.add(message.id);
@@ -111,6 +118,18 @@ export class DlqQueue {
       // One receive's worth at a time (up to 10), so the caller can batch its own calls for them.
       yield mine;
     }
+  }
+
+  /**
+   * Whether a claim that keeps missing its wanted messages should report them missing. Short polls sample a subset of
+   * SQS servers, so a few passes are needed anyway; and while other messages are in flight, a concurrent browse
+   * ({@link peekAll}) may be hiding the wanted one for up to {@link PEEK_VISIBILITY_SECONDS}, so the claim waits that
+   * out instead of answering "not found" for a message that is still there.
+   */
+  private async givenUp(pipe: PipeKey, emptyPasses: number, streakStart: number): Promise<boolean> {
+    if (emptyPasses <= 3) return false;
+    if (Date.now() - streakStart > (PEEK_VISIBILITY_SECONDS + 2) * 1000) return true;
+    return (await this.stats(pipe)).inFlight === 0;
   }
 
   async delete(pipe: PipeKey, message: QueuedMessage): Promise<void> {
