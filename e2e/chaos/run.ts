@@ -228,26 +228,18 @@ function ledgers(phase: Phase, records: RecordFact[], seen: Observations): Recor
 async function redriveEverything(
   info: RuntimeInfo,
   poisonOrders: ReadonlySet<string>,
-): Promise<{ redriveJobs: number; redriven: number; discarded: number; discardRetries: number }> {
+): Promise<{ redriveJobs: number; redriven: number; discarded: number }> {
   const ops = OpsApiClient.forRuntime(info, 'operator');
   let redriveJobs = 0;
   let redriven = 0;
   let discarded = 0;
-  let discardRetries = 0;
-  // A discard right after a redrive job sometimes answers 404 for a message the DLQ still holds (an open ops API
-  // issue, see docs/ARCHITECTURE.md); it is retried a few times and counted, and a message that stays 404 fails the run.
   const discard = async (pipe: PipeKey, messageId: string) => {
-    for (let attempt = 1; ; attempt++) {
-      const path = `/api/dlqs/${pipe}/messages/${encodeURIComponent(messageId)}`;
-      const response = await ops.request('DELETE', path, {
-        reason: 'chaos: poison order (invalid orderDate), fixed at the source',
-      });
-      if (response.ok) return;
-      const text = await response.text();
-      if (response.status !== 404 || attempt === 4)
-        throw new OpsApiError(`DELETE ${path} answered ${response.status}: ${text}`, response.status);
-      discardRetries++;
-      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    const path = `/api/dlqs/${pipe}/messages/${encodeURIComponent(messageId)}`;
+    const response = await ops.request('DELETE', path, {
+      reason: 'chaos: poison order (invalid orderDate), fixed at the source',
+    });
+    if (!response.ok) {
+      throw new OpsApiError(`DELETE ${path} answered ${response.status}: ${await response.text()}`, response.status);
     }
   };
   for (const key of PIPE_KEYS) {
@@ -265,7 +257,7 @@ async function redriveEverything(
       }
     }
   }
-  return { redriveJobs, redriven, discarded, discardRetries };
+  return { redriveJobs, redriven, discarded };
 }
 
 async function main(): Promise<number> {
