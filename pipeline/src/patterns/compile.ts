@@ -4,6 +4,7 @@ import { arrayConsistentMatch, FieldPath, NO, summarise, UNSURE, type Verdict, v
 import type { Dialect } from './index.ts';
 import { type CompiledClause, compileClause } from './matchers.ts';
 import { parsePattern } from './parse.ts';
+import { LiteralPrefilter } from './prefilter.ts';
 import { JsonScanner } from './scan.ts';
 
 export interface CompiledPattern {
@@ -14,7 +15,8 @@ export interface CompiledPattern {
   /**
    * Whether the JSON text of an event matches; always equal to `matches(JSON.parse(json))`, usually without parsing.
    * Malformed text throws JSON.parse's SyntaxError when the malformation lies on the pattern's paths (elsewhere it
-   * may go unnoticed, since skipped values are only checked for balance).
+   * may go unnoticed, since skipped values are only checked for balance); text lacking a string that every match
+   * contains (see prefilter.ts) is answered false without being checked at all.
    */
   matchesJson(json: string): boolean;
   /** Whether it matches, and if not, which clauses failed and why. */
@@ -38,6 +40,8 @@ class Compiled implements CompiledPattern {
    */
   private readonly cheapFirst: readonly (readonly number[])[];
   private readonly scanner: JsonScanner;
+  /** Strings every matching event's JSON text contains; undefined when some sub-rule needs none. */
+  private readonly prefilter: LiteralPrefilter | undefined;
   /** Clause summaries of the event being matched, plus one (0 = not computed yet), shared by sub-rules. */
   private readonly memo: Int32Array;
 
@@ -64,6 +68,7 @@ class Compiled implements CompiledPattern {
       this.programs.map(({ clause, compiled }) => ({ path: clause.path, compiled })),
       this.rules,
     );
+    this.prefilter = LiteralPrefilter.of(parsed.subRules);
   }
 
   matches(event: unknown): boolean {
@@ -87,7 +92,10 @@ class Compiled implements CompiledPattern {
   }
 
   matchesJson(json: string): boolean {
-    const scanned = this.scanner.scan(json);
+    // Without a backslash no string is escaped, so every string of the event is visible verbatim (see prefilter.ts).
+    const escapes = json.includes('\\');
+    if (!escapes && this.prefilter && !this.prefilter.mayMatch(json)) return false;
+    const scanned = this.scanner.scan(json, escapes);
     if (scanned) {
       let unsure = false;
       for (let r = 0; r < this.rules.length; r++) {

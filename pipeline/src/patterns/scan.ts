@@ -83,12 +83,15 @@ export class JsonScanner {
     this.flags = new Int32Array(clauses.length);
   }
 
-  /** Summary bits per clause, or undefined when the text must be parsed instead. */
-  scan(text: string): Int32Array | undefined {
+  /**
+   * Summary bits per clause, or undefined when the text must be parsed instead. `escapes` is whether the text holds a
+   * backslash, which the caller has already looked up.
+   */
+  scan(text: string, escapes: boolean): Int32Array | undefined {
     if (!this.usable) return undefined;
     this.flags.fill(0);
     this.text = text;
-    this.escapes = text.includes('\\');
+    this.escapes = escapes;
     try {
       let pos = this.space(0);
       if (text.charCodeAt(pos) !== 0x7b /* { */) return undefined;

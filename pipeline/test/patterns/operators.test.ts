@@ -159,7 +159,12 @@ describe('events that are not JSON objects', () => {
   });
 
   it('throw JSON.parse errors for malformed text on the pattern path', () => {
-    expect(() => compilePattern({ a: ['x'] }).matchesJson('{"a": ')).toThrow(SyntaxError);
+    expect(() => compilePattern({ a: ['x'] }).matchesJson('{"a": "x", ')).toThrow(SyntaxError);
+    expect(() => compilePattern({ a: [{ exists: true }] }).matchesJson('{"a": ')).toThrow(SyntaxError);
+  });
+
+  it('are not matches, unchecked, when they lack a string every match contains', () => {
+    expect(compilePattern({ a: ['x'] }).matchesJson('{"a": ')).toBe(false);
   });
 });
 
