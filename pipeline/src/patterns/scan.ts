@@ -198,8 +198,10 @@ export class JsonScanner {
    * Whether every sub-rule already has a failing clause whose leaves are all known: a clause's leaves can only come
    * through its path's keys at the root, so once none of those keys occurs in the rest of the text, nothing later
    * can change it. Checked after each root member that lies on a pattern path (`eventName` settles most records).
+   * Not with escapes in the text: a key spelled `"\u0070ath"` would hide from the search.
    */
   private settledNo(pos: number): boolean {
+    if (this.escapes) return false;
     for (let r = 0; r < this.rules.length; r++) {
       const rule = this.rules[r] as readonly number[];
       let settled = false;

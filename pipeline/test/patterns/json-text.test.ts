@@ -27,6 +27,11 @@ describe('matchesJson on hand-written JSON text', () => {
     ).toBe(false);
   });
 
+  it('does not stop early when a later key on a pattern path is spelled with escapes', () => {
+    expect(agrees({ a: ['x'], b: ['y'] }, '{"a":"z","\\u0061":"x","b":"y"}')).toBe(true);
+    expect(agrees({ $or: [{ a: ['x'] }, { b: ['y'] }] }, '{"a":"z","\\u0062":"y"}')).toBe(true);
+  });
+
   it('decodes escapes in keys and values', () => {
     expect(agrees({ 'k"1': ['a\\b'] }, '{"k\\"1": "a\\\\b"}')).toBe(true);
     expect(agrees({ key: ['é'] }, '{"k\\u0065y": "\\u00e9"}')).toBe(true);
