@@ -101,12 +101,8 @@ export class DlqQueue {
       await this.release(pipe, others);
       if (mine.length === 0) {
         emptyPasses += 1;
-        if (
-          remaining === undefined
-            ? emptyPasses > 1
-            : await this.givenUp(pipe, emptyPasses, (streakStart ??= Date.now()))
-        )
-          return;
+        streakStart ??= Date.now();
+        if (remaining === undefined ? emptyPasses > 1 : await this.givenUp(pipe, emptyPasses, streakStart)) return;
         continue;
       }
       streakStart = undefined;
