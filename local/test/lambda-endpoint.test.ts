@@ -8,7 +8,7 @@ import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 import { freePort } from '../src/services/ports.ts';
 import { total } from './helpers.ts';
 
-const codeDir = fileURLToPath(new URL('./fixtures/functions', import.meta.url));
+const codeDir = fileURLToPath(new URL('./fixtures/template/asset.abc123', import.meta.url));
 const store = new MetricStore();
 const logs: string[] = [];
 let service: LambdaService;
