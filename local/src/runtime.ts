@@ -18,6 +18,7 @@ import {
   type RuntimeInfo,
   runtimeInfoSchema,
   SQS_NAMESPACE,
+  STACK_NAME,
   type StreamRecord,
 } from '@orderflow/pipeline';
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
@@ -186,7 +187,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       loadTemplate(options.templateDir ?? join(REPO_ROOT, 'stack/cdk.out')),
     );
     const summary = summarize(loaded);
-    const names = { region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: 'Orderflow' };
+    const names = { region: LOCAL_REGION, account: LOCAL_ACCOUNT, stackName: STACK_NAME };
     const tables = tableSpecs(loaded, names);
     const queues = queueSpecs(loaded, names);
     for (const [what, id] of [

@@ -3,6 +3,9 @@
  * local runtime (which creates them from the synthesized template) and the ops API.
  */
 
+/** The CloudFormation stack; the local runtime reads `<STACK_NAME>.template.json` from the cloud assembly. */
+export const STACK_NAME = 'Orderflow';
+
 /** Logical ids in the stack; also the local runtime's resource names. */
 export const LOGICAL_IDS = {
   ordersTable: 'OrdersTable',

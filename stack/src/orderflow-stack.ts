@@ -10,7 +10,7 @@ import { Processors } from './constructs/processors.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { type OrderflowStackProps, validateProps } from './props.ts';
 
-export const STACK_NAME = 'Orderflow';
+export { STACK_NAME } from '@orderflow/pipeline';
 
 /**
  * Everything a team needs in one account: the Orders table and its stream, both pipes and processors, DLQs, the

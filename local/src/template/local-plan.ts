@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { PipeSourceSettings } from '@orderflow/pipeline';
+import { type PipeSourceSettings, STACK_NAME } from '@orderflow/pipeline';
 import type { AlarmSpec } from '../cloudwatch/alarms.ts';
 import type { Dimension } from '../cloudwatch/metric-store.ts';
 import type { MetricDataQuery } from '../cloudwatch/queries.ts';
@@ -75,7 +75,7 @@ export interface SkippedFunction {
   readonly reason: string;
 }
 
-export function loadTemplate(templateDir: string, stackName = 'Orderflow'): LoadedTemplate {
+export function loadTemplate(templateDir: string, stackName = STACK_NAME): LoadedTemplate {
   const dir = resolve(templateDir);
   const file = join(dir, `${stackName}.template.json`);
   if (!existsSync(file))
