@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePattern, PatternValidationError, referenceMatch, validatePattern } from '../../src/patterns/index.ts';
+import { isValidPattern } from './support.ts';
 
 /*
  * The compiled matcher, its JSON-text path, the explanation and the reference interpreter must always agree. Keys and
@@ -118,23 +119,13 @@ function witness(p: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function compiles(p: unknown): boolean {
-  try {
-    validatePattern(p);
-    return true;
-  } catch (error: unknown) {
-    if (error instanceof PatternValidationError) return false;
-    throw error;
-  }
-}
-
 describe('compiled matcher against the reference interpreter', () => {
   it('agree on random patterns and events, in every evaluation mode', () => {
     let compared = 0;
     let matched = 0;
     fc.assert(
       fc.property(pattern, fc.array(event, { minLength: 1, maxLength: 3 }), (p, randomEvents) => {
-        fc.pre(compiles(p));
+        fc.pre(isValidPattern(p));
         const compiled = compilePattern(p);
         const near = witness(p);
         const events = [...randomEvents, near, { ...randomEvents[0], ...near }, { ...near, ...randomEvents[0] }];
@@ -161,7 +152,7 @@ describe('compiled matcher against the reference interpreter', () => {
     const wrap = (e: Record<string, unknown>, f: Record<string, unknown>) => ({ a: [e, f], 'a.b': [f] });
     fc.assert(
       fc.property(pattern, event, event, (p, e, f) => {
-        fc.pre(compiles(p));
+        fc.pre(isValidPattern(p));
         const compiled = compilePattern(p);
         const nested = wrap(e, f);
         expect(compiled.matches(nested)).toBe(referenceMatch(p, nested));
@@ -176,7 +167,7 @@ describe('validation of arbitrary input', () => {
   it('either accepts or throws PatternValidationError, for any JSON-like value', () => {
     fc.assert(
       fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), (junk) => {
-        expect(typeof compiles(junk)).toBe('boolean');
+        expect(typeof isValidPattern(junk)).toBe('boolean');
       }),
       { numRuns: 2000 },
     );
