@@ -294,7 +294,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamo.endpoint,
         AWS_ENDPOINT_URL_SQS: sqs.endpoint,
         AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
-        POWERTOOLS_TRACE_DISABLED: 'true',
         // The variable Powertools for TypeScript reads; with it the processors do not even load the X-Ray SDK.
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
