@@ -4,11 +4,11 @@ import { type RuntimeInfo, runtimeInfoSchema } from '@orderflow/pipeline';
 import { REPO_ROOT } from './runtime.ts';
 
 /**
- * `npm run fault -w local -- <function> <rate> <throw|timeout|partial>` or `-- <function> --clear`: fault injection
+ * `npm run fault -w local -- <function> <rate> <throw|timeout|partial|downstream>` or `-- <function> --clear`: fault injection
  * on the running local runtime (found through .orderflow/runtime.json).
  */
 const USAGE =
-  'Usage: npm run fault -w local -- <FunctionName> <failureRate 0..1> <throw|timeout|partial>\n       npm run fault -w local -- <FunctionName> --clear';
+  'Usage: npm run fault -w local -- <FunctionName> <failureRate 0..1> <throw|timeout|partial|downstream>\n       npm run fault -w local -- <FunctionName> --clear';
 
 function runtimeInfo(): RuntimeInfo {
   const file = process.env.ORDERFLOW_RUNTIME_FILE ?? join(REPO_ROOT, '.orderflow/runtime.json');

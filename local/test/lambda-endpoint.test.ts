@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +16,18 @@ const logs: string[] = [];
 let service: LambdaService;
 let server: LambdaServer;
 let client: LambdaClient;
+/** Stand-ins for the SQS and DynamoDB endpoints a function is given, to see which calls a `downstream` fault breaks. */
+const dependencies: Server[] = [];
+
+const listen = async (): Promise<string> => {
+  const dependency = createServer((_, response) => response.end('ok'));
+  dependencies.push(dependency);
+  await new Promise<void>((resolve) => dependency.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(dependency.address() as AddressInfo).port}`;
+};
 
 beforeAll(async () => {
+  const [sqsEndpoint, dynamodbEndpoint] = [await listen(), await listen()];
   service = new LambdaService(
     [
       {
@@ -30,7 +42,11 @@ beforeAll(async () => {
     {
       region: 'us-east-1',
       account: '000000000000',
-      baseEnvironment: { AWS_REGION: 'us-east-1' },
+      baseEnvironment: {
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      },
       publish: (metrics) => {
         for (const m of metrics) store.put(m);
       },
@@ -50,6 +66,7 @@ afterAll(async () => {
   client?.destroy();
   await server?.stop();
   await service?.stop();
+  for (const dependency of dependencies) dependency.close();
 });
 
 const invoke = async (payload: unknown) => {
@@ -105,11 +122,27 @@ describe('Lambda endpoint, called by @aws-sdk/client-lambda', () => {
     expect((await invoke([{ eventID: 'e1' }, { eventID: 'e2' }])).body).toEqual({
       batchItemFailures: [{ itemIdentifier: 'e1' }, { itemIdentifier: 'e2' }],
     });
+    const downstream = await fetch(url, {
+      method: 'PUT',
+      body: JSON.stringify({ failureRate: 0.6, mode: 'downstream' }),
+    });
+    expect(downstream.status).toBe(200);
+    // The handler runs; only its calls to the SQS endpoint fail, before connecting, as in an SQS outage.
+    const { error, body } = await invoke({ action: 'call' });
+    expect(error).toBeUndefined();
+    expect(body.sqs).toMatch(
+      /^ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(fault injected by the local runtime/,
+    );
+    expect(body.dynamodb).toBe(200);
+    const unknownMode = await fetch(url, { method: 'PUT', body: JSON.stringify({ failureRate: 1, mode: 'crash' }) });
+    expect(unknownMode.status).toBe(400);
+    expect(await unknownMode.text()).toContain('mode for Echo must be throw, timeout, partial, downstream, got crash');
     const bad = await fetch(url, { method: 'PUT', body: JSON.stringify({ failureRate: 2, mode: 'throw' }) });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('failureRate for Echo must be between 0 and 1');
     expect((await fetch(url, { method: 'DELETE' })).status).toBe(204);
     expect((await invoke({ ok: true })).error).toBeUndefined();
+    expect((await invoke({ action: 'call' })).body).toEqual({ sqs: 200, dynamodb: 200 });
   });
 
   it('reports an unknown function as ResourceNotFoundException', async () => {

@@ -33,7 +33,17 @@ export type InvokeResult =
   | { readonly kind: 'error'; readonly error: FunctionError; readonly timedOut: boolean }
   | { readonly kind: 'throttled'; readonly message: string };
 
-export type FaultMode = 'throw' | 'timeout' | 'partial';
+/**
+ * How an injected fault fails an invocation:
+ * - `throw`: the invocation fails before the handler runs (like a crashed runtime; the handler sees nothing).
+ * - `timeout`: the invocation runs out its whole timeout without the handler, then fails as Lambda's timeout does.
+ * - `partial`: each record fails with the rate; failed records are withheld and reported in `batchItemFailures`.
+ * - `downstream`: the handler runs, but its SQS calls fail as in an SQS outage (connection refused, retried by the
+ *   SDK, then thrown), so the handler's own error handling, journal and partial batch response are what fail.
+ */
+export const FAULT_MODES = ['throw', 'timeout', 'partial', 'downstream'] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
+type InjectedFault = Exclude<FaultMode, 'partial'>;
 export interface Fault {
   readonly failureRate: number;
   readonly mode: FaultMode;
@@ -125,8 +135,8 @@ export class LambdaService {
     const name = this.resolveName(nameOrArn);
     if (!(fault.failureRate >= 0 && fault.failureRate <= 1))
       throw new FaultSpecError(`failureRate for ${name} must be between 0 and 1, got ${String(fault.failureRate)}`);
-    if (!['throw', 'timeout', 'partial'].includes(fault.mode))
-      throw new FaultSpecError(`mode for ${name} must be throw, timeout or partial, got ${String(fault.mode)}`);
+    if (!(FAULT_MODES as readonly unknown[]).includes(fault.mode))
+      throw new FaultSpecError(`mode for ${name} must be ${FAULT_MODES.join(', ')}, got ${String(fault.mode)}`);
     this.faults.set(name, { failureRate: fault.failureRate, mode: fault.mode });
   }
 
@@ -209,7 +219,7 @@ class FunctionRuntime {
     };
   }
 
-  async invoke(event: unknown, injected?: 'throw' | 'timeout'): Promise<InvokeResult> {
+  async invoke(event: unknown, injected?: InjectedFault): Promise<InvokeResult> {
     const limit = this.spec.reservedConcurrency ?? this.options.maxEnvironments ?? 4;
     const dimensions = { FunctionName: this.spec.name };
     const now = Date.now();
@@ -251,7 +261,7 @@ class FunctionRuntime {
   private async run(
     event: unknown,
     requestId: string,
-    injected: 'throw' | 'timeout' | undefined,
+    injected: InjectedFault | undefined,
     limit: number,
   ): Promise<InvokeResult> {
     const timeoutMs = this.spec.timeoutSeconds * 1000;
@@ -289,7 +299,7 @@ class FunctionRuntime {
     const reply = await Promise.race([
       new Promise<WorkerReply>((resolve) => {
         environment.pending = { id: requestId, resolve };
-        environment.worker.postMessage({ id: requestId, event, context });
+        environment.worker.postMessage({ id: requestId, event, context, downstreamFault: injected === 'downstream' });
       }),
       new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);

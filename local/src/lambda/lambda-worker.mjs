@@ -1,5 +1,6 @@
 // One Lambda execution environment: loads the handler module once (cold start) and runs one invocation at a time.
 // Plain JavaScript so that it runs in a worker thread without a TypeScript loader.
+import { subscribe } from 'node:diagnostics_channel';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -17,6 +18,17 @@ function loadHandler() {
   return handlerPromise;
 }
 
+// Fault mode `downstream`: while an invocation runs with it, every HTTP request to the SQS endpoint the function was
+// given fails before it connects, as in an SQS outage. The handler itself runs and handles (or journals) the failure.
+const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS ? new URL(process.env.AWS_ENDPOINT_URL_SQS).host : undefined;
+let downstreamFault = false;
+subscribe('http.client.request.start', ({ request }) => {
+  if (!downstreamFault || request.getHeader('host') !== sqsEndpoint) return;
+  const error = new Error(`connect ECONNREFUSED ${sqsEndpoint} (fault injected by the local runtime: mode downstream)`);
+  error.code = 'ECONNREFUSED';
+  request.destroy(error);
+});
+
 function describeError(error) {
   if (error instanceof Error) {
     return { errorType: error.name, errorMessage: error.message, trace: String(error.stack ?? '').split('\n') };
@@ -24,7 +36,8 @@ function describeError(error) {
   return { errorType: 'Error', errorMessage: String(error), trace: [] };
 }
 
-parentPort.on('message', async ({ id, event, context }) => {
+parentPort.on('message', async ({ id, event, context, downstreamFault: fault }) => {
+  downstreamFault = fault === true;
   const lambdaContext = {
     ...context,
     callbackWaitsForEmptyEventLoop: true,

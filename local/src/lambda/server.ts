@@ -78,7 +78,7 @@ async function fault(service: LambdaService, name: string, request: IncomingMess
       response,
       400,
       'InvalidRequestContentException',
-      'fault body must be JSON {"failureRate":0..1,"mode":"throw"|"timeout"|"partial"}',
+      'fault body must be JSON {"failureRate":0..1,"mode":"throw"|"timeout"|"partial"|"downstream"}',
     );
   }
   service.setFault(name, body);
