@@ -11,7 +11,8 @@ import { JavaMissingError, requireJava } from './services/dynamodb-local.ts';
  */
 const USAGE = `Usage: npm start -- [options]
   --traffic off|N        demo orders per second (default 2; off disables)
-  --data-dir DIR         keep DynamoDB data and pipe checkpoints in DIR across restarts (default: in memory)
+  --data-dir DIR         keep DynamoDB data, SQS messages and pipe checkpoints in DIR across restarts
+                         (default: in memory)
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)

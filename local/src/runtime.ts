@@ -209,7 +209,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return started;
       }),
       timed('SQS (fauxqs) up', async () => {
-        const started = await startSqs({ ...(ports.sqs ? { port: ports.sqs } : {}), region: LOCAL_REGION });
+        const started = await startSqs({
+          ...(ports.sqs ? { port: ports.sqs } : {}),
+          ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
+          region: LOCAL_REGION,
+        });
         stoppers.push(() => started.stop());
         return started;
       }),

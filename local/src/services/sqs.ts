@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import { startFauxqs } from 'fauxqs';
 import { freePort } from './ports.ts';
+import { type JournaledMessage, QueueJournal } from './sqs-journal.ts';
 
 export interface LocalSqs {
   readonly endpoint: string;
@@ -26,17 +28,90 @@ export interface QueueDepth {
  * sees the same `http://127.0.0.1:<port>/000000000000/<name>`.
  */
 async function usePlainQueueUrls(): Promise<void> {
-  const storeModule = new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs'));
-  const { SqsStore } = (await import(storeModule.href)) as {
-    SqsStore: { prototype: { buildQueueUrl(name: string, port: string, requestHost: string, region: string): string } };
-  };
+  const { SqsStore } = await fauxqsStore();
   SqsStore.prototype.buildQueueUrl = (name, port, requestHost) =>
     `http://${requestHost || `127.0.0.1:${port}`}/000000000000/${name}`;
 }
 
-/** Starts the fauxqs SQS emulator on 127.0.0.1. Queue URLs use `127.0.0.1` so they resolve without DNS tricks. */
-export async function startSqs(options: { port?: number; region?: string } = {}): Promise<LocalSqs> {
+/** fauxqs 1.9.2's queue, as far as persistence touches it. */
+interface FauxqsQueue {
+  inflightMessages: Map<string, { message: JournaledMessage }>;
+  enqueue(message: JournaledMessage): void;
+  deleteMessage(receiptHandle: string): boolean;
+  purge(): void;
+}
+
+async function fauxqsStore() {
+  const storeModule = new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs'));
+  return (await import(storeModule.href)) as {
+    SqsStore: {
+      prototype: {
+        buildQueueUrl(name: string, port: string, requestHost: string, region: string): string;
+        createQueue(...args: unknown[]): FauxqsQueue;
+      };
+    };
+    SqsQueue: { prototype: FauxqsQueue };
+  };
+}
+
+/** The journal of each persisted queue, and the queue each journaled message currently lives in. */
+const journals = new WeakMap<FauxqsQueue, QueueJournal>();
+const owners = new WeakMap<JournaledMessage, QueueJournal>();
+/** Set while `createQueue` runs, to learn the queue object that fauxqs keeps to itself. */
+let onQueueCreated: ((queue: FauxqsQueue) => void) | undefined;
+let journaling = false;
+
+/**
+ * Makes fauxqs report every state change of a persisted queue to its journal: sends (and moves into it by a
+ * RedrivePolicy, which leave the source queue), deletes and purges. Queues without a journal behave as before.
+ */
+async function useJournals(): Promise<void> {
+  if (journaling) return;
+  journaling = true;
+  const { SqsStore, SqsQueue } = await fauxqsStore();
+  const { createQueue } = SqsStore.prototype;
+  SqsStore.prototype.createQueue = function (this: unknown, ...args: unknown[]) {
+    const queue = createQueue.apply(this, args);
+    onQueueCreated?.(queue);
+    return queue;
+  };
+  const { enqueue, deleteMessage, purge } = SqsQueue.prototype;
+  SqsQueue.prototype.enqueue = function (this: FauxqsQueue, message) {
+    enqueue.call(this, message);
+    const journal = journals.get(this);
+    const previous = owners.get(message);
+    if (previous && previous !== journal) {
+      previous.deleted(message.messageId);
+      owners.delete(message);
+    }
+    if (!journal) return;
+    journal.sent(message);
+    owners.set(message, journal);
+  };
+  SqsQueue.prototype.deleteMessage = function (this: FauxqsQueue, receiptHandle) {
+    const entry = this.inflightMessages.get(receiptHandle);
+    const deleted = deleteMessage.call(this, receiptHandle);
+    if (deleted && entry) {
+      journals.get(this)?.deleted(entry.message.messageId);
+      owners.delete(entry.message);
+    }
+    return deleted;
+  };
+  SqsQueue.prototype.purge = function (this: FauxqsQueue) {
+    purge.call(this);
+    journals.get(this)?.purged();
+  };
+}
+
+/**
+ * Starts the fauxqs SQS emulator on 127.0.0.1. Queue URLs use `127.0.0.1` so they resolve without DNS tricks.
+ * With `dataDir`, the queues made with `createQueue` keep their messages in `<dataDir>/sqs/<queue>.ndjson` and get
+ * them back when created again after a restart (see QueueJournal).
+ */
+export async function startSqs(options: { port?: number; region?: string; dataDir?: string } = {}): Promise<LocalSqs> {
   await usePlainQueueUrls();
+  if (options.dataDir) await useJournals();
+  const opened: QueueJournal[] = [];
   const port = options.port ?? (await freePort());
   const server = await startFauxqs({
     port,
@@ -48,7 +123,25 @@ export async function startSqs(options: { port?: number; region?: string } = {})
     endpoint,
     port: server.port,
     createQueue(name, attributes) {
-      const created = server.createQueue(name, attributes ? { attributes } : undefined);
+      let queue: FauxqsQueue | undefined;
+      onQueueCreated = (created) => {
+        queue = created;
+      };
+      let created: ReturnType<typeof server.createQueue>;
+      try {
+        created = server.createQueue(name, attributes ? { attributes } : undefined);
+      } finally {
+        onQueueCreated = undefined;
+      }
+      if (options.dataDir && queue) {
+        const { journal, messages } = QueueJournal.open(join(options.dataDir, 'sqs', `${name}.ndjson`));
+        opened.push(journal);
+        for (const message of messages) {
+          queue.enqueue(message);
+          owners.set(message, journal);
+        }
+        journals.set(queue, journal);
+      }
       return { queueUrl: created.queueUrl, queueArn: created.queueArn };
     },
     inspect(name) {
@@ -69,6 +162,9 @@ export async function startSqs(options: { port?: number; region?: string } = {})
         ...(oldest === undefined ? {} : { oldestSentAt: oldest }),
       };
     },
-    stop: () => server.stop(),
+    async stop() {
+      await server.stop();
+      for (const journal of opened) journal.close();
+    },
   };
 }
