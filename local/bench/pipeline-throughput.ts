@@ -34,6 +34,8 @@ function cpuMs(): { node: number; java: number | undefined } {
   let java: number | undefined;
   try {
     const ticksToMs = 10; // USER_HZ is 100 on Linux.
+    // DynamoDB Local's JVM runs under a watchdog shell that this process started: its parent's parent is us.
+    const processes: { pid: number; comm: string; ppid: number; cpu: number }[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       let stat: string;
@@ -44,9 +46,16 @@ function cpuMs(): { node: number; java: number | undefined } {
       }
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (comm === 'java' && Number(fields[1]) === process.pid)
-        java = (java ?? 0) + (Number(fields[11]) + Number(fields[12])) * ticksToMs;
+      processes.push({
+        pid: Number(entry),
+        comm,
+        ppid: Number(fields[1]),
+        cpu: Number(fields[11]) + Number(fields[12]),
+      });
     }
+    const children = new Set(processes.filter((p) => p.ppid === process.pid).map((p) => p.pid));
+    for (const p of processes)
+      if (p.comm === 'java' && (p.ppid === process.pid || children.has(p.ppid))) java = (java ?? 0) + p.cpu * ticksToMs;
   } catch {
     java = undefined;
   }

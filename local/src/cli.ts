@@ -13,6 +13,9 @@ const USAGE = `Usage: npm start -- [options]
   --traffic off|N        demo orders per second (default 2; off disables)
   --data-dir DIR         keep DynamoDB data, SQS messages and pipe checkpoints in DIR across restarts
                          (default: in memory)
+  --state-dir DIR        write runtime.json and function logs to DIR (default .orderflow)
+  --retry-delay MS       first retry delay of the pipes, doubling per retry up to 10 s (default 500;
+                         shorter makes failing batches reach their DLQ sooner in demos and tests)
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
@@ -29,6 +32,8 @@ function parseFlags() {
       options: {
         traffic: { type: 'string', default: process.env.ORDERFLOW_TRAFFIC ?? '2' },
         'data-dir': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'retry-delay': { type: 'string' },
         'no-console': { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
         'template-dir': { type: 'string' },
@@ -61,6 +66,14 @@ function traffic(text: string): 'off' | number {
   const value = Number(text);
   if (!(value > 0 && value <= 1000))
     throw new UsageError(`--traffic must be off or orders per second (0 < N <= 1000), got ${text}`);
+  return value;
+}
+
+function retryDelay(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= 1 && value <= 10_000))
+    throw new UsageError(`--retry-delay must be milliseconds (1..10000), got ${text}`);
   return value;
 }
 
@@ -104,6 +117,7 @@ async function main(): Promise<void> {
     ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
   };
   const demoTraffic = traffic(values.traffic);
+  const retryBaseDelayMs = retryDelay(values['retry-delay']);
   console.log('Orderflow local runtime');
   requireJava();
   const consolePackage = existsSync(join(REPO_ROOT, 'console/package.json'));
@@ -125,6 +139,8 @@ async function main(): Promise<void> {
     withOpsApi,
     ...(withConsole && existsSync(join(consoleDist, 'index.html')) ? { consoleDir: consoleDist } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+    ...(values['state-dir'] ? { stateDir: resolvePath(values['state-dir']) } : {}),
+    ...(retryBaseDelayMs === undefined ? {} : { pipeTiming: { retryBaseDelayMs } }),
     ...(templateDir ? { templateDir } : {}),
     onProgress: (message, ms) => line(message, ms),
   });
@@ -134,6 +150,7 @@ async function main(): Promise<void> {
   for (const skipped of runtime.skippedFunctions)
     line(`function ${skipped.logicalId} not run locally: ${skipped.reason}`);
   const { info } = runtime;
+  const stateDirLabel = values['state-dir'] ?? '.orderflow';
   console.log(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   if (info.console) console.log(`  Console:   ${info.console}`);
   if (info.opsApi) console.log(`  Ops API:   ${info.opsApi}/api  (OpenAPI: ${info.opsApi}/docs)`);
@@ -143,7 +160,7 @@ async function main(): Promise<void> {
     `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch}`,
   );
   console.log(
-    `  Demo traffic: ${demoTraffic === 'off' ? 'off' : `${demoTraffic} orders/s`} · runtime info: .orderflow/runtime.json · function logs: .orderflow/logs/`,
+    `  Demo traffic: ${demoTraffic === 'off' ? 'off' : `${demoTraffic} orders/s`} · runtime info: ${stateDirLabel}/runtime.json · function logs: ${stateDirLabel}/logs/`,
   );
   console.log(
     '  Break a processor: npm run fault -w local -- OrderProcessorFunction 1 throw   (clear: -- OrderProcessorFunction --clear)',

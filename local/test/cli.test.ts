@@ -83,6 +83,12 @@ describe('npm start stops on bad input with a message naming it', () => {
     }
   });
 
+  it('names a bad --retry-delay', async () => {
+    const { code, output } = await launch(['--no-build', '--retry-delay', '0']);
+    expect(code).toBe(1);
+    expect(output).toContain('--retry-delay must be milliseconds (1..10000), got 0');
+  });
+
   it('names a malformed template file', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'Orderflow.template.json'), '{"Resources": {');

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -68,22 +68,97 @@ function dynamoDbLocalArguments(port: number, dataDir: string | undefined): stri
   ];
 }
 
+/**
+ * Runs the command given as arguments and ties its life to the launcher's: the command's stdin is /dev/null, the
+ * shell's stdin is a pipe only the launcher holds, and when that pipe reaches end of file (the launcher exited,
+ * even by SIGKILL) the command is killed. SIGTERM to the shell is passed on; the shell exits with the command.
+ */
+const LAUNCHER_WATCHDOG = `
+exec 3<&0
+"$@" </dev/null &
+command=$!
+trap 'kill -TERM $command 2>/dev/null' TERM INT
+( while read -r _ <&3; do :; done; kill -KILL $command 2>/dev/null ) &
+watchdog=$!
+exec 3<&-
+status=0
+while kill -0 $command 2>/dev/null; do wait $command; status=$?; done
+kill $watchdog 2>/dev/null
+exit $status
+`;
+
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+}
+
+/** The process group of the DynamoDB Local that uses a data dir, recorded so that a second one never opens it too. */
+const pidFile = (dataDir: string) => join(dataDir, 'dynamodb-local.pid');
+
+const groupAlive = (group: number) => {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A launcher killed without stopping (kill -9) takes its DynamoDB Local down through the watchdog within moments;
+ * wait for that before opening the same files. Anything still alive after that is another runtime's.
+ */
+async function claimDataDir(dataDir: string): Promise<void> {
+  let group = Number.NaN;
+  try {
+    group = Number(readFileSync(pidFile(dataDir), 'utf8'));
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 10_000;
+  while (Number.isInteger(group) && group > 0 && groupAlive(group)) {
+    if (Date.now() > deadline)
+      throw new DataDirInUseError(
+        `${dataDir} is in use by another DynamoDB Local (process group ${group}); stop that runtime first`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Starts Amazon's DynamoDB Local (with real Streams) and waits until it answers. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   requireJava();
   const port = options.port ?? (await freePort());
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    await claimDataDir(options.dataDir);
+  }
   // Its own process group: a terminal's Ctrl-C goes to the launcher, which stops the pipes (letting invocations in
   // flight finish their DynamoDB calls) before it stops Java. Should the launcher exit without stopping it (an uncaught
-  // error), the exit hook still does.
-  const child = spawn('java', dynamoDbLocalArguments(port, options.dataDir), {
-    cwd: dynamoDbLocalDir(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const killOnExit = () => child.kill('SIGKILL');
+  // error), the exit hook still does; should the launcher be killed outright, the watchdog does.
+  const child = spawn(
+    'sh',
+    ['-c', LAUNCHER_WATCHDOG, 'dynamodb-local', 'java', ...dynamoDbLocalArguments(port, options.dataDir)],
+    {
+      cwd: dynamoDbLocalDir(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  const group = child.pid;
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (group !== undefined) process.kill(-group, signal);
+    } catch {
+      // already gone
+    }
+  };
+  if (options.dataDir && group !== undefined) writeFileSync(pidFile(options.dataDir), String(group));
+  const killOnExit = () => killGroup('SIGKILL');
   process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  child.once('exit', () => {
+    process.off('exit', killOnExit);
+    if (options.dataDir) rmSync(pidFile(options.dataDir), { force: true });
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -100,7 +175,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => killGroup('SIGKILL'), 5000);
       child.once('exit', () => {
         clearTimeout(timer);
         resolve();
