@@ -1,11 +1,16 @@
 import type { Clause, ParsedPattern } from './ast.ts';
 import { explainMatch, type PatternExplanation } from './explain.ts';
-import { arrayConsistentMatch, FieldPath, NO, summarise, UNSURE, type Verdict, verdictOf, YES } from './fields.ts';
+import * as fields from './fields.ts';
+import { arrayConsistentMatch, FieldPath, type Verdict } from './fields.ts';
 import type { Dialect } from './index.ts';
 import { type CompiledClause, compileClause } from './matchers.ts';
 import { parsePattern } from './parse.ts';
 import { LiteralPrefilter } from './prefilter.ts';
 import { JsonScanner } from './scan.ts';
+
+// Read once into module constants: where the module is loaded through a CommonJS transform (tsx runs the bench and
+// the tests), every use of an imported binding is a getter call, a cost that showed in profiles of each match.
+const { NO, summarise, UNSURE, verdictOf, YES } = fields;
 
 export interface CompiledPattern {
   readonly pattern: unknown;
@@ -15,8 +20,9 @@ export interface CompiledPattern {
   /**
    * Whether the JSON text of an event matches; always equal to `matches(JSON.parse(json))`, usually without parsing.
    * Malformed text throws JSON.parse's SyntaxError when the malformation lies on the pattern's paths (elsewhere it
-   * may go unnoticed, since skipped values are only checked for balance); text lacking a string that every match
-   * contains (see prefilter.ts) is answered false without being checked at all.
+   * may go unnoticed: skipped values are only checked for balance, and the text after the point where no later key
+   * can continue a pattern path only for ending in '}'); text lacking a string that every match contains (see
+   * prefilter.ts) is answered false without being checked at all.
    */
   matchesJson(json: string): boolean;
   /** Whether it matches, and if not, which clauses failed and why. */

@@ -1,14 +1,20 @@
-import { BOUND_LEAF, BOUND_MATCH, FREE_LEAF, FREE_MATCH, NO, verdictOf } from './fields.ts';
+import * as fields from './fields.ts';
 import type { CompiledClause } from './matchers.ts';
+
+// Read once into module constants: where the module is loaded through a CommonJS transform (tsx, which runs the
+// bench and the tests), every use of an imported binding is a getter call, which showed in profiles of the scan.
+const { BOUND_LEAF, BOUND_MATCH, FREE_LEAF, FREE_MATCH, NO, verdictOf } = fields;
 
 /*
  * A lazy reader of JSON text: it walks the text once, descends only into the keys that lead to a clause's path,
  * skips everything else (strings are skipped with indexOf), and records for each clause the same summary bits the
  * object walker computes (see fields.ts). Exact-string clauses compare the text in place, so a typical pipe filter
- * allocates nothing, and the walk stops as soon as the summaries prove a non-match. Whenever the text is not what the
- * reader expects (a duplicate key on a pattern path, where JSON.parse keeps the last; a malformed token; a top level
- * that is not an object) it gives up, and the caller parses the text instead, so results always equal matching
- * JSON.parse(text). Values it skips are checked only for balance.
+ * allocates nothing. The walk stops as soon as the summaries prove a non-match, or once no key in the rest of the
+ * text can continue a pattern path (then every summary is final; typically right after `NewImage`, leaving `OldImage`
+ * and the rest unread). Whenever the text is not what the reader expects (a duplicate key on a pattern path, where
+ * JSON.parse keeps the last; a malformed token; a top level that is not an object) it gives up, and the caller parses
+ * the text instead, so results always equal matching JSON.parse(text). Values it skips are checked only for balance,
+ * and text after an early stop only for ending in '}'.
  */
 
 interface PathNode {
@@ -19,12 +25,22 @@ interface PathNode {
   readonly clauses: number[];
   /** Bit n is set when some key has length n (keys of 32 units or more set no bit and are always compared). */
   lengths: number;
+  /**
+   * Strings that a key continuing a pattern path at this node or at any node above it must start with, without their
+   * opening quote (see `nothingFollows`).
+   */
+  followNeedles: readonly string[];
+  /** Clauses whose path passes through this node; only once each has a leaf (or may be absent) is it worth asking. */
+  readonly clausesBelow: number[];
 }
 
 /** Thrown (never allocated per call) when the text must be parsed instead. */
 const GIVE_UP = Symbol('give up');
-/** Thrown when the summaries already prove that no sub-rule can match, whatever the rest of the text holds. */
-const SETTLED = Symbol('settled');
+/**
+ * Returned instead of a position when the rest of the text cannot change the summaries (returned, not thrown: a
+ * throw costs over a microsecond, as much as scanning a whole record).
+ */
+const SETTLED = -1;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -33,9 +49,12 @@ const MAX_KEYS_PER_NODE = 31;
 export class JsonScanner {
   private readonly root: PathNode;
   private readonly flags: Int32Array;
+  private readonly absenceAllowed: readonly boolean[];
   private text = '';
   /** Whether the text has a backslash anywhere; without one no string needs decoding (checked once per scan). */
   private escapes = false;
+  /** How many arrays the walk is inside of. */
+  private arrays = 0;
   /** Set when some node has too many keys for the duplicate-key bitmask: the scanner is then not used. */
   readonly usable: boolean;
 
@@ -53,7 +72,7 @@ export class JsonScanner {
       const id = n === 0 ? '' : `.${segments.slice(0, n).join('.')}`;
       let found = nodes.get(id);
       if (!found) {
-        found = { keys: [], children: [], clauses: [], lengths: 0 };
+        found = { keys: [], children: [], clauses: [], lengths: 0, followNeedles: [], clausesBelow: [] };
         nodes.set(id, found);
       }
       return found;
@@ -74,13 +93,24 @@ export class JsonScanner {
         }
       }
       node(segments, segments.length).clauses.push(index);
+      for (let n = 0; n <= segments.length; n++) node(segments, n).clausesBelow.push(index);
     });
     this.rootKeys = clauses.map(({ path }) => {
       const segments = path.split('.');
       return segments.map((_, j) => JSON.stringify(segments.slice(0, j + 1).join('.')));
     });
     this.usable = [...nodes.values()].every((n) => n.keys.length <= MAX_KEYS_PER_NODE);
+    // The nodes above a node are those whose id is a prefix of its id at a segment boundary.
+    for (const [id, found] of nodes) {
+      // Deepest first: a key of the innermost object is the one most likely to come soon, ending the search early.
+      const keys = [...nodes]
+        .filter(([other]) => other === '' || other === id || id.startsWith(`${other}.`))
+        .sort(([a], [b]) => b.length - a.length)
+        .flatMap(([, n]) => n.keys);
+      found.followNeedles = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(other)));
+    }
     this.flags = new Int32Array(clauses.length);
+    this.absenceAllowed = clauses.map(({ compiled }) => compiled.allowsAbsence);
   }
 
   /**
@@ -90,15 +120,16 @@ export class JsonScanner {
   scan(text: string, escapes: boolean): Int32Array | undefined {
     if (!this.usable) return undefined;
     this.flags.fill(0);
+    this.arrays = 0;
     this.text = text;
     this.escapes = escapes;
     try {
       let pos = this.space(0);
       if (text.charCodeAt(pos) !== 0x7b /* { */) return undefined;
-      pos = this.space(this.object(pos, this.root, false));
-      return pos === text.length ? this.flags : undefined;
+      pos = this.object(pos, this.root, false);
+      if (pos === SETTLED) return this.endsAsObject() ? this.flags : undefined;
+      return this.space(pos) === text.length ? this.flags : undefined;
     } catch (error: unknown) {
-      if (error === SETTLED) return this.flags;
       if (error === GIVE_UP) return undefined;
       throw error;
     } finally {
@@ -141,7 +172,10 @@ export class JsonScanner {
     return false;
   }
 
-  /** Reads the object at `pos` (its '{'), descending into keys of `node`; returns the position after its '}'. */
+  /**
+   * Reads the object at `pos` (its '{'), descending into keys of `node`; returns the position after its '}', or
+   * SETTLED when the walk can stop.
+   */
   private object(pos: number, node: PathNode, bound: boolean): number {
     const text = this.text;
     let seen = 0;
@@ -162,7 +196,9 @@ export class JsonScanner {
         if (seen & (1 << child)) throw GIVE_UP;
         seen |= 1 << child;
         pos = this.value(pos, node.children[child] as PathNode, bound);
-        if (node === this.root && this.settledNo(pos)) throw SETTLED;
+        if (pos === SETTLED) return SETTLED;
+        if (node === this.root && this.settledNo(pos)) return SETTLED;
+        if (this.allReached(node) && this.nothingFollows(pos, node)) return SETTLED;
       }
       if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
       const c = text.charCodeAt(pos);
@@ -218,6 +254,43 @@ export class JsonScanner {
     return true;
   }
 
+  /**
+   * Whether no key in the rest of the text can continue a pattern path, so that every summary is final. The walk is
+   * inside objects of the node and of nodes above it (never inside an array); a later member matters only if its key
+   * is one of theirs, and in text without backslashes such a key appears as its quote and characters. A needle
+   * found anywhere else (inside a value, in an unrelated object) only keeps the walk going.
+   */
+  private nothingFollows(pos: number, node: PathNode): boolean {
+    if (this.escapes || this.arrays > 0) return false;
+    const text = this.text;
+    const needles = node.followNeedles;
+    for (let n = 0; n < needles.length; n++) {
+      const needle = needles[n] as string;
+      let at = text.indexOf(needle, pos);
+      while (at >= 0 && text.charCodeAt(at - 1) !== QUOTE) at = text.indexOf(needle, at + 1);
+      if (at >= 0) return false;
+    }
+    return true;
+  }
+
+  /** Whether every clause below the node has a leaf or allows absence: until then, more of the node is expected. */
+  private allReached(node: PathNode): boolean {
+    const below = node.clausesBelow;
+    for (let i = 0; i < below.length; i++) {
+      const index = below[i] as number;
+      if (((this.flags[index] as number) & (FREE_LEAF | BOUND_LEAF)) === 0 && !this.absenceAllowed[index]) return false;
+    }
+    return true;
+  }
+
+  /** Whether the text's last character that is not whitespace closes an object (checked when the walk stops early). */
+  private endsAsObject(): boolean {
+    const text = this.text;
+    let end = text.length - 1;
+    while (end >= 0 && isSpace(text.charCodeAt(end))) end--;
+    return text.charCodeAt(end) === 0x7d;
+  }
+
   /** A value under a pattern path: leaves are recorded where clauses end, containers are entered. */
   private value(pos: number, node: PathNode, bound: boolean): number {
     const c = this.text.charCodeAt(pos);
@@ -231,10 +304,17 @@ export class JsonScanner {
     const text = this.text;
     pos = this.space(pos + 1);
     if (text.charCodeAt(pos) === 0x5d /* ] */) return pos + 1;
+    this.arrays++;
     for (;;) {
       const c = text.charCodeAt(pos);
-      pos = this.space(c === 0x7b || c === 0x5b ? this.value(pos, node, true) : this.value(pos, node, bound));
-      if (text.charCodeAt(pos) === 0x5d /* ] */) return pos + 1;
+      pos = c === 0x7b || c === 0x5b ? this.value(pos, node, true) : this.value(pos, node, bound);
+      // (Never SETTLED inside an array, whose later elements could still add leaves; checked for safety.)
+      if (pos === SETTLED) return SETTLED;
+      pos = this.space(pos);
+      if (text.charCodeAt(pos) === 0x5d /* ] */) {
+        this.arrays--;
+        return pos + 1;
+      }
       pos = this.space(this.expect(pos, 0x2c /* , */));
     }
   }
@@ -368,6 +448,10 @@ function parseNumber(text: string, start: number, end: number): number {
   const literal = text.slice(start, end);
   if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(literal)) throw GIVE_UP;
   return Number(literal);
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 function isDigit(c: number): boolean {

@@ -57,6 +57,26 @@ describe('matchesJson on hand-written JSON text', () => {
     ).toBe(true);
   });
 
+  it('stops early only when no later key can continue a pattern path', () => {
+    const status = { d: { N: { s: ['shipped'] } } };
+    // A later duplicate of a nested key, a dotted spelling at the root, and the key text inside values.
+    expect(agrees(status, '{"d":{"N":{"s":"shipped"},"O":{"s":"x"},"N":{"s":"x"}}}')).toBe(false);
+    expect(agrees(status, '{"d":{"N":{"s":"x"}},"e":1,"d.N":{"s":"shipped"}}')).toBe(true);
+    expect(agrees(status, '{"d":{"N":{"s":"x"}},"e":"d.N","f":["N",{"s":"shipped"}]}')).toBe(false);
+    expect(agrees(status, '{"d":{"N":{"s":"shipped"},"O":{"N":{"s":"x"}}},"e":"\\\\"}')).toBe(true);
+    // Inside an array a later element can add a leaf without any key.
+    const both = { a: ['x'], 'a.b': ['y'] };
+    expect(agrees(both, '{"a":[{"b":"y"},"x"]}')).toBe(true);
+  });
+
+  // (Only the last character is checked: text cut right after an inner '}' past that point goes unnoticed.)
+  it('throws on text cut short after the point where the walk could stop', () => {
+    const compiled = compilePattern({ d: { N: { s: ['shipped'] } } });
+    expect(compiled.matchesJson('{"d":{"N":{"s":"shipped"}},"e":1}')).toBe(true);
+    expect(() => compiled.matchesJson('{"d":{"N":{"s":"shipped"}},"e":')).toThrow(SyntaxError);
+    expect(() => compiled.matchesJson('{"d":{"N":{"s":"shipped"}},"e":"ab')).toThrow(SyntaxError);
+  });
+
   it('settles array elements through the array-consistent search', () => {
     const pattern = { items: { sku: ['A'], qty: [2] } };
     expect(agrees(pattern, '{"items":[{"sku":"A","qty":1},{"sku":"B","qty":2}]}')).toBe(false);
