@@ -122,6 +122,9 @@ describe('Lambda endpoint, called by @aws-sdk/client-lambda', () => {
     expect((await invoke([{ eventID: 'e1' }, { eventID: 'e2' }])).body).toEqual({
       batchItemFailures: [{ itemIdentifier: 'e1' }, { itemIdentifier: 'e2' }],
     });
+    await fetch(url, { method: 'DELETE' });
+    // A call without the fault first, so that the fault must also stop a request on a kept-alive socket.
+    expect((await invoke({ action: 'call' })).body).toEqual({ sqs: 200, dynamodb: 200 });
     const downstream = await fetch(url, {
       method: 'PUT',
       body: JSON.stringify({ failureRate: 0.6, mode: 'downstream' }),

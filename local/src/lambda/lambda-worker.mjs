@@ -1,6 +1,6 @@
 // One Lambda execution environment: loads the handler module once (cold start) and runs one invocation at a time.
 // Plain JavaScript so that it runs in a worker thread without a TypeScript loader.
-import { subscribe } from 'node:diagnostics_channel';
+import { Agent } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -19,15 +19,24 @@ function loadHandler() {
 }
 
 // Fault mode `downstream`: while an invocation runs with it, every HTTP request to the SQS endpoint the function was
-// given fails before it connects, as in an SQS outage. The handler itself runs and handles (or journals) the failure.
-const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS ? new URL(process.env.AWS_ENDPOINT_URL_SQS).host : undefined;
+// given fails before it is written, as in an SQS outage. The handler itself runs and handles (or journals) the
+// failure. The hook is the agent's addRequest, which every SDK request passes through before it gets a socket: a
+// diagnostics-channel hook fires only once a kept-alive socket has already sent the request.
+const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS ? new URL(process.env.AWS_ENDPOINT_URL_SQS) : undefined;
 let downstreamFault = false;
-subscribe('http.client.request.start', ({ request }) => {
-  if (!downstreamFault || request.getHeader('host') !== sqsEndpoint) return;
-  const error = new Error(`connect ECONNREFUSED ${sqsEndpoint} (fault injected by the local runtime: mode downstream)`);
-  error.code = 'ECONNREFUSED';
-  request.destroy(error);
-});
+const { addRequest } = Agent.prototype;
+Agent.prototype.addRequest = function (request, options) {
+  const host = options.hostname ?? options.host;
+  if (downstreamFault && sqsEndpoint && host === sqsEndpoint.hostname && String(options.port) === sqsEndpoint.port) {
+    const error = new Error(
+      `connect ECONNREFUSED ${sqsEndpoint.host} (fault injected by the local runtime: mode downstream)`,
+    );
+    error.code = 'ECONNREFUSED';
+    // Destroyed before it has a socket: when the agent hands it one, the request fails with this error unwritten.
+    request.destroy(error);
+  }
+  return addRequest.call(this, request, options);
+};
 
 function describeError(error) {
   if (error instanceof Error) {
