@@ -65,6 +65,11 @@ describe('chaos ledger', () => {
     expect(account('before-redrive', 'standard', [fact('a')], seen()).lost).toBe(1);
   });
 
+  it('counts a record processed (COMPLETED) whose notification never arrived as lost', () => {
+    const ledger = account('after-redrive', 'standard', [fact('a')], seen({ completed: () => true }));
+    expect(ledger).toMatchObject({ lost: 1, processedOnce: 0 });
+  });
+
   it('accepts a DLQ message as the outcome only before the redrive', () => {
     const inDlq = { standard: new Set(['a']), premium: new Set<string>() };
     const before = account('before-redrive', 'standard', [fact('a')], seen({ inDlq, journaled: () => true }));

@@ -29,11 +29,6 @@ export interface PipeLedger {
   rejected: number;
   processedOnce: number;
   /**
-   * Processed (COMPLETED in the idempotency table) but the notification was never received: it was sent to the SQS
-   * emulator, which keeps messages in memory only and lost it when the runtime was killed.
-   */
-  processedNotificationLostWithEmulator: number;
-  /**
    * Delivered once before the kill and once after: the processor was killed after sending the notification and
    * before Powertools recorded the record COMPLETED, so the retry sent it again with the same `notificationId`
    * (at-least-once across a crash; consumers de-duplicate on that id). Processed, and not counted as duplicated.
@@ -58,7 +53,6 @@ function emptyLedger(): PipeLedger {
     accepted: 0,
     rejected: 0,
     processedOnce: 0,
-    processedNotificationLostWithEmulator: 0,
     redeliveredAcrossKill: 0,
     inDlqWithJournal: 0,
     inDlqWithoutJournal: 0,
@@ -100,7 +94,8 @@ export function account(phase: Phase, pipe: PipeKey, records: readonly RecordFac
       else ledger.lost++;
     } else if (deliveries === 1) ledger.processedOnce++;
     else if (acrossKill) ledger.redeliveredAcrossKill++;
-    else if (processed && deliveries === 0) ledger.processedNotificationLostWithEmulator++;
+    // Processed (COMPLETED) but never delivered: the effect is lost (SQS keeps acknowledged messages across the kill).
+    else if (processed && deliveries === 0) ledger.lost++;
     else if (processed) continue;
     else if (phase === 'before-redrive' && inDlq) {
       if (journaled) ledger.inDlqWithJournal++;

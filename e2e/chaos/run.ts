@@ -1,16 +1,17 @@
 /**
  * The chaos suite: `npm run chaos [-- --orders N --seed S]`. Writes a mixed workload of orders through the AWS SDK
- * while both processors fail 20% of their invocations and 1% of the records are poison, kills and restarts the local
- * runtime mid-run (DynamoDB data and pipe checkpoints survive in a data dir), checks the invariants, redrives and
- * discards through the ops API, checks them again, and prints one JSON summary. Exit code 1 when an invariant broke.
+ * while both processors fail 20% of their invocations and 1% of the records are poison, SIGKILLs the local runtime's
+ * process mid-run and starts it again on the same data dir (DynamoDB data, SQS messages and pipe checkpoints survive
+ * there), checks the invariants, redrives and discards through the ops API, checks them again, and prints one JSON
+ * summary. Exit code 1 when an invariant broke.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, type LocalRuntime, startLocalRuntime } from '@orderflow/local';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS } from '@orderflow/local';
 import {
   guardFor,
   IDEMPOTENCY_KEYS,
@@ -28,6 +29,7 @@ import { EffectsLog, type Notification } from '../support/effects.ts';
 import { clearFault, injectFault } from '../support/faults.ts';
 import { OpsApiClient, OpsApiError } from '../support/ops-api.ts';
 import { OrderWriter } from '../support/orders.ts';
+import { RuntimeProcess } from '../support/runtime-process.ts';
 import { readWholeStream } from '../support/streams.ts';
 import { account, type Observations, type Phase, type PipeLedger, type RecordFact, violations } from './ledger.ts';
 import { type ChaosOrder, chaosWorkload } from './workload.ts';
@@ -61,18 +63,18 @@ const log = (message: string) =>
 
 let runtimeErrors = 0;
 /** The runtime that is up, so a crash of the suite still stops it (no DynamoDB Local left behind). */
-let current: LocalRuntime | undefined;
-const dataDir = mkdtempSync(join(tmpdir(), 'orderflow-chaos-'));
+let current: RuntimeProcess | undefined;
+const scratchDir = mkdtempSync(join(tmpdir(), 'orderflow-chaos-'));
+const dataDir = join(scratchDir, 'data');
+const stateDir = join(scratchDir, 'state');
+mkdirSync(stateDir, { recursive: true });
 const start = () =>
-  startLocalRuntime({
-    traffic: 'off',
+  RuntimeProcess.launch({
     dataDir,
-    stateDir: join(dataDir, 'state'),
-    writeRuntimeFile: false,
-    withOpsApi: true,
+    stateDir,
     // Retries start 100 ms apart so a batch exhausts its retries in seconds, not minutes.
-    pipeTiming: { retryBaseDelayMs: 100 },
-    onError: () => void runtimeErrors++,
+    flags: ['--retry-delay', '100'],
+    onSurvivedError: () => void runtimeErrors++,
   });
 
 async function setFaults(info: RuntimeInfo, on: boolean): Promise<void> {
@@ -100,7 +102,7 @@ function writesOf(writer: OrderWriter, orders: readonly ChaosOrder[]): (() => Pr
 }
 
 /** Resolves when neither the notification log nor the DLQ depths changed for QUIET_MS. */
-async function quiescence(runtime: LocalRuntime, effects: () => number, sqs: SQSClient): Promise<void> {
+async function quiescence(info: RuntimeInfo, effects: () => number, sqs: SQSClient): Promise<void> {
   let last = '';
   let since = Date.now();
   for (;;) {
@@ -108,7 +110,7 @@ async function quiescence(runtime: LocalRuntime, effects: () => number, sqs: SQS
       PIPE_KEYS.map(async (key) => {
         const { Attributes = {} } = await sqs.send(
           new GetQueueAttributesCommand({
-            QueueUrl: runtime.info.resources.pipes[key].dlqUrl,
+            QueueUrl: info.resources.pipes[key].dlqUrl,
             AttributeNames: ['ApproximateNumberOfMessages'],
           }),
         );
@@ -124,36 +126,25 @@ async function quiescence(runtime: LocalRuntime, effects: () => number, sqs: SQS
   }
 }
 
-/** Takes every DLQ message out of the (in-memory) SQS emulator so it can be put back after the restart. */
-async function takeDlqMessages(sqs: SQSClient, info: RuntimeInfo): Promise<Record<PipeKey, string[]>> {
-  const taken: Record<PipeKey, string[]> = { standard: [], premium: [] };
-  for (const key of PIPE_KEYS) {
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: info.resources.pipes[key].dlqUrl,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 3600,
-        }),
-      );
-      if (Messages.length === 0) break;
-      taken[key].push(...Messages.map((m) => m.Body ?? ''));
-    }
-  }
-  return taken;
-}
-
 const sqsFor = (info: RuntimeInfo) =>
   new SQSClient({ endpoint: info.endpoints.sqs, region: info.region, credentials: LOCAL_CREDENTIALS });
 
+/** A notification as received downstream, with the time SQS accepted it. */
+interface Delivery {
+  readonly notification: Notification;
+  readonly sentAt: number;
+}
+
+const deliveriesOf = (effects: EffectsLog): Delivery[] =>
+  effects.received.map((notification, i) => ({ notification, sentAt: effects.sentAt[i] ?? Number.NaN }));
+
 async function observe(
-  runtime: LocalRuntime,
+  info: RuntimeInfo,
   writer: OrderWriter,
-  received: readonly Notification[],
-  receivedBeforeKill: number,
+  received: readonly Delivery[],
+  killedAt: number,
   poisonOrders: ReadonlySet<string>,
 ): Promise<{ records: RecordFact[]; seen: Observations; dlqMessages: number }> {
-  const { info } = runtime;
   const guards = { standard: guardFor(PIPES.standard.rule), premium: guardFor(PIPES.premium.rule) };
   const stream = await readWholeStream(writer.client, info.endpoints.dynamodb, info.resources.ordersTable, info.region);
   const records: RecordFact[] = stream.map((record) => {
@@ -196,14 +187,15 @@ async function observe(
       for (const record of message.records) inDlq[key].add(record.eventId);
     }
   }
-  const count = (notifications: readonly Notification[]) => {
+  const count = (of: readonly Delivery[]) => {
     const counts = new Map<string, number>();
-    for (const n of notifications) counts.set(n.notificationId, (counts.get(n.notificationId) ?? 0) + 1);
+    for (const { notification: n } of of) counts.set(n.notificationId, (counts.get(n.notificationId) ?? 0) + 1);
     return counts;
   };
   const deliveries = count(received);
-  const beforeKill = count(received.slice(0, receivedBeforeKill));
-  const afterRestart = count(received.slice(receivedBeforeKill));
+  // Sent before the kill (by a processor of the first run) or after it (of the second): SentTimestamp says which.
+  const beforeKill = count(received.filter((d) => d.sentAt < killedAt));
+  const afterRestart = count(received.filter((d) => !(d.sentAt < killedAt)));
   const redeliveredAcrossKill = new Set(
     [...beforeKill].filter(([id, n]) => n === 1 && afterRestart.get(id) === 1).map(([id]) => id),
   );
@@ -264,9 +256,9 @@ async function main(): Promise<number> {
   const workload = chaosWorkload({ orders: ORDER_COUNT, seed: SEED, runId: SEED.toString(36) });
   const poisonOrders = new Set(workload.filter((o) => o.poison).map((o) => o.order.orderId));
   const half = Math.floor(workload.length / 2);
-  const received: Notification[] = [];
+  const received: Delivery[] = [];
 
-  log(`starting the local runtime (data dir ${dataDir})`);
+  log(`starting the local runtime in its own process (data dir ${dataDir})`);
   let runtime = await start();
   current = runtime;
   log(`runtime endpoints ${JSON.stringify(runtime.info.endpoints)}`);
@@ -279,24 +271,20 @@ async function main(): Promise<number> {
   await writeAll(writesOf(writer, workload.slice(0, half)));
   endPhase('firstHalfWritesMs');
 
-  // Kill mid-run: processors die with their in-flight invocations, pipes stop where they are (the checkpoint is
-  // only what was fully delivered), then the rest of the runtime goes down.
-  log(`killing the runtime (${effects.received.length} notifications so far)`);
-  await Promise.all([runtime.lambda.stop(), ...[...runtime.pipes.values()].map((pipe) => pipe.stop())]);
-  // fauxqs keeps queues in memory only; in AWS they outlive any compute. Carry the DLQs over and drain the
-  // downstream queues, so the restart tests the pipes and the processors, not the emulator's lack of persistence.
-  const carried = await takeDlqMessages(sqs, runtime.info);
-  await quiescence(runtime, () => effects.received.length, sqs);
+  // Kill mid-run, while the pipes work through the backlog: SIGKILL to the runtime's process. Invocations in flight,
+  // unflushed checkpoints and fault settings die with it; DynamoDB Local goes down with its launcher; the data dir
+  // keeps the tables, the SQS messages and the last flushed checkpoints.
+  const killedAt = Date.now();
+  log(`killing the runtime with SIGKILL (${effects.received.length} notifications so far)`);
+  await runtime.kill();
+  current = undefined;
   await effects.stop();
-  received.push(...effects.received);
-  const receivedBeforeKill = received.length;
+  received.push(...deliveriesOf(effects));
   sqs.destroy();
   writer.close();
-  await runtime.stop();
   endPhase('killMs');
 
   log('restarting the runtime on the same data dir');
-  current = undefined;
   runtime = await start();
   current = runtime;
   log(`runtime endpoints ${JSON.stringify(runtime.info.endpoints)}`);
@@ -304,28 +292,25 @@ async function main(): Promise<number> {
   writer = OrderWriter.forRuntime(runtime.info);
   effects = EffectsLog.forRuntime(runtime.info);
   sqs = sqsFor(runtime.info);
-  for (const key of PIPE_KEYS)
-    for (const body of carried[key])
-      await sqs.send(new SendMessageCommand({ QueueUrl: runtime.info.resources.pipes[key].dlqUrl, MessageBody: body }));
   await setFaults(runtime.info, true);
   log(`writing the other ${workload.length - half} orders`);
   await writeAll(writesOf(writer, workload.slice(half)));
   endPhase('secondHalfWritesMs');
-  await quiescence(runtime, () => received.length + effects.received.length, sqs);
+  await quiescence(runtime.info, () => received.length + effects.received.length, sqs);
   endPhase('drainMs');
 
-  const before = await observe(runtime, writer, [...received, ...effects.received], receivedBeforeKill, poisonOrders);
+  const before = await observe(runtime.info, writer, [...received, ...deliveriesOf(effects)], killedAt, poisonOrders);
   const beforeRedrive = ledgers('before-redrive', before.records, before.seen);
   log(`before redrive: ${before.dlqMessages} DLQ messages; clearing faults and redriving`);
   endPhase('checkBeforeRedriveMs');
 
   await setFaults(runtime.info, false);
   const redrive = await redriveEverything(runtime.info, poisonOrders);
-  await quiescence(runtime, () => received.length + effects.received.length, sqs);
+  await quiescence(runtime.info, () => received.length + effects.received.length, sqs);
   endPhase('redriveMs');
   await effects.stop();
-  received.push(...effects.received);
-  const after = await observe(runtime, writer, received, receivedBeforeKill, poisonOrders);
+  received.push(...deliveriesOf(effects));
+  const after = await observe(runtime.info, writer, received, killedAt, poisonOrders);
   const afterRedrive = ledgers('after-redrive', after.records, after.seen);
   endPhase('checkAfterRedriveMs');
 
@@ -333,7 +318,7 @@ async function main(): Promise<number> {
   writer.close();
   await runtime.stop();
   current = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(scratchDir, { recursive: true, force: true });
 
   const sum = (key: keyof PipeLedger) =>
     PIPE_KEYS.reduce((total, pipe) => total + beforeRedrive[pipe][key] + afterRedrive[pipe][key], 0);
@@ -351,6 +336,7 @@ async function main(): Promise<number> {
     poisonOrders: poisonOrders.size,
     failureRate: FAILURE_RATE,
     restarts: 1,
+    kill: 'SIGKILL of the runtime process',
     beforeRedrive,
     dlqMessagesBeforeRedrive: before.dlqMessages,
     redrive,
@@ -389,7 +375,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {
     log(`${signal}: stopping the runtime`);
     void (current?.stop() ?? Promise.resolve()).finally(() => {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(scratchDir, { recursive: true, force: true });
       process.exit(130);
     });
   });
@@ -399,7 +385,7 @@ main().then(
   async (error: unknown) => {
     console.error(error);
     await current?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scratchDir, { recursive: true, force: true });
     process.exit(1);
   },
 );

@@ -1,28 +1,8 @@
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  type QueueAttributeName,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '@orderflow/local';
 import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
 import { expect } from '@playwright/test';
 import { clearFault, injectFault } from './faults.ts';
 import type { OpsApiClient } from './ops-api.ts';
 import type { OrderInput, OrderWriter } from './orders.ts';
-
-/** Attributes CreateQueue accepts back (the rest are read-only, like ApproximateNumberOfMessages or QueueArn). */
-const SETTABLE: readonly string[] = [
-  'DelaySeconds',
-  'MaximumMessageSize',
-  'MessageRetentionPeriod',
-  'ReceiveMessageWaitTimeSeconds',
-  'VisibilityTimeout',
-  'RedrivePolicy',
-  'KmsMasterKeyId',
-  'SqsManagedSseEnabled',
-];
 
 /**
  * Puts orders into a pipe's DLQ the way production does, and takes them out again so each test leaves the shared
@@ -30,44 +10,33 @@ const SETTABLE: readonly string[] = [
  */
 export class DeadLetters {
   private readonly touched = new Map<PipeKey, Set<string>>();
-  private readonly sqs: SQSClient;
 
   constructor(
     private readonly info: RuntimeInfo,
     private readonly orders: OrderWriter,
     private readonly operator: OpsApiClient,
-  ) {
-    this.sqs = new SQSClient({ endpoint: info.endpoints.sqs, region: info.region, credentials: LOCAL_CREDENTIALS });
-  }
+  ) {}
 
   /** Fails every invocation of the pipe's processor (local fault injection) while the orders are written. */
   async failProcessorFor(pipe: PipeKey, orders: readonly OrderInput[]): Promise<string[]> {
-    const functionName = this.info.resources.pipes[pipe].function;
-    await injectFault(this.info.endpoints.lambda, functionName, { failureRate: 1, mode: 'throw' });
+    await this.breakProcessor(pipe, 'throw');
     try {
       return await this.writeAndAwait(pipe, orders);
     } finally {
-      await clearFault(this.info.endpoints.lambda, functionName);
+      await this.repairProcessor(pipe);
     }
   }
 
   /**
-   * Removes the standard processor's downstream queue, so the processor itself fails on every record and writes
-   * the failure journal; answers a function that restores the queue (same name, same URL, same settings).
+   * Injects a fault into the pipe's processor until `repairProcessor`: `throw` fails each invocation before the
+   * handler runs; `downstream` lets the handler run and fails its SQS calls, so it journals why each record failed.
    */
-  async removeNotificationQueue(): Promise<() => Promise<void>> {
-    const url = this.info.resources.notificationQueueUrl;
-    const { Attributes = {} } = await this.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
-    );
-    const name = url.split('/').pop() as string;
-    await this.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
-    const attributes = Object.fromEntries(Object.entries(Attributes).filter(([key]) => SETTABLE.includes(key)));
-    return async () => {
-      await this.sqs.send(
-        new CreateQueueCommand({ QueueName: name, Attributes: attributes as Record<QueueAttributeName, string> }),
-      );
-    };
+  breakProcessor(pipe: PipeKey, mode: 'throw' | 'downstream'): Promise<void> {
+    return injectFault(this.info.endpoints.lambda, this.info.resources.pipes[pipe].function, { failureRate: 1, mode });
+  }
+
+  repairProcessor(pipe: PipeKey): Promise<void> {
+    return clearFault(this.info.endpoints.lambda, this.info.resources.pipes[pipe].function);
   }
 
   /** Writes the orders and waits until the pipe's DLQ holds every one of them; answers the message ids. */
@@ -111,7 +80,6 @@ export class DeadLetters {
       }
     }
     this.touched.clear();
-    this.sqs.destroy();
   }
 
   private touchedIn(pipe: PipeKey): Set<string> {

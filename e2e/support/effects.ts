@@ -17,6 +17,13 @@ export type Notification = OrderProcessedV1 | PremiumOrderShippedV1;
  */
 export class EffectsLog {
   readonly received: Notification[] = [];
+  /** When SQS accepted each received notification (its SentTimestamp, epoch ms), index for index with `received`. */
+  readonly sentAt: number[] = [];
+  /**
+   * SQS message ids already recorded: a message received again because its delete did not happen (the runtime died
+   * in between) is SQS's at-least-once delivery, not a second effect. A processor's duplicate is a new message.
+   */
+  private readonly seenMessages = new Set<string>();
   /** Bodies that match neither published schema: a contract break, asserted empty by the suites. */
   readonly unreadable: string[] = [];
   private readonly sqs: SQSClient;
@@ -58,9 +65,18 @@ export class EffectsLog {
     while (this.running) {
       try {
         const { Messages = [] } = await this.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['SentTimestamp'],
+          }),
         );
-        for (const message of Messages) this.record(message.Body ?? '');
+        for (const message of Messages) {
+          if (message.MessageId !== undefined && this.seenMessages.has(message.MessageId)) continue;
+          if (message.MessageId !== undefined) this.seenMessages.add(message.MessageId);
+          this.record(message.Body ?? '', Number(message.Attributes?.SentTimestamp ?? Number.NaN));
+        }
         if (Messages.length > 0)
           await this.sqs.send(
             new DeleteMessageBatchCommand({
@@ -76,7 +92,7 @@ export class EffectsLog {
     }
   }
 
-  private record(body: string): void {
+  private record(body: string, sentAt: number): void {
     let value: unknown;
     try {
       value = JSON.parse(body);
@@ -85,9 +101,9 @@ export class EffectsLog {
       return;
     }
     const parsed = orderProcessedV1.safeParse(value);
-    if (parsed.success) return void this.received.push(parsed.data);
-    const premium = premiumOrderShippedV1.safeParse(value);
-    if (premium.success) return void this.received.push(premium.data);
-    this.unreadable.push(body);
+    const notification = parsed.success ? parsed.data : premiumOrderShippedV1.safeParse(value).data;
+    if (!notification) return void this.unreadable.push(body);
+    this.received.push(notification);
+    this.sentAt.push(sentAt);
   }
 }

@@ -12,9 +12,10 @@ test('a failing processor fills the DLQ; the console explains, previews and redr
   const first = anOrder(batch, { orderId: `${batch}-1`, orderAmount: 250 });
   const second = anOrder(batch, { orderId: `${batch}-2`, orderAmount: 300 });
 
-  // The fault: the processor's downstream queue is gone, so it fails every record and journals why.
-  const restoreQueue = await deadLetters.removeNotificationQueue();
-  let restored = false;
+  // The fault: the processor runs, but its downstream queue (SQS) refuses every call, so it fails every record and
+  // journals why.
+  await deadLetters.breakProcessor('standard', 'downstream');
+  let repaired = false;
   try {
     await deadLetters.writeAndAwait('standard', [first, second]);
 
@@ -27,7 +28,7 @@ test('a failing processor fills the DLQ; the console explains, previews and redr
 
     await dlqPage.openMessageFor(first.orderId);
     await expect(messagePage.recordOf(first.orderId)).toBeVisible();
-    await expect(messagePage.errorOf(first.orderId)).toContainText(/queue does not exist|NonExistentQueue/i);
+    await expect(messagePage.errorOf(first.orderId)).toContainText(/ECONNREFUSED .*fault injected/);
     await consoleApp.recordView('message');
     await dlqPage.page.goBack();
 
@@ -37,15 +38,15 @@ test('a failing processor fills the DLQ; the console explains, previews and redr
     await expect(preview.getByRole('row').filter({ hasText: 'kept in the queue' })).toHaveCount(0);
     expect(effects.forOrder(first.orderId)).toEqual([]);
 
-    await restoreQueue();
-    restored = true;
+    await deadLetters.repairProcessor('standard');
+    repaired = true;
     const results = await dlqPage.redriveSelected();
     await expect(
       results.getByRole('row').filter({ hasText: 'redriven and deleted from the queue' }).first(),
     ).toBeVisible();
     await expect(results.getByRole('row').filter({ hasText: 'kept in the queue' })).toHaveCount(0);
   } finally {
-    if (!restored) await restoreQueue();
+    if (!repaired) await deadLetters.repairProcessor('standard');
   }
 
   await expect(dlqPage.page.getByText(/^0 messages shown of/)).toBeVisible();
