@@ -82,6 +82,32 @@ describe('DlqQueue.claim on a queue of more than ten messages', () => {
     expect(await visible(url)).toBe(MESSAGES);
   });
 
+  it('claims every message once with receives in parallel, and ends only after a long poll finds nothing', async () => {
+    const { queue, url, ids } = await queueWith('claim-parallel');
+    const claimed: string[] = [];
+    const started = Date.now();
+    for await (const batch of queue.claim('standard', 'all', { parallelReceives: 5 })) {
+      claimed.push(...batch.map((message) => message.id));
+      expect(await queue.deleteMany('standard', batch)).toEqual(new Map());
+    }
+    expect(claimed.sort()).toEqual([...ids].sort());
+    // Short polls may miss messages in SQS; the claim ended on a long poll (1 s) of the emptied queue.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(await visible(url)).toBe(0);
+  });
+
+  it('gives back what receives still in flight bring when the caller stops early', async () => {
+    const { queue, url } = await queueWith('claim-stopped');
+    let taken = 0;
+    for await (const batch of queue.claim('standard', 'all', { parallelReceives: 3 })) {
+      taken = batch.length;
+      await queue.release('standard', batch);
+      break;
+    }
+    expect(taken).toBeGreaterThan(0);
+    expect(await visible(url)).toBe(MESSAGES);
+  });
+
   it('finds a message that a concurrent browse is hiding, instead of answering that it is gone', async () => {
     const { queue, url, ids } = await queueWith('claim-during-browse');
     const wanted = ids[3] as string;

@@ -17,7 +17,7 @@ import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
 import type { FilterLab } from './filter-lab.ts';
 import type { JournalReader } from './journal.ts';
 import type { RecordState } from './record-state.ts';
-import type { StreamReader } from './stream-reader.ts';
+import type { ShardRecordCache, StreamReader } from './stream-reader.ts';
 import { SwrCache } from './swr-cache.ts';
 
 export interface MessagePage {
@@ -190,15 +190,16 @@ export class DlqBrowser {
   /**
    * {@link recordsOf} for several messages with shared calls: one stream read per shard, one journal BatchGetItem.
    * `journalErrors: false` skips joining the journal's errors to records the stream still holds (a real redrive reads
-   * the journal only for the records that fail again).
+   * the journal only for the records that fail again); `cache` keeps what was read of each shard for the next call (a
+   * redrive job's).
    */
   async recordsOfMany(
     pipe: PipeKey,
     messages: readonly PipeDlqMessage[],
-    options: { journalErrors: boolean } = { journalErrors: true },
+    options: { journalErrors: boolean; cache?: ShardRecordCache } = { journalErrors: true },
   ): Promise<BatchRecords[]> {
     const infos = messages.map((message) => message.DDBStreamBatchInfo);
-    const reads = await this.stream.readBatches(infos);
+    const reads = await this.stream.readBatches(infos, options.cache);
     const delivered = reads.map((read) =>
       read.stale ? [] : read.records.filter((record) => this.lab.pipeFilterMatches(pipe, record)),
     );

@@ -75,44 +75,72 @@ export class DlqQueue {
   }
 
   /**
-   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them, in batches of up to 10, with a fresh receipt handle; every
-   * other message received on the way is made visible again at once. `wanted: 'all'` claims everything visible.
-   * Messages hidden by someone else (a concurrent walk) get a few more chances before being reported missing.
+   * Hides the wanted messages ({@link CLAIM_VISIBILITY_SECONDS}) and yields them, in batches of up to 10, with a fresh
+   * receipt handle; every other message received on the way is made visible again at once. `wanted: 'all'` claims
+   * everything visible, and ends once a long poll (which, unlike a short one, asks every SQS server) finds nothing
+   * new. Messages hidden by someone else (a concurrent walk) get a few more chances before being reported missing.
+   * `parallelReceives` keeps that many receives in flight (fewer when fewer wanted messages remain), so the next
+   * messages are on their way while the caller works on the last ones; whatever a receive still in flight brings after
+   * the claim ends is made visible again.
    */
-  async *claim(pipe: PipeKey, wanted: ReadonlySet<string> | 'all'): AsyncGenerator<QueuedMessage[]> {
+  async *claim(
+    pipe: PipeKey,
+    wanted: ReadonlySet<string> | 'all',
+    options: { parallelReceives?: number } = {},
+  ): AsyncGenerator<QueuedMessage[]> {
     const remaining = wanted === 'all' ? undefined : new Set(wanted);
+    const depth = Math.max(1, options.parallelReceives ?? 1);
     const claimed = new Set<string>();
+    const inFlight: { waited: boolean; answer: Promise<QueuedMessage[] | { error: unknown }> }[] = [];
     let emptyPasses = 0;
     let streakStart: number | undefined;
-    while (remaining === undefined || remaining.size > 0) {
-      const batch = await this.receive(pipe, CLAIM_VISIBILITY_SECONDS, emptyPasses > 0 ? 1 : 0);
-      const others: QueuedMessage[] = [];
-      const mine: QueuedMessage[] = [];
-      for (const message of batch) {
-        // A message this claim already handled and released (kept after a failed redrive) comes back: give it back
-        // too, or it would stay hidden for CLAIM_VISIBILITY_SECONDS after the job.
-        if (claimed.has(message.id)) {
-          others.push(message);
+    try {
+      while (remaining === undefined || remaining.size > 0) {
+        const wantedReceives = remaining === undefined ? depth : Math.min(depth, Math.ceil(remaining.size / 10));
+        while (inFlight.length < Math.max(1, wantedReceives)) {
+          const waitSeconds = emptyPasses > 0 ? 1 : 0;
+          inFlight.push({
+            waited: waitSeconds > 0,
+            answer: this.receive(pipe, CLAIM_VISIBILITY_SECONDS, waitSeconds).catch((error: unknown) => ({ error })),
+          });
+        }
+        const next = inFlight.shift() as (typeof inFlight)[number];
+        const answer = await next.answer;
+        if ('error' in answer) throw answer.error;
+        const others: QueuedMessage[] = [];
+        const mine: QueuedMessage[] = [];
+        for (const message of answer) {
+          // A message this claim already handled and released (kept after a failed redrive) comes back: give it back
+          // too, or it would stay hidden for CLAIM_VISIBILITY_SECONDS after the job.
+          if (claimed.has(message.id)) {
+            others.push(message);
+            continue;
+          }
+          if (remaining === undefined || remaining.has(message.id)) mine.push(message);
+          else others.push(message);
+        }
+        await this.release(pipe, others);
+        if (mine.length === 0) {
+          emptyPasses += 1;
+          streakStart ??= Date.now();
+          // `all`: done once a long poll (one sent after a short one found nothing) finds nothing new either.
+          if (remaining === undefined ? next.waited : await this.givenUp(pipe, emptyPasses, streakStart)) return;
           continue;
         }
-        if (remaining === undefined || remaining.has(message.id)) mine.push(message);
-        else others.push(message);
+        streakStart = undefined;
+        emptyPasses = 0;
+        for (const message of mine) {
+          claimed.add(message.id);
+          remaining?.delete(message.id);
+        }
+        // One receive's worth at a time (up to 10), so the caller can batch its own calls for them.
+        yield mine;
       }
-      await this.release(pipe, others);
-      if (mine.length === 0) {
-        emptyPasses += 1;
-        streakStart ??= Date.now();
-        if (remaining === undefined ? emptyPasses > 1 : await this.givenUp(pipe, emptyPasses, streakStart)) return;
-        continue;
-      }
-      streakStart = undefined;
-      emptyPasses = 0;
-      for (const message of mine) {
-        claimed.add(message.id);
-        remaining?.delete(message.id);
-      }
-      // One receive's worth at a time (up to 10), so the caller can batch its own calls for them.
-      yield mine;
+    } finally {
+      const late = (await Promise.all(inFlight.map((receive) => receive.answer))).flatMap((answer) =>
+        'error' in answer ? [] : answer,
+      );
+      await this.release(pipe, late);
     }
   }
 
@@ -156,6 +184,7 @@ export class DlqQueue {
 
   /** Makes messages visible again now (the failure case of a redrive: the message stays in the DLQ). */
   async release(pipe: PipeKey, messages: readonly QueuedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
     if (messages.length === 1 && messages[0]) {
       await this.sqs.send(
         new ChangeMessageVisibilityCommand({

@@ -16,12 +16,14 @@ import {
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { RedriveJob, RedriveMessageResult, RedriveStatus, Role } from '../schemas/index.ts';
 import type { AuditLog } from './audit-log.ts';
+import { Coalescer } from './coalescer.ts';
 import type { BatchRecords, DlqBrowser } from './dlq-browser.ts';
 import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
 import { JOB_HEARTBEAT_TIMEOUT_MS, type JobStore } from './job-store.ts';
 import type { JournalReader } from './journal.ts';
 import type { LeaseResult, RedriveLeases } from './leases.ts';
 import type { RecordState } from './record-state.ts';
+import { ShardRecordCache } from './stream-reader.ts';
 
 export interface Actor {
   readonly name: string;
@@ -41,7 +43,24 @@ export interface RedriveRequest {
  * Well under a Lambda account's default concurrency of 1,000, and the processor's own limit throttles the rest.
  */
 const MAX_CONCURRENCY = 100;
+/** Receives kept in flight by a job's claim (each up to 10 messages), so claiming overlaps the work on claimed ones. */
+const PARALLEL_RECEIVES = 5;
+/** Bounds of how far a job's claim runs ahead of its work (ClaimAhead), in messages and in seconds of work. */
+const MIN_CLAIM_AHEAD = 10;
+const MAX_CLAIM_AHEAD = 500;
+const CLAIM_AHEAD_SECONDS = 10;
 const HEARTBEAT_MS = 1000;
+
+/**
+ * What the batches of one real redrive job share: what was read of each shard, and the job's lease, lease release and
+ * idempotency calls, each combining the requests of the batches in flight into one call (up to 100 keys).
+ */
+interface JobCalls {
+  readonly records: ShardRecordCache;
+  readonly leases: Coalescer<string, LeaseResult>;
+  readonly releases: Coalescer<string, true>;
+  readonly processed: Coalescer<string, true>;
+}
 
 interface RunningJob {
   job: RedriveJob;
@@ -238,6 +257,7 @@ export class RedriveService {
       for (const id of wanted ?? []) if (!found.has(id)) record(notFound(id, entry.cancel));
     } else {
       const holder = `job ${entry.job.jobId} (${actor.name})`;
+      const calls = this.jobCalls(pipe, holder);
       const leased = new Set<string>();
       if (request.messageIds) {
         const leases = await this.deps.leases.acquireMany(pipe, request.messageIds, holder);
@@ -250,49 +270,74 @@ export class RedriveService {
       }
       const claimed = new Set<string>();
       const releases: Promise<void>[] = [];
-      // Whole receives (up to 10 messages) are the unit of work, so their calls are batched; messages in flight stay
-      // within MAX_CONCURRENCY and `ratePerSecond` paces each message's invocation.
-      const batches = new Pool(Math.max(1, Math.ceil(Math.min(MAX_CONCURRENCY, request.ratePerSecond) / 10)));
+      // Whole receives (up to 10 messages) are the unit of work; their DynamoDB calls are combined across the batches
+      // in flight (JobCalls); messages in flight stay within MAX_CONCURRENCY and `ratePerSecond` paces each invocation.
+      const slots = Math.max(1, Math.ceil(Math.min(MAX_CONCURRENCY, request.ratePerSecond) / 10));
+      const batches = new Pool(slots);
       if (!request.messageIds || leased.size > 0) {
-        for await (const batch of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all')) {
-          for (const message of batch) claimed.add(message.id);
-          if (entry.cancel) {
-            await this.deps.queue.release(pipe, batch);
-            await this.releaseLeases(pipe, batch, holder, leased);
-            for (const message of batch) record({ ...notFound(message.id, true), stale: false });
-            continue;
+        // The claim runs ahead of the work (ClaimAhead), so the next messages are claimed while the current ones are
+        // invoked, and a redrive-all's closing long poll (the proof that the DLQ has nothing more) overlaps the work.
+        const ahead = new ClaimAhead(slots, request.ratePerSecond);
+        const claiming = (async () => {
+          try {
+            for await (const batch of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all', {
+              parallelReceives: Math.min(PARALLEL_RECEIVES, slots),
+            })) {
+              for (const message of batch) claimed.add(message.id);
+              if (claimed.size > entry.job.progress.total) {
+                entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
+              }
+              await ahead.put(batch, () => entry.cancel);
+              if (entry.cancel || ahead.abandoned) break;
+            }
+          } finally {
+            ahead.end();
           }
-          if (claimed.size > entry.job.progress.total) {
-            entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
-          }
-          await batches.run(async () => {
-            // `all`: leases are taken per batch, while its records are read (the batch invokes nothing before both).
-            const leasing = request.messageIds
-              ? undefined
-              : this.deps.leases
-                  .acquireMany(
-                    pipe,
-                    batch.map((message) => message.id),
-                    holder,
-                  )
-                  .then((leases) => {
+        })();
+        try {
+          for (let batch = await ahead.take(); batch; batch = await ahead.take()) {
+            const mine = batch;
+            if (entry.cancel) {
+              await this.deps.queue.release(pipe, mine);
+              await this.releaseLeases(calls, mine, leased);
+              for (const message of mine) record({ ...notFound(message.id, true), stale: false });
+              continue;
+            }
+            await batches.run(async () => {
+              // `all`: leases are taken per batch, while its records are read (the batch invokes nothing before both).
+              const leasing = request.messageIds
+                ? undefined
+                : calls.leases.load(mine.map((message) => message.id)).then((leases) => {
                     for (const [id, lease] of leases) if (lease.acquired) leased.add(id);
                     return leases;
                   });
-            try {
-              for (const result of await this.redriveBatch(pipe, batch, pace, leasing)) record(result);
-            } catch (error: unknown) {
-              await leasing?.catch(() => undefined);
-              await this.deps.queue.release(pipe, batch).catch(() => undefined);
-              for (const message of batch) record(failedToEvaluate(message.id, 'kept', error));
-            }
-            // Released off the batch's slot: the next batch need not wait for it; the job awaits all before it ends.
-            releases.push(this.releaseLeases(pipe, batch, holder, leased));
-            this.deps.browser.invalidate(pipe);
-            await heartbeat();
-          });
+              try {
+                for (const result of await this.redriveBatch(pipe, mine, pace, leasing, calls)) record(result);
+              } catch (error: unknown) {
+                await leasing?.catch(() => undefined);
+                await this.deps.queue.release(pipe, mine).catch(() => undefined);
+                for (const message of mine) record(failedToEvaluate(message.id, 'kept', error));
+              }
+              ahead.finished(mine.length);
+              // Released off the batch's slot: the next batch need not wait for it; the job awaits all before it ends.
+              releases.push(this.releaseLeases(calls, mine, leased));
+              this.deps.browser.invalidate(pipe);
+              await heartbeat();
+            });
+          }
+          await batches.idle();
+          await claiming;
+        } finally {
+          // If it failed mid-way: stop claiming, let the batches started finish, and give back what was claimed and
+          // not started, so nothing stays hidden. (After a normal end all of this finds nothing left to do.)
+          ahead.abandon();
+          await claiming.catch(() => undefined);
+          await batches.idle().catch(() => undefined);
+          const left = ahead.leftover();
+          await this.deps.queue.release(pipe, left).catch(() => undefined);
+          await this.releaseLeases(calls, left, leased).catch(() => undefined);
+          await Promise.allSettled(releases);
         }
-        await batches.idle();
         await Promise.all(releases);
       }
       const unclaimed = [...leased].filter((id) => !claimed.has(id));
@@ -318,14 +363,28 @@ export class RedriveService {
     });
   }
 
-  private async releaseLeases(
-    pipe: PipeKey,
-    messages: readonly QueuedMessage[],
-    holder: string,
-    leased: Set<string>,
-  ): Promise<void> {
+  private async releaseLeases(calls: JobCalls, messages: readonly QueuedMessage[], leased: Set<string>): Promise<void> {
     const mine = messages.filter((message) => leased.delete(message.id)).map((message) => message.id);
-    await this.deps.leases.releaseMany(pipe, mine, holder);
+    await calls.releases.load(mine);
+  }
+
+  private jobCalls(pipe: PipeKey, holder: string): JobCalls {
+    return {
+      records: new ShardRecordCache(),
+      leases: new Coalescer((ids) => this.deps.leases.acquireMany(pipe, ids, holder), { maxKeys: 100, maxInFlight: 2 }),
+      releases: new Coalescer(
+        async (ids) => {
+          await this.deps.leases.releaseMany(pipe, ids, holder);
+          return new Map(ids.map((id) => [id, true as const]));
+        },
+        { maxKeys: 100, maxInFlight: 1 },
+      ),
+      processed: new Coalescer(
+        async (eventIds) =>
+          new Map([...(await this.deps.state.alreadyProcessed(pipe, eventIds))].map((id) => [id, true as const])),
+        { maxKeys: 100, maxInFlight: 2 },
+      ),
+    };
   }
 
   private async dryRunMessage(pipe: PipeKey, message: QueuedMessage): Promise<RedriveMessageResult> {
@@ -380,6 +439,7 @@ export class RedriveService {
     claimed: readonly QueuedMessage[],
     pace: () => Promise<void>,
     leasing: Promise<ReadonlyMap<string, LeaseResult>> | undefined,
+    calls: JobCalls,
   ): Promise<RedriveMessageResult[]> {
     const parsed = claimed.map((message) => ({ message, parsed: parseOrReason(message) }));
     const readable = parsed.flatMap((entry) =>
@@ -389,14 +449,13 @@ export class RedriveService {
       .recordsOfMany(
         pipe,
         readable.map((entry) => entry.parsed),
-        { journalErrors: false },
+        { journalErrors: false, cache: calls.records },
       )
       .then(async (batches) => {
         const payloads = batches.map((batch) =>
           batch.records.flatMap((record) => (record.record ? [record.record] : [])),
         );
-        const processed = await this.deps.state.alreadyProcessed(
-          pipe,
+        const processed = await calls.processed.load(
           payloads.flatMap((payload) => payload.map((record) => record.eventID)),
         );
         return { batches, payloads, processed };
@@ -602,6 +661,91 @@ function pacer(ratePerSecond: number): () => Promise<void> {
     next = Math.max(now, next) + interval;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   };
+}
+
+/**
+ * Messages claimed but not yet started, between a job's claim (producer) and its batches (consumer). The claim may
+ * run ahead by what the job works through in {@link CLAIM_AHEAD_SECONDS} at the pace measured so far (and at most
+ * its `ratePerSecond` allows in that time, {@link MAX_CLAIM_AHEAD} at most, {@link MIN_CLAIM_AHEAD} at least), so
+ * a claimed message waits seconds for its turn, well within the claim's visibility timeout of 120 s.
+ */
+class ClaimAhead {
+  private readonly queue: QueuedMessage[][] = [];
+  private waiting: (() => void)[] = [];
+  private queued = 0;
+  private done = 0;
+  private ended = false;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly slots: number,
+    private readonly ratePerSecond: number,
+  ) {}
+
+  /** Set when the job stopped taking batches (it failed); the claim stops too. */
+  abandoned = false;
+
+  /** Adds a claimed batch; resolves once there is room for more (or `stop()` answers true, or it was abandoned). */
+  async put(batch: QueuedMessage[], stop: () => boolean): Promise<void> {
+    this.queue.push(batch);
+    this.queued += batch.length;
+    this.notify();
+    while (!stop() && !this.abandoned && this.queued >= this.limit()) await this.changed();
+  }
+
+  /** Stops the claim: it ends after its current receive. */
+  abandon(): void {
+    this.abandoned = true;
+    this.notify();
+  }
+
+  /** The messages claimed and never taken (all of them once the claim has ended). */
+  leftover(): QueuedMessage[] {
+    const left = this.queue.splice(0).flat();
+    this.queued = 0;
+    return left;
+  }
+
+  /** The next claimed batch; `undefined` once the claim has ended and every batch was taken. */
+  async take(): Promise<QueuedMessage[] | undefined> {
+    for (;;) {
+      const batch = this.queue.shift();
+      if (batch) {
+        this.queued -= batch.length;
+        this.notify();
+        return batch;
+      }
+      if (this.ended) return undefined;
+      await this.changed();
+    }
+  }
+
+  finished(messages: number): void {
+    this.done += messages;
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  private limit(): number {
+    const seconds = Math.max(0.001, (Date.now() - this.startedAt) / 1000);
+    const measured = this.done > 0 ? (this.done / seconds) * CLAIM_AHEAD_SECONDS : this.slots * 10;
+    const allowed = Math.min(MAX_CLAIM_AHEAD, this.ratePerSecond * CLAIM_AHEAD_SECONDS, measured);
+    return Math.max(MIN_CLAIM_AHEAD, Math.round(allowed));
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private notify(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
 }
 
 /** Runs tasks with bounded concurrency; `run` resolves once the task has started; `idle` rethrows a task's error. */

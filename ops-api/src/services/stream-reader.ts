@@ -34,21 +34,30 @@ export class StreamReader {
   /**
    * Several batches at once: those of one shard share one iterator from the earliest start sequence number (a redrive
    * of ten messages costs one GetShardIterator and one GetRecords instead of ten of each). Answers in input order.
+   * With a {@link ShardRecordCache} (one per redrive job), every page read is kept, so later batches whose ranges lie
+   * inside an already-read stretch of their shard cost no call at all, and concurrent reads of one shard wait for the
+   * read in flight instead of repeating it.
    */
-  async readBatches(infos: readonly BatchInfo[]): Promise<StreamRead[]> {
+  async readBatches(infos: readonly BatchInfo[], cache?: ShardRecordCache): Promise<StreamRead[]> {
     const results: StreamRead[] = new Array(infos.length);
     const shards = new Map<string, number[]>();
     for (const [index, info] of infos.entries()) {
-      const key = `${info.streamArn} ${info.shardId}`;
+      const key = shardKey(info);
       shards.set(key, [...(shards.get(key) ?? []), index]);
     }
     await Promise.all(
-      [...shards.values()].map(async (indices) => {
-        const merged =
-          indices.length > 1 ? await this.readMerged(indices.map((index) => infos[index] as BatchInfo)) : [];
+      [...shards].map(async ([key, indices]) => {
+        const batchInfos = indices.map((index) => infos[index] as BatchInfo);
+        let answers: (StreamRead | undefined)[];
+        if (cache) {
+          answers = await cache.lookupOrRead(key, batchInfos, (wanted) => this.readSegment(wanted, true));
+        } else {
+          const segment = batchInfos.length > 1 ? await this.readSegment(batchInfos, false) : undefined;
+          answers = batchInfos.map((info) => (segment ? sliceSegment(segment, info) : undefined));
+        }
         await Promise.all(
           indices.map(async (index, position) => {
-            results[index] = merged[position] ?? (await this.readBatch(infos[index] as BatchInfo));
+            results[index] = answers[position] ?? (await this.readBatch(infos[index] as BatchInfo));
           }),
         );
       }),
@@ -56,16 +65,21 @@ export class StreamReader {
     return results;
   }
 
-  /** Reads of one shard's batches from one iterator; `undefined` for a batch whose end it did not reach. */
-  private async readMerged(infos: readonly BatchInfo[]): Promise<(StreamRead | undefined)[]> {
-    const ranges = infos.map((info) => ({
-      start: BigInt(info.startSequenceNumber),
-      end: BigInt(info.endSequenceNumber),
-      records: [] as StreamRecord[],
-      complete: false,
-    }));
+  /**
+   * One iterator from the earliest start of these batches (all of one shard), following at most
+   * {@link MAX_MERGED_PAGES} pages until a record at or past the latest end: one contiguous stretch of the shard, with
+   * every record of the pages read (`wholePages`, for a cache) or those up to that record. `undefined` when the stream
+   * no longer has the start (trimmed, expired or gone: the per-batch reads then classify each batch, stale or not, on
+   * their own) or answered nothing.
+   */
+  private async readSegment(infos: readonly BatchInfo[], wholePages: boolean): Promise<ShardSegment | undefined> {
     const first = infos.reduce((a, b) => (BigInt(b.startSequenceNumber) < BigInt(a.startSequenceNumber) ? b : a));
-    const lastEnd = ranges.reduce((max, range) => (range.end > max ? range.end : max), 0n);
+    const lastEnd = infos.reduce((max, info) => {
+      const end = BigInt(info.endSequenceNumber);
+      return end > max ? end : max;
+    }, 0n);
+    const records: StreamRecord[] = [];
+    const sequences: bigint[] = [];
     try {
       let iterator = (
         await this.streams.send(
@@ -77,33 +91,23 @@ export class StreamReader {
           }),
         )
       ).ShardIterator;
-      pages: for (let page = 0; iterator && page < MAX_MERGED_PAGES; page++) {
+      for (let page = 0; iterator && page < MAX_MERGED_PAGES; page++) {
         const answer = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         for (const record of answer.Records ?? []) {
-          const sequence = BigInt(record.dynamodb?.SequenceNumber ?? '0');
-          for (const range of ranges) {
-            if (range.complete) continue;
-            if (sequence >= range.start && sequence <= range.end)
-              range.records.push(toPipeRecord(record, first.streamArn));
-            if (sequence >= range.end) range.complete = true;
-          }
-          if (sequence >= lastEnd) break pages;
+          if (!wholePages && (sequences.at(-1) ?? -1n) >= lastEnd) break;
+          sequences.push(BigInt(record.dynamodb?.SequenceNumber ?? '0'));
+          records.push(toPipeRecord(record, first.streamArn));
         }
-        if ((answer.Records ?? []).length === 0) break;
+        if ((answer.Records ?? []).length === 0 || (sequences.at(-1) ?? -1n) >= lastEnd) break;
         iterator = answer.NextShardIterator;
       }
     } catch (error: unknown) {
-      // Trimmed, expired or gone: the per-batch reads classify each batch (stale or not) on their own.
-      if (GONE.has((error as { name?: string }).name ?? '')) return [];
+      if (GONE.has((error as { name?: string }).name ?? '')) return undefined;
       throw error;
     }
-    return ranges.map((range) =>
-      !range.complete
-        ? undefined
-        : range.records.length > 0
-          ? { stale: false, records: range.records }
-          : { stale: true, reason: 'the stream returned no records in this range' },
-    );
+    const last = sequences.at(-1);
+    if (last === undefined) return undefined;
+    return { from: BigInt(first.startSequenceNumber), last, sequences, records };
   }
 
   async readBatch(info: BatchInfo): Promise<StreamRead> {
@@ -137,6 +141,117 @@ export class StreamReader {
     }
     if (records.length === 0) return { stale: true, reason: 'the stream returned no records in this range' };
     return { stale: false, records };
+  }
+}
+
+function shardKey(info: BatchInfo): string {
+  return `${info.streamArn} ${info.shardId}`;
+}
+
+/**
+ * A contiguous stretch of one shard as read from an iterator at sequence number `from`: `records` are every record
+ * of the shard from there up to and including the one at `last` (GetRecords answers a shard's records in order and
+ * without gaps), with their sequence numbers in `sequences`.
+ */
+export interface ShardSegment {
+  readonly from: bigint;
+  readonly last: bigint;
+  readonly sequences: readonly bigint[];
+  readonly records: readonly StreamRecord[];
+}
+
+/**
+ * The records of one batch if the segment covers its whole range; `undefined` if it does not (the range starts before
+ * the segment or ends after its last record). A covered range holding no record reads as stale, as a direct read does.
+ */
+export function sliceSegment(segment: ShardSegment, info: BatchInfo): StreamRead | undefined {
+  const start = BigInt(info.startSequenceNumber);
+  const end = BigInt(info.endSequenceNumber);
+  if (start < segment.from || end > segment.last) return undefined;
+  let low = 0;
+  let high = segment.sequences.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((segment.sequences[middle] as bigint) < start) low = middle + 1;
+    else high = middle;
+  }
+  const records: StreamRecord[] = [];
+  for (let i = low; i < segment.sequences.length && (segment.sequences[i] as bigint) <= end; i++) {
+    records.push(segment.records[i] as StreamRecord);
+  }
+  return records.length > 0
+    ? { stale: false, records }
+    : { stale: true, reason: 'the stream returned no records in this range' };
+}
+
+/**
+ * Stream records read during one redrive job, per shard, so that the job reads each stretch of a shard once however
+ * many of its messages fall in it. Stream records never change once written (they can only be trimmed after 24
+ * hours), so a job may replay what it read a moment earlier. Holds at most `maxRecords` records (oldest segments
+ * dropped first); reads of one shard are serialized, so batches arriving while a read is in flight wait for it and
+ * are served from what it read.
+ */
+export class ShardRecordCache {
+  private readonly segments = new Map<string, ShardSegment[]>();
+  /** Every segment held, oldest first, for eviction. */
+  private readonly order: { key: string; segment: ShardSegment }[] = [];
+  private readonly reading = new Map<string, Promise<void>>();
+  private held = 0;
+  /** Segment reads issued, and batches answered from what was already read (tests, benchmarks). */
+  readonly stats = { reads: 0, hits: 0 };
+
+  constructor(private readonly maxRecords = 20_000) {}
+
+  /** Answers per batch from memory, reading the shard once for the batches it lacks; `undefined`: not reached. */
+  async lookupOrRead(
+    key: string,
+    infos: readonly BatchInfo[],
+    read: (missing: readonly BatchInfo[]) => Promise<ShardSegment | undefined>,
+  ): Promise<(StreamRead | undefined)[]> {
+    let inFlight = this.reading.get(key);
+    while (inFlight) {
+      // Someone is reading this shard: what they read may cover these batches too.
+      await inFlight.catch(() => undefined);
+      inFlight = this.reading.get(key);
+    }
+    const answers = infos.map((info) => this.lookup(key, info));
+    const missing = infos.filter((_, index) => answers[index] === undefined);
+    this.stats.hits += infos.length - missing.length;
+    if (missing.length === 0) return answers;
+    this.stats.reads++;
+    const reading = read(missing).then((segment) => {
+      if (segment) this.add(key, segment);
+    });
+    this.reading.set(key, reading);
+    try {
+      await reading;
+    } finally {
+      this.reading.delete(key);
+    }
+    return infos.map((info, index) => answers[index] ?? this.lookup(key, info));
+  }
+
+  private lookup(key: string, info: BatchInfo): StreamRead | undefined {
+    for (const segment of this.segments.get(key) ?? []) {
+      const read = sliceSegment(segment, info);
+      if (read) return read;
+    }
+    return undefined;
+  }
+
+  private add(key: string, segment: ShardSegment): void {
+    this.segments.set(key, [...(this.segments.get(key) ?? []), segment]);
+    this.order.push({ key, segment });
+    this.held += segment.records.length;
+    while (this.held > this.maxRecords && this.order.length > 1) {
+      const oldest = this.order.shift();
+      if (!oldest) break;
+      this.held -= oldest.segment.records.length;
+      this.segments.set(
+        oldest.key,
+        (this.segments.get(oldest.key) ?? []).filter((candidate) => candidate !== oldest.segment),
+      );
+    }
   }
 }
 

@@ -1,0 +1,236 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { StreamRecord } from '@orderflow/pipeline';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { type AwsClients, createAwsClients } from '../src/clients.ts';
+import { configFromRuntimeInfo } from '../src/config.ts';
+import type { RedriveJob } from '../src/schemas/index.ts';
+import { type Backends, startBackends } from './helpers/backends.ts';
+
+/**
+ * Redrive jobs over many messages, where a job claims ahead of its work, combines its DynamoDB calls across batches
+ * and reads each stretch of a shard once: the results must stay exact per message, effects applied once, and nothing
+ * left hidden or lost when a job is cancelled mid-way.
+ */
+let backends: Backends;
+let clients: AwsClients;
+let app: FastifyInstance;
+let operator: Record<string, string>;
+/** eventIDs the stand-in processor applied (successfully), in order. */
+let applied: string[] = [];
+/** AWS calls the API made, by command name. */
+let calls = new Map<string, number>();
+let orderSeq = 0;
+
+const order = (prefix: string, overrides: Record<string, unknown> = {}) => {
+  orderSeq += 1;
+  return {
+    orderId: `${prefix}-${orderSeq}`,
+    customerEmail: `${prefix}-${orderSeq}@example.com`,
+    orderAmount: 250,
+    orderStatus: 'pending',
+    orderDate: '2026-11-24T10:00:00Z',
+    ...overrides,
+  };
+};
+
+function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }): void {
+  const add = client.middlewareStack.add as unknown as (
+    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => unknown,
+    options: { step: 'initialize'; name: string },
+  ) => void;
+  add(
+    (next, context) => async (args: unknown) => {
+      const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'testCallCounter' },
+  );
+}
+
+/** Stand-in processor: fails records of customers whose email starts with `fail`, optionally slowly. */
+function processor(delayMs = 0) {
+  return async (records: StreamRecord[]) => {
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const failed = records.filter((record) => record.dynamodb.NewImage?.customerEmail?.S?.startsWith('fail'));
+    for (const record of records) if (!failed.includes(record)) applied.push(record.eventID);
+    return { batchItemFailures: failed.map((record) => ({ itemIdentifier: record.eventID })) };
+  };
+}
+
+async function startJob(payload: Record<string, unknown>): Promise<string> {
+  const answer = await app.inject({ method: 'POST', url: '/api/dlqs/standard/redrive', headers: operator, payload });
+  expect(answer.statusCode).toBe(202);
+  return answer.json().jobId as string;
+}
+
+async function waitForJob(jobId: string, until = (job: RedriveJob) => job.status !== 'running'): Promise<RedriveJob> {
+  for (let i = 0; i < 600; i++) {
+    const job = (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: operator })).json();
+    if (until(job as RedriveJob)) return job as RedriveJob;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`job ${jobId} did not get there`);
+}
+
+async function dlqDepth(): Promise<{ visible: number; hidden: number }> {
+  const answer = await backends.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: backends.info.resources.pipes.standard.dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(answer.Attributes?.ApproximateNumberOfMessages),
+    hidden: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+/** Writes orders and sends one DLQ message per `perMessage` consecutive records; answers the records per message. */
+async function dlqOf(orders: Record<string, unknown>[], perMessage: number): Promise<StreamRecord[][]> {
+  const records = await backends.writeOrders(orders);
+  const messages: StreamRecord[][] = [];
+  for (let i = 0; i < records.length; i += perMessage) messages.push(records.slice(i, i + perMessage));
+  await Promise.all(messages.map((batch) => backends.sendDlqMessage('standard', batch)));
+  return messages;
+}
+
+beforeAll(async () => {
+  backends = await startBackends();
+  const config = configFromRuntimeInfo(backends.info, { rateLimitPerMinute: 1_000_000 });
+  clients = createAwsClients(config);
+  for (const client of [clients.sqs, clients.dynamodb, clients.streams, clients.lambda]) countCalls(client as never);
+  app = await buildApp(config, { clients });
+  operator = { authorization: `Bearer ${backends.info.tokens.operator}` };
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  clients?.destroy();
+  await backends?.stop();
+});
+
+beforeEach(async () => {
+  // Each test starts from an empty DLQ (what a test leaves is discarded by a redrive-all of its own).
+  expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
+  applied = [];
+  calls = new Map();
+});
+
+describe('redrive jobs over many messages', () => {
+  it('reads a shard once for many messages and keeps every result exact (failed, stale, malformed)', async () => {
+    backends.setProcessor('standard', processor());
+    const ok = await dlqOf(
+      Array.from({ length: 60 }, () => order('many')),
+      2,
+    );
+    const failing = await dlqOf([order('many'), order('fail', { customerEmail: 'fail-x@example.com' })], 2);
+    // A message whose shard the stream no longer has: replayed from the journal, flagged stale.
+    const [gone] = await backends.writeOrders([order('stale')]);
+    const goneRecord = { ...(gone as StreamRecord), shardId: 'shardId-gone' } as StreamRecord;
+    await backends.journal('standard', goneRecord, { name: 'TimeoutError', message: 'SQS timed out' });
+    await backends.sendDlqMessage('standard', [goneRecord]);
+    await backends.sendRawDlqMessage('standard', '{"not":"a pipe message"}');
+    calls = new Map();
+
+    const job = await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
+    expect(job.results).toHaveLength(ok.length + 3);
+    expect(new Set(job.results.map((result) => result.messageId)).size).toBe(job.results.length);
+    const byOutcome = (outcome: string) => job.results.filter((result) => result.outcome === outcome);
+    expect(byOutcome('redriven')).toHaveLength(ok.length + 1);
+    expect(byOutcome('kept')).toHaveLength(2);
+    const failed = byOutcome('kept').find((result) => result.records.length === 2);
+    expect(failed?.reason).toBe('1 of 2 records failed again; the message stays in the DLQ');
+    expect(failed?.records.map((record) => record.succeeded)).toEqual([true, false]);
+    expect(byOutcome('kept').find((result) => result.records.length === 0)?.reason).toContain('discard it instead');
+    const stale = job.results.find((result) => result.stale);
+    expect(stale).toMatchObject({ outcome: 'redriven', records: [{ orderId: gone?.dynamodb.Keys.orderId?.S }] });
+    expect(stale?.records[0]?.source).toBe('journal');
+    for (const result of byOutcome('redriven').filter((result) => !result.stale)) {
+      expect(result.records).toHaveLength(2);
+      expect(result.records.every((record) => record.succeeded && record.source === 'stream')).toBe(true);
+    }
+
+    // Every successful record applied exactly once: the ok messages, the failing message's good record, the stale one.
+    const expected = [...ok.flat(), failing[0]?.[0], gone].map((record) => record?.eventID);
+    expect([...applied].sort()).toEqual([...expected].sort());
+    // The 31 messages of the live shard (four receives) come from one read of the stretch they lie in (a second one
+    // only if a later receive brought a message older than that stretch), plus two failed tries at the gone shard.
+    expect(calls.get('GetRecords')).toBeLessThanOrEqual(2);
+    expect(calls.get('GetShardIterator')).toBeLessThanOrEqual(4);
+    expect(calls.get('Invoke')).toBe(ok.length + 2);
+    // Only the two kept messages remain, visible.
+    expect(await dlqDepth()).toEqual({ visible: 2, hidden: 0 });
+    await discardAll();
+  });
+
+  it('applies effects once when two redrive-all jobs race over the same messages', async () => {
+    backends.setProcessor('standard', processor(5));
+    const messages = await dlqOf(
+      Array.from({ length: 50 }, () => order('race')),
+      1,
+    );
+    const [a, b] = await Promise.all([
+      startJob({ all: true, ratePerSecond: 1000 }),
+      startJob({ all: true, ratePerSecond: 1000 }),
+    ]);
+    const jobs = await Promise.all([waitForJob(a), waitForJob(b)]);
+    const redriven = jobs.flatMap((job) => job.results.filter((result) => result.outcome === 'redriven'));
+    expect(redriven).toHaveLength(messages.length);
+    expect(new Set(redriven.map((result) => result.messageId)).size).toBe(messages.length);
+    for (const result of jobs.flatMap((job) => job.results)) {
+      expect(['redriven', 'already-being-redriven']).toContain(result.outcome);
+    }
+    expect([...applied].sort()).toEqual(
+      messages
+        .flat()
+        .map((record) => record.eventID)
+        .sort(),
+    );
+    expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
+  });
+
+  it('cancels mid-pipeline: nothing lost or left hidden, each message either redriven or cancelled', async () => {
+    backends.setProcessor('standard', processor(150));
+    const messages = await dlqOf(
+      Array.from({ length: 120 }, () => order('cancel')),
+      1,
+    );
+    const jobId = await startJob({ all: true, ratePerSecond: 40 });
+    await waitForJob(jobId, (job) => job.progress.done >= 10);
+    const cancel = await app.inject({ method: 'DELETE', url: `/api/redrives/${jobId}`, headers: operator });
+    expect(cancel.statusCode).toBe(200);
+    const job = await waitForJob(jobId);
+    expect(job.status).toBe('cancelled');
+    const redriven = job.results.filter((result) => result.outcome === 'redriven');
+    const cancelled = job.results.filter((result) => result.outcome === 'cancelled');
+    expect(redriven.length).toBeGreaterThanOrEqual(10);
+    expect(redriven.length).toBeLessThan(messages.length);
+    expect(redriven.length + cancelled.length).toBe(job.results.length);
+    // What was redriven was applied once; everything else is back in the DLQ and visible at once (not hidden for the
+    // claim's 120 s): messages claimed ahead of the work were given back.
+    expect(applied).toHaveLength(redriven.length);
+    expect(new Set(applied).size).toBe(applied.length);
+    expect(await dlqDepth()).toEqual({ visible: messages.length - redriven.length, hidden: 0 });
+    backends.setProcessor('standard', processor());
+    await discardAll();
+  });
+});
+
+/** Empties the DLQ with a redrive-all whose processor succeeds, then deletes what is still there (malformed, kept). */
+async function discardAll(): Promise<void> {
+  backends.setProcessor('standard', async () => ({ batchItemFailures: [] }));
+  await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
+  for (const message of (
+    await app.inject({ method: 'GET', url: '/api/dlqs/standard/messages?limit=100', headers: operator })
+  ).json().messages as { id: string }[]) {
+    await app.inject({
+      method: 'DELETE',
+      url: `/api/dlqs/standard/messages/${message.id}`,
+      headers: operator,
+      payload: { reason: 'test cleanup' },
+    });
+  }
+}
