@@ -36,6 +36,8 @@ export interface Backends {
   readonly info: RuntimeInfo;
   readonly dynamodb: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
+  /** The process started for DynamoDB Local (its JVM runs at or below it); fauxqs and the Lambda stand-in run here. */
+  readonly dynamodbPid: number | undefined;
   /** Replace what the Lambda endpoint runs for a function. */
   setProcessor(pipe: PipeKey, processor: Processor): void;
   /** Writes orders and answers the stream records they produced, as Pipes would deliver them. */
@@ -260,6 +262,7 @@ export async function startBackends(): Promise<Backends> {
     info,
     dynamodb,
     sqs,
+    dynamodbPid: dynamo.process.pid,
     cloudwatch,
     setProcessor(pipe, processor) {
       processors[pipe] = processor;
