@@ -184,13 +184,22 @@ export class DlqQueue {
 
   /** Makes messages visible again now (the failure case of a redrive: the message stays in the DLQ). */
   async release(pipe: PipeKey, messages: readonly QueuedMessage[]): Promise<void> {
+    await this.setVisibility(pipe, messages, 0);
+  }
+
+  /** Hides claimed messages for another {@link CLAIM_VISIBILITY_SECONDS} (a claim still waiting to work on them). */
+  async keepHidden(pipe: PipeKey, messages: readonly QueuedMessage[]): Promise<void> {
+    await this.setVisibility(pipe, messages, CLAIM_VISIBILITY_SECONDS);
+  }
+
+  private async setVisibility(pipe: PipeKey, messages: readonly QueuedMessage[], seconds: number): Promise<void> {
     if (messages.length === 0) return;
     if (messages.length === 1 && messages[0]) {
       await this.sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: this.queueUrls[pipe],
           ReceiptHandle: messages[0].receiptHandle,
-          VisibilityTimeout: 0,
+          VisibilityTimeout: seconds,
         }),
       );
       return;
@@ -203,7 +212,7 @@ export class DlqQueue {
             Entries: chunk.map((message, index) => ({
               Id: String(index),
               ReceiptHandle: message.receiptHandle,
-              VisibilityTimeout: 0,
+              VisibilityTimeout: seconds,
             })),
           }),
         ),

@@ -16,6 +16,7 @@ import {
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { RedriveJob, RedriveMessageResult, RedriveStatus, Role } from '../schemas/index.ts';
 import type { AuditLog } from './audit-log.ts';
+import { ClaimAhead } from './claim-ahead.ts';
 import { Coalescer } from './coalescer.ts';
 import type { BatchRecords, DlqBrowser } from './dlq-browser.ts';
 import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
@@ -45,10 +46,6 @@ export interface RedriveRequest {
 const MAX_CONCURRENCY = 100;
 /** Receives kept in flight by a job's claim (each up to 10 messages), so claiming overlaps the work on claimed ones. */
 const PARALLEL_RECEIVES = 5;
-/** Bounds of how far a job's claim runs ahead of its work (ClaimAhead), in messages and in seconds of work. */
-const MIN_CLAIM_AHEAD = 10;
-const MAX_CLAIM_AHEAD = 500;
-const CLAIM_AHEAD_SECONDS = 10;
 const HEARTBEAT_MS = 1000;
 
 /**
@@ -277,7 +274,9 @@ export class RedriveService {
       if (!request.messageIds || leased.size > 0) {
         // The claim runs ahead of the work (ClaimAhead), so the next messages are claimed while the current ones are
         // invoked, and a redrive-all's closing long poll (the proof that the DLQ has nothing more) overlaps the work.
-        const ahead = new ClaimAhead(slots, request.ratePerSecond);
+        const ahead = new ClaimAhead(slots, request.ratePerSecond, (messages) =>
+          this.deps.queue.keepHidden(pipe, messages),
+        );
         const claiming = (async () => {
           try {
             for await (const batch of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all', {
@@ -336,6 +335,7 @@ export class RedriveService {
           const left = ahead.leftover();
           await this.deps.queue.release(pipe, left).catch(() => undefined);
           await this.releaseLeases(calls, left, leased).catch(() => undefined);
+          ahead.close();
           await Promise.allSettled(releases);
         }
         await Promise.all(releases);
@@ -661,91 +661,6 @@ function pacer(ratePerSecond: number): () => Promise<void> {
     next = Math.max(now, next) + interval;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   };
-}
-
-/**
- * Messages claimed but not yet started, between a job's claim (producer) and its batches (consumer). The claim may
- * run ahead by what the job works through in {@link CLAIM_AHEAD_SECONDS} at the pace measured so far (and at most
- * its `ratePerSecond` allows in that time, {@link MAX_CLAIM_AHEAD} at most, {@link MIN_CLAIM_AHEAD} at least), so
- * a claimed message waits seconds for its turn, well within the claim's visibility timeout of 120 s.
- */
-class ClaimAhead {
-  private readonly queue: QueuedMessage[][] = [];
-  private waiting: (() => void)[] = [];
-  private queued = 0;
-  private done = 0;
-  private ended = false;
-  private readonly startedAt = Date.now();
-
-  constructor(
-    private readonly slots: number,
-    private readonly ratePerSecond: number,
-  ) {}
-
-  /** Set when the job stopped taking batches (it failed); the claim stops too. */
-  abandoned = false;
-
-  /** Adds a claimed batch; resolves once there is room for more (or `stop()` answers true, or it was abandoned). */
-  async put(batch: QueuedMessage[], stop: () => boolean): Promise<void> {
-    this.queue.push(batch);
-    this.queued += batch.length;
-    this.notify();
-    while (!stop() && !this.abandoned && this.queued >= this.limit()) await this.changed();
-  }
-
-  /** Stops the claim: it ends after its current receive. */
-  abandon(): void {
-    this.abandoned = true;
-    this.notify();
-  }
-
-  /** The messages claimed and never taken (all of them once the claim has ended). */
-  leftover(): QueuedMessage[] {
-    const left = this.queue.splice(0).flat();
-    this.queued = 0;
-    return left;
-  }
-
-  /** The next claimed batch; `undefined` once the claim has ended and every batch was taken. */
-  async take(): Promise<QueuedMessage[] | undefined> {
-    for (;;) {
-      const batch = this.queue.shift();
-      if (batch) {
-        this.queued -= batch.length;
-        this.notify();
-        return batch;
-      }
-      if (this.ended) return undefined;
-      await this.changed();
-    }
-  }
-
-  finished(messages: number): void {
-    this.done += messages;
-    this.notify();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.notify();
-  }
-
-  private limit(): number {
-    const seconds = Math.max(0.001, (Date.now() - this.startedAt) / 1000);
-    const measured = this.done > 0 ? (this.done / seconds) * CLAIM_AHEAD_SECONDS : this.slots * 10;
-    const allowed = Math.min(MAX_CLAIM_AHEAD, this.ratePerSecond * CLAIM_AHEAD_SECONDS, measured);
-    return Math.max(MIN_CLAIM_AHEAD, Math.round(allowed));
-  }
-
-  private changed(): Promise<void> {
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private notify(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const resolve of waiting) resolve();
-  }
 }
 
 /** Runs tasks with bounded concurrency; `run` resolves once the task has started; `idle` rethrows a task's error. */

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CLAIM_AHEAD_SECONDS, ClaimAhead, KEEP_HIDDEN_AFTER_MS, MIN_CLAIM_AHEAD } from '../src/services/claim-ahead.ts';
+import type { QueuedMessage } from '../src/services/dlq-queue.ts';
+
+const batch = (from: number, size = 10): QueuedMessage[] =>
+  Array.from({ length: size }, (_, i) => ({
+    id: `m${from + i}`,
+    body: '{}',
+    sentAt: 0,
+    receiveCount: 1,
+    receiptHandle: `r${from + i}`,
+  }));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ClaimAhead', () => {
+  it('lets the claim run one round of batch slots ahead until a batch finishes, then by the measured pace', async () => {
+    vi.useFakeTimers();
+    const ahead = new ClaimAhead(2, 1000, async () => undefined);
+    expect(ahead.limit()).toBe(20);
+    let room = false;
+    await ahead.put(batch(0), () => false);
+    const second = ahead
+      .put(batch(10), () => false)
+      .then(() => {
+        room = true;
+      });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(room).toBe(false);
+    expect(await ahead.take()).toHaveLength(10);
+    await second;
+    expect(room).toBe(true);
+    // 10 messages done in 1 s: 10 s of work at that pace.
+    await vi.advanceTimersByTimeAsync(1000);
+    ahead.finished(10);
+    expect(ahead.limit()).toBe(10 * CLAIM_AHEAD_SECONDS);
+    // The rate caps it, and it never goes below the minimum.
+    const slow = new ClaimAhead(10, 2, async () => undefined);
+    expect(slow.limit()).toBe(2 * CLAIM_AHEAD_SECONDS);
+    const crawling = new ClaimAhead(10, 1000, async () => undefined);
+    await vi.advanceTimersByTimeAsync(60_000);
+    crawling.finished(1);
+    expect(crawling.limit()).toBe(MIN_CLAIM_AHEAD);
+    for (const claim of [ahead, slow, crawling]) claim.close();
+  });
+
+  it('hides again the batches that wait long, until they are taken', async () => {
+    vi.useFakeTimers();
+    const extended: string[][] = [];
+    const ahead = new ClaimAhead(1, 1000, async (messages) => {
+      extended.push(messages.map((message) => message.id));
+    });
+    await ahead.put(batch(0, 2), () => true);
+    await vi.advanceTimersByTimeAsync(KEEP_HIDDEN_AFTER_MS / 2);
+    await ahead.put(batch(2, 2), () => true);
+    await vi.advanceTimersByTimeAsync(KEEP_HIDDEN_AFTER_MS / 2 + 5_000);
+    expect(extended).toEqual([['m0', 'm1']]);
+    await vi.advanceTimersByTimeAsync(KEEP_HIDDEN_AFTER_MS / 2);
+    expect(extended).toEqual([
+      ['m0', 'm1'],
+      ['m2', 'm3'],
+    ]);
+    expect(await ahead.take()).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(KEEP_HIDDEN_AFTER_MS);
+    expect(extended).toEqual([
+      ['m0', 'm1'],
+      ['m2', 'm3'],
+      ['m2', 'm3'],
+    ]);
+    ahead.close();
+  });
+
+  it('answers no more batches once the claim ended and all were taken; gives back what was never taken', async () => {
+    const ahead = new ClaimAhead(1, 1000, async () => undefined);
+    await ahead.put(batch(0), () => true);
+    await ahead.put(batch(10), () => true);
+    ahead.end();
+    expect(await ahead.take()).toHaveLength(10);
+    expect(ahead.leftover().map((message) => message.id)).toEqual(batch(10).map((message) => message.id));
+    expect(await ahead.take()).toBeUndefined();
+    ahead.close();
+  });
+});
