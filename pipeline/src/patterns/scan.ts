@@ -27,9 +27,9 @@ interface PathNode {
   lengths: number;
   /**
    * Strings that a key continuing a pattern path at this node or at any node above it must start with, without their
-   * opening quote (see `nothingFollows`).
+   * opening quote, as indexes into the scanner's `needles` (see `nothingFollows`).
    */
-  followNeedles: readonly string[];
+  followNeedles: readonly number[];
   /** Clauses whose path passes through this node; only once each has a leaf (or may be absent) is it worth asking. */
   readonly clausesBelow: number[];
 }
@@ -42,6 +42,8 @@ const GIVE_UP = Symbol('give up');
  */
 const SETTLED = -1;
 
+const UNSEARCHED = -2;
+const BRACKETS = ['{', '['];
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MAX_KEYS_PER_NODE = 31;
@@ -49,7 +51,17 @@ const MAX_KEYS_PER_NODE = 31;
 export class JsonScanner {
   private readonly root: PathNode;
   private readonly flags: Int32Array;
+  /** Every string some node's `followNeedles` names. */
+  private readonly needles: readonly string[];
+  /**
+   * Per needle, during a scan: where it next occurs as `"needle`, from the last position it was searched from (-1:
+   * nowhere after it; UNSEARCHED: not searched yet). Later checks reuse it while it still lies ahead, so each needle's
+   * searches cover the text about once per scan however often the walk asks.
+   */
+  private readonly nextNeedle: Int32Array;
   private readonly absenceAllowed: readonly boolean[];
+  /** No root needle is empty or starts with a character that may follow a closing quote (see `firstRootKey`). */
+  private readonly rootJumps: boolean;
   private text = '';
   /** Whether the text has a backslash anywhere; without one no string needs decoding (checked once per scan). */
   private escapes = false;
@@ -100,6 +112,7 @@ export class JsonScanner {
       return segments.map((_, j) => JSON.stringify(segments.slice(0, j + 1).join('.')));
     });
     this.usable = [...nodes.values()].every((n) => n.keys.length <= MAX_KEYS_PER_NODE);
+    const needles: string[] = [];
     // The nodes above a node are those whose id is a prefix of its id at a segment boundary.
     for (const [id, found] of nodes) {
       // Deepest first: a key of the innermost object is the one most likely to come soon, ending the search early.
@@ -107,8 +120,16 @@ export class JsonScanner {
         .filter(([other]) => other === '' || other === id || id.startsWith(`${other}.`))
         .sort(([a], [b]) => b.length - a.length)
         .flatMap(([, n]) => n.keys);
-      found.followNeedles = keys.filter((key) => !keys.some((other) => other !== key && key.startsWith(other)));
+      found.followNeedles = keys
+        .filter((key) => !keys.some((other) => other !== key && key.startsWith(other)))
+        .map((key) => {
+          if (!needles.includes(key)) needles.push(key);
+          return needles.indexOf(key);
+        });
     }
+    this.needles = needles;
+    this.rootJumps = this.root.followNeedles.every((id) => /^[^\s:,}\]]/.test(needles[id] as string));
+    this.nextNeedle = new Int32Array(needles.length);
     this.flags = new Int32Array(clauses.length);
     this.absenceAllowed = clauses.map(({ compiled }) => compiled.allowsAbsence);
   }
@@ -120,13 +141,16 @@ export class JsonScanner {
   scan(text: string, escapes: boolean): Int32Array | undefined {
     if (!this.usable) return undefined;
     this.flags.fill(0);
+    this.nextNeedle.fill(UNSEARCHED);
     this.arrays = 0;
     this.text = text;
     this.escapes = escapes;
     try {
       let pos = this.space(0);
       if (text.charCodeAt(pos) !== 0x7b /* { */) return undefined;
-      pos = this.object(pos, this.root, false);
+      const first = escapes ? pos + 1 : this.firstRootKey(pos);
+      if (first === SETTLED) return this.endsAsObject() ? this.flags : undefined;
+      pos = first > pos + 1 ? this.members(first, this.root, false) : this.object(pos, this.root, false);
       if (pos === SETTLED) return this.endsAsObject() ? this.flags : undefined;
       return this.space(pos) === text.length ? this.flags : undefined;
     } catch (error: unknown) {
@@ -151,13 +175,17 @@ export class JsonScanner {
     return pos + 1;
   }
 
-  /** Index of the quote closing the string whose contents start at `pos`. */
+  /** Index of the quote closing the string whose contents start at `pos` (small, so that it is inlined). */
   private stringEnd(pos: number): number {
+    const quote = this.text.indexOf('"', pos);
+    return quote >= 0 && !this.escapes ? quote : this.escapedStringEnd(pos);
+  }
+
+  private escapedStringEnd(pos: number): number {
     const text = this.text;
     for (;;) {
       const quote = text.indexOf('"', pos);
       if (quote < 0) throw GIVE_UP;
-      if (!this.escapes) return quote;
       let slashes = 0;
       while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
       if (slashes % 2 === 0) return quote;
@@ -177,10 +205,46 @@ export class JsonScanner {
    * SETTLED when the walk can stop.
    */
   private object(pos: number, node: PathNode, bound: boolean): number {
+    pos = this.space(pos + 1);
+    if (this.text.charCodeAt(pos) === 0x7d /* } */) return pos + 1;
+    return this.members(pos, node, bound);
+  }
+
+  /**
+   * Where the walk of the root object (its '{' at `start`) can begin in backslash-free text: at the first root member
+   * whose key may continue a pattern path, when only scalar members precede it. The first `"needle` preceded by ','
+   * opens a string (after a closing quote JSON allows only whitespace, ':', ',', '}' or ']', and no needle starts so);
+   * with no '{' or '[' before it, every earlier token lies directly in the root object (a '}' or ']' there can only be
+   * inside a string: nothing it could close was opened), so that string is a root key, and the earlier keys, lacking
+   * every needle, are on no pattern path. Returns the position of its quote,
+   * `start + 1` to walk from the beginning, or SETTLED when no root key can continue a pattern path at all.
+   */
+  private firstRootKey(start: number): number {
+    const text = this.text;
+    const ids = this.root.followNeedles;
+    let first = text.length;
+    for (let n = 0; n < ids.length; n++) {
+      const id = ids[n] as number;
+      const needle = this.needles[id] as string;
+      let at = text.indexOf(needle, start);
+      while (at >= 0 && text.charCodeAt(at - 1) !== QUOTE) at = text.indexOf(needle, at + 1);
+      this.nextNeedle[id] = at;
+      if (at >= 0 && at < first) first = at;
+    }
+    if (first === text.length) return SETTLED;
+    const quote = first - 1;
+    if (!this.rootJumps || text.charCodeAt(quote - 1) !== 0x2c /* , */) return start + 1;
+    for (const bracket of BRACKETS) {
+      const at = text.indexOf(bracket, start + 1);
+      if (at >= 0 && at < quote) return start + 1;
+    }
+    return quote;
+  }
+
+  /** Reads the members of an object from `pos` (the quote of a key) to the position after its '}'. */
+  private members(pos: number, node: PathNode, bound: boolean): number {
     const text = this.text;
     let seen = 0;
-    pos = this.space(pos + 1);
-    if (text.charCodeAt(pos) === 0x7d /* } */) return pos + 1;
     for (;;) {
       if (text.charCodeAt(pos) !== QUOTE) throw GIVE_UP;
       const end = this.stringEnd(pos + 1);
@@ -190,15 +254,21 @@ export class JsonScanner {
       if (text.charCodeAt(pos) !== 0x3a /* : */) pos = this.space(pos);
       if (text.charCodeAt(pos++) !== 0x3a) throw GIVE_UP;
       if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
-      if (child < 0) pos = this.skip(pos);
-      else {
+      if (child < 0) {
+        // Most skipped values are strings: their end is one search away.
+        if (text.charCodeAt(pos) === QUOTE) pos = this.stringEnd(pos + 1) + 1;
+        else pos = this.skip(pos);
+      } else {
         // JSON.parse keeps the last of duplicate keys; the walk would see both.
         if (seen & (1 << child)) throw GIVE_UP;
         seen |= 1 << child;
-        pos = this.value(pos, node.children[child] as PathNode, bound);
+        const next = node.children[child] as PathNode;
+        pos = this.value(pos, next, bound);
         if (pos === SETTLED) return SETTLED;
         if (node === this.root && this.settledNo(pos)) return SETTLED;
-        if (this.allReached(node) && this.nothingFollows(pos, node)) return SETTLED;
+        // After a leaf in a nested object the object usually just closes, and the check is made one level up then.
+        const worthAsking = node === this.root || next.keys.length > 0;
+        if (worthAsking && this.allReached(node) && this.nothingFollows(pos, node)) return SETTLED;
       }
       if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
       const c = text.charCodeAt(pos);
@@ -212,13 +282,18 @@ export class JsonScanner {
   /** Whether `expected` occurs in the text at `start` (a plain loop beats startsWith on short strings). */
   private textAt(expected: string, start: number): boolean {
     const text = this.text;
-    for (let i = 0; i < expected.length; i++) if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
-    return true;
+    const last = expected.length - 1;
+    // Keys of one length often share a start (`orderStatus`, `orderAmount`): the last unit tells most apart at once.
+    if (last > 0 && text.charCodeAt(start + last) !== expected.charCodeAt(last)) return false;
+    for (let i = 0; i < last; i++) if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
+    return last < 0 || text.charCodeAt(start + last) === expected.charCodeAt(last);
   }
 
   /** Index of the key [start, end) among the node's keys, or -1. */
   private childFor(node: PathNode, start: number, end: number): number {
-    if (this.hasEscape(start, end)) return node.keys.indexOf(JSON.parse(this.text.slice(start - 1, end + 1)) as string);
+    if (this.escapes && this.hasEscape(start, end)) {
+      return node.keys.indexOf(JSON.parse(this.text.slice(start - 1, end + 1)) as string);
+    }
     const length = end - start;
     // Most keys are not on a pattern path; their length alone usually tells.
     if (length < 32 && (node.lengths & (1 << length)) === 0) return -1;
@@ -263,11 +338,17 @@ export class JsonScanner {
   private nothingFollows(pos: number, node: PathNode): boolean {
     if (this.escapes || this.arrays > 0) return false;
     const text = this.text;
-    const needles = node.followNeedles;
-    for (let n = 0; n < needles.length; n++) {
-      const needle = needles[n] as string;
-      let at = text.indexOf(needle, pos);
-      while (at >= 0 && text.charCodeAt(at - 1) !== QUOTE) at = text.indexOf(needle, at + 1);
+    const ids = node.followNeedles;
+    for (let n = 0; n < ids.length; n++) {
+      const id = ids[n] as number;
+      let at = this.nextNeedle[id] as number;
+      if (at === -1) continue;
+      if (at === UNSEARCHED || at < pos) {
+        const needle = this.needles[id] as string;
+        at = text.indexOf(needle, pos);
+        while (at >= 0 && text.charCodeAt(at - 1) !== QUOTE) at = text.indexOf(needle, at + 1);
+        this.nextNeedle[id] = at;
+      }
       if (at >= 0) return false;
     }
     return true;

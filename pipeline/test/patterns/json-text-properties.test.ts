@@ -238,13 +238,22 @@ describe('matchesJson against JSON.parse + matches on generated JSON text', () =
         ',"SizeBytes":250,"NewImage.orderStatus":{}',
       ),
       space,
+      fc.constantFrom(
+        '',
+        '"eventSource":"dynamodb",',
+        '"n":"{dynamodb}",',
+        '"dynamodb.x":1,',
+        '"x":["dynamodb",{"dynamodb":{}}],',
+        '"y":{"a":1,"dynamodb":{"NewImage":{"orderStatus":{"S":"pending"}}}},',
+        '"z":"]","dynamodb":{"NewImage":{"orderStatus":{"S":"shipped"}}},',
+      ),
     )
-    .map(([eventName, newImage, oldImage, rootTail, dynamodbTail, ws]) => {
+    .map(([eventName, newImage, oldImage, rootTail, dynamodbTail, ws, rootHead]) => {
       const images = [
         newImage === null ? '' : `,"NewImage":${newImage}`,
         oldImage === null ? '' : `,"OldImage":${oldImage}`,
       ].join('');
-      return `{"eventID":"e1","eventName":"${eventName}","dynamodb":{"Keys":{"orderId":{"S":"o-1"}}${images}${dynamodbTail}},${ws}"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/Orders"${rootTail}}${ws}`;
+      return `{${rootHead}"eventID":"e1","eventName":"${eventName}","dynamodb":{"Keys":{"orderId":{"S":"o-1"}}${images}${dynamodbTail}},${ws}"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/Orders"${rootTail}}${ws}`;
     });
 
   it('agree on stream-record texts with later keys that continue, or only resemble, the pipes’ paths', () => {

@@ -69,6 +69,14 @@ describe('matchesJson on hand-written JSON text', () => {
     expect(agrees(both, '{"a":[{"b":"y"},"x"]}')).toBe(true);
   });
 
+  it('starts at the first root key on a pattern path only when scalars alone come before it', () => {
+    const status = { d: { N: { s: ['shipped'] } } };
+    expect(agrees(status, '{"y":{"a":1,"d":{"N":{"s":"shipped"}}},"e":1}')).toBe(false);
+    expect(agrees(status, '{"y":["a",{"d":{"N":{"s":"shipped"}}}],"e":1}')).toBe(false);
+    expect(agrees(status, '{"y":"a","z":"d","d":{"N":{"s":"shipped"}}}')).toBe(true);
+    expect(agrees(status, '{"y":"[","d":{"N":{"s":"shipped"}}}')).toBe(true);
+  });
+
   // (Only the last character is checked: text cut right after an inner '}' past that point goes unnoticed.)
   it('throws on text cut short after the point where the walk could stop', () => {
     const compiled = compilePattern({ d: { N: { s: ['shipped'] } } });
