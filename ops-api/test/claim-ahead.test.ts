@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CLAIM_AHEAD_SECONDS, ClaimAhead, KEEP_HIDDEN_AFTER_MS, MIN_CLAIM_AHEAD } from '../src/services/claim-ahead.ts';
+import {
+  CLAIM_AHEAD_SECONDS,
+  ClaimAhead,
+  KEEP_HIDDEN_AFTER_MS,
+  MAX_CLAIM_AHEAD,
+  MIN_CLAIM_AHEAD,
+} from '../src/services/claim-ahead.ts';
 import type { QueuedMessage } from '../src/services/dlq-queue.ts';
 
 const batch = (from: number, size = 10): QueuedMessage[] =>
@@ -16,40 +22,40 @@ afterEach(() => {
 });
 
 describe('ClaimAhead', () => {
-  it('lets the claim run one round of batch slots ahead until a batch finishes, then by the measured pace', async () => {
+  it('lets the claim run ahead by the rate asked for until a batch finishes, then by the measured pace', async () => {
     vi.useFakeTimers();
-    const ahead = new ClaimAhead(2, 1000, async () => undefined);
-    expect(ahead.limit()).toBe(20);
+    const ahead = new ClaimAhead(3, async () => undefined);
+    expect(ahead.limit()).toBe(3 * CLAIM_AHEAD_SECONDS);
     let room = false;
     await ahead.put(batch(0), () => false);
-    const second = ahead
-      .put(batch(10), () => false)
+    await ahead.put(batch(10), () => false);
+    const third = ahead
+      .put(batch(20), () => false)
       .then(() => {
         room = true;
       });
     await vi.advanceTimersByTimeAsync(0);
     expect(room).toBe(false);
     expect(await ahead.take()).toHaveLength(10);
-    await second;
+    await third;
     expect(room).toBe(true);
-    // 10 messages done in 1 s: 10 s of work at that pace.
-    await vi.advanceTimersByTimeAsync(1000);
+    // 10 messages done in 10 s: 10 s of work at that pace.
+    await vi.advanceTimersByTimeAsync(10_000);
     ahead.finished(10);
-    expect(ahead.limit()).toBe(10 * CLAIM_AHEAD_SECONDS);
-    // The rate caps it, and it never goes below the minimum.
-    const slow = new ClaimAhead(10, 2, async () => undefined);
-    expect(slow.limit()).toBe(2 * CLAIM_AHEAD_SECONDS);
-    const crawling = new ClaimAhead(10, 1000, async () => undefined);
+    expect(ahead.limit()).toBe(10);
+    // At most MAX_CLAIM_AHEAD, never below the minimum.
+    const fast = new ClaimAhead(1000, async () => undefined);
+    expect(fast.limit()).toBe(MAX_CLAIM_AHEAD);
     await vi.advanceTimersByTimeAsync(60_000);
-    crawling.finished(1);
-    expect(crawling.limit()).toBe(MIN_CLAIM_AHEAD);
-    for (const claim of [ahead, slow, crawling]) claim.close();
+    fast.finished(1);
+    expect(fast.limit()).toBe(MIN_CLAIM_AHEAD);
+    for (const claim of [ahead, fast]) claim.close();
   });
 
   it('hides again the batches that wait long, until they are taken', async () => {
     vi.useFakeTimers();
     const extended: string[][] = [];
-    const ahead = new ClaimAhead(1, 1000, async (messages) => {
+    const ahead = new ClaimAhead(1000, async (messages) => {
       extended.push(messages.map((message) => message.id));
     });
     await ahead.put(batch(0, 2), () => true);
@@ -73,7 +79,7 @@ describe('ClaimAhead', () => {
   });
 
   it('answers no more batches once the claim ended and all were taken; gives back what was never taken', async () => {
-    const ahead = new ClaimAhead(1, 1000, async () => undefined);
+    const ahead = new ClaimAhead(1000, async () => undefined);
     await ahead.put(batch(0), () => true);
     await ahead.put(batch(10), () => true);
     ahead.end();

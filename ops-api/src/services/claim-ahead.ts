@@ -11,8 +11,8 @@ const KEEP_HIDDEN_CHECK_MS = 5_000;
 
 /**
  * Messages claimed but not yet started, between a redrive job's claim (producer) and its batches (consumer). The claim
- * may run ahead by what the job works through in {@link CLAIM_AHEAD_SECONDS} at the pace measured so far (before the
- * first batch finishes: one round of its batch slots), at most what its `ratePerSecond` allows in that time and
+ * may run ahead by what the job works through in {@link CLAIM_AHEAD_SECONDS} at the pace measured so far (until the
+ * first batch finishes, at the rate asked for), at most what its `ratePerSecond` allows in that time and
  * {@link MAX_CLAIM_AHEAD}, at least {@link MIN_CLAIM_AHEAD}. So a claimed message normally waits seconds for its turn;
  * should the work slow down (a processor timing out), batches that have waited {@link KEEP_HIDDEN_AFTER_MS} are hidden
  * for another visibility timeout (`keepHidden`), so no claimed message reappears in the DLQ while the job holds it.
@@ -29,7 +29,6 @@ export class ClaimAhead {
   abandoned = false;
 
   constructor(
-    private readonly slots: number,
     private readonly ratePerSecond: number,
     private readonly keepHidden: (messages: QueuedMessage[]) => Promise<void>,
   ) {
@@ -91,7 +90,7 @@ export class ClaimAhead {
   /** How many claimed messages may wait. */
   limit(): number {
     const seconds = Math.max(0.001, (Date.now() - this.startedAt) / 1000);
-    const measured = this.done > 0 ? (this.done / seconds) * CLAIM_AHEAD_SECONDS : this.slots * 10;
+    const measured = this.done > 0 ? (this.done / seconds) * CLAIM_AHEAD_SECONDS : Number.POSITIVE_INFINITY;
     const allowed = Math.min(MAX_CLAIM_AHEAD, this.ratePerSecond * CLAIM_AHEAD_SECONDS, measured);
     return Math.max(MIN_CLAIM_AHEAD, Math.round(allowed));
   }

@@ -274,9 +274,7 @@ export class RedriveService {
       if (!request.messageIds || leased.size > 0) {
         // The claim runs ahead of the work (ClaimAhead), so the next messages are claimed while the current ones are
         // invoked, and a redrive-all's closing long poll (the proof that the DLQ has nothing more) overlaps the work.
-        const ahead = new ClaimAhead(slots, request.ratePerSecond, (messages) =>
-          this.deps.queue.keepHidden(pipe, messages),
-        );
+        const ahead = new ClaimAhead(request.ratePerSecond, (messages) => this.deps.queue.keepHidden(pipe, messages));
         const claiming = (async () => {
           try {
             for await (const batch of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all', {
