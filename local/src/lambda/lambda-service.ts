@@ -76,6 +76,13 @@ export interface LambdaServiceOptions {
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
+/**
+ * Young generation of each execution environment. In Lambda each environment has its own memory; here they share the
+ * runtime's process, and V8's default young generation let each worker's nursery grow to tens of MB under load. Measured
+ * after 10,000 orders through the standard pipe (2 environments): RSS 300 MB with the default, 263 with 24 MB, 239 with
+ * 12 MB, 231 with 6 MB; CPU per order the same within noise (3.9–4.4 ms).
+ */
+const YOUNG_GENERATION_MB = 12;
 
 interface Environment {
   readonly worker: Worker;
@@ -337,7 +344,7 @@ class FunctionRuntime {
       env: this.env,
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: this.spec.memoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: this.spec.memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     const environment: Environment = { worker };
     this.all.add(environment);
