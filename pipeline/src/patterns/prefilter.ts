@@ -1,4 +1,5 @@
 import type { Clause } from './ast.ts';
+import { find, type Needle, needleFor as needle } from './search.ts';
 
 /*
  * Strings that the JSON text of every matching event must contain, so that `matchesJson` can reject most records
@@ -28,25 +29,12 @@ import type { Clause } from './ast.ts';
 type Requirement = readonly Needle[];
 
 /**
- * A required string, searched for without its opening quote: V8 finds a needle by its first character, and a quote
- * occurs every few characters of JSON, which made `"pending"` three times slower to rule out than `pending"`.
+ * Required strings are searched for without their opening quote (then checked), from their rarest character (see
+ * search.ts): a quote occurs every few characters of JSON, which made `"pending"` three times slower to rule out than
+ * `pending"`, and `shipped"` stopped at every `s`.
  */
-interface Needle {
-  readonly rest: string;
-  readonly quoted: boolean;
-}
-
-function needle(text: string): Needle {
-  return text.length > 1 && text.startsWith('"')
-    ? { rest: text.slice(1), quoted: true }
-    : { rest: text, quoted: false };
-}
-
-function contains(text: string, { rest, quoted }: Needle): boolean {
-  let at = text.indexOf(rest);
-  if (!quoted) return at >= 0;
-  while (at >= 0 && text.charCodeAt(at - 1) !== 0x22 /* " */) at = text.indexOf(rest, at + 1);
-  return at >= 0;
+function contains(text: string, needle: Needle): boolean {
+  return find(text, needle, 0) >= 0;
 }
 
 export class LiteralPrefilter {

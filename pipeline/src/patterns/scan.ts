@@ -1,5 +1,6 @@
 import * as fields from './fields.ts';
 import type { CompiledClause } from './matchers.ts';
+import { find, type Needle, needleFor } from './search.ts';
 
 // Read once into module constants: where the module is loaded through a CommonJS transform (tsx, which runs the
 // bench and the tests), every use of an imported binding is a getter call, which showed in profiles of the scan.
@@ -52,7 +53,7 @@ export class JsonScanner {
   private readonly root: PathNode;
   private readonly flags: Int32Array;
   /** Every string some node's `followNeedles` names. */
-  private readonly needles: readonly string[];
+  private readonly needles: readonly Needle[];
   /**
    * Per needle, during a scan: where it next occurs as `"needle`, from the last position it was searched from (-1:
    * nowhere after it; UNSEARCHED: not searched yet). Later checks reuse it while it still lies ahead, so each needle's
@@ -127,7 +128,7 @@ export class JsonScanner {
           return needles.indexOf(key);
         });
     }
-    this.needles = needles;
+    this.needles = needles.map((key) => needleFor(`"${key}`));
     this.rootJumps = this.root.followNeedles.every((id) => /^[^\s:,}\]]/.test(needles[id] as string));
     this.nextNeedle = new Int32Array(needles.length);
     this.flags = new Int32Array(clauses.length);
@@ -225,9 +226,7 @@ export class JsonScanner {
     let first = text.length;
     for (let n = 0; n < ids.length; n++) {
       const id = ids[n] as number;
-      const needle = this.needles[id] as string;
-      let at = text.indexOf(needle, start);
-      while (at >= 0 && text.charCodeAt(at - 1) !== QUOTE) at = text.indexOf(needle, at + 1);
+      const at = find(text, this.needles[id] as Needle, start);
       this.nextNeedle[id] = at;
       if (at >= 0 && at < first) first = at;
     }
@@ -344,9 +343,7 @@ export class JsonScanner {
       let at = this.nextNeedle[id] as number;
       if (at === -1) continue;
       if (at === UNSEARCHED || at < pos) {
-        const needle = this.needles[id] as string;
-        at = text.indexOf(needle, pos);
-        while (at >= 0 && text.charCodeAt(at - 1) !== QUOTE) at = text.indexOf(needle, at + 1);
+        at = find(text, this.needles[id] as Needle, pos);
         this.nextNeedle[id] = at;
       }
       if (at >= 0) return false;
