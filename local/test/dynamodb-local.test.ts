@@ -6,20 +6,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../src/services/dynamodb-local.ts';
+import { processGroupAlive as alive, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../src/services/dynamodb-local.ts';
 import { until } from './helpers.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'orderflow-ddb-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-const alive = (group: number) => {
-  try {
-    process.kill(-group, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const clientFor = (endpoint: string) =>
   new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });

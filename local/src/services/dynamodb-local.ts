@@ -94,7 +94,8 @@ export class DataDirInUseError extends Error {
 /** The process group of the DynamoDB Local that uses a data dir, recorded so that a second one never opens it too. */
 const pidFile = (dataDir: string) => join(dataDir, 'dynamodb-local.pid');
 
-const groupAlive = (group: number) => {
+/** Whether any process of the process group is alive. */
+export const processGroupAlive = (group: number): boolean => {
   try {
     process.kill(-group, 0);
     return true;
@@ -115,7 +116,7 @@ async function claimDataDir(dataDir: string): Promise<void> {
     return;
   }
   const deadline = Date.now() + 10_000;
-  while (Number.isInteger(group) && group > 0 && groupAlive(group)) {
+  while (Number.isInteger(group) && group > 0 && processGroupAlive(group)) {
     if (Date.now() > deadline)
       throw new DataDirInUseError(
         `${dataDir} is in use by another DynamoDB Local (process group ${group}); stop that runtime first`,
