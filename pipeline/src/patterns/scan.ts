@@ -178,7 +178,12 @@ export class JsonScanner {
 
   /** Index of the quote closing the string whose contents start at `pos` (small, so that it is inlined). */
   private stringEnd(pos: number): number {
-    const quote = this.text.indexOf('"', pos);
+    const text = this.text;
+    // One-unit strings (DynamoDB's type keys "S", "N") are common enough to test for before searching.
+    if (text.charCodeAt(pos + 1) === QUOTE && text.charCodeAt(pos) !== BACKSLASH && text.charCodeAt(pos) !== QUOTE) {
+      return pos + 1;
+    }
+    const quote = text.indexOf('"', pos);
     return quote >= 0 && !this.escapes ? quote : this.escapedStringEnd(pos);
   }
 
