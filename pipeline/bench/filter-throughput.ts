@@ -243,7 +243,7 @@ process.stdout.write(
           'heapUsed growth across 100,000 matches (a tenth as many when a GC interrupts) started right after a forced full GC, smallest of 3 GC-free runs, per match',
         peer: "@coorpacademy/serverless-offline-eventbridge matchesPattern on the same 100,000 inputs, timed the same way; pattern and record wrapped as {detail: ...} because it only descends into nested fields under detail; JSON input is JSON.parse + match (it has no text entry point); peerDisagreements counts the records on which its verdict differs from the engine's (0 means both computed the same answers)",
         jsonText:
-          'the generated records hold no backslash, so matchesJson always applies its necessary-string prefilter (text without every string a match needs is rejected by indexOf before any scan); a text with escapes skips it',
+          "the generated records are compact JSON.stringify text without a backslash, so matchesJson always applies what only such text allows: its necessary-string prefilter (text without every string a match needs is rejected by indexOf before any scan), the scanner's start at the first root key on a pattern path (only scalars precede dynamodb), and its stop once no later key can continue a pattern path (right after NewImage); a text with escapes gets none of them",
       },
       jsonParseOnlyRecordsPerSecond: { best: parseOnly.best, median: parseOnly.median },
       results,
