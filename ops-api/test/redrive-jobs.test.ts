@@ -21,6 +21,8 @@ let operator: Record<string, string>;
 let applied: string[] = [];
 /** AWS calls the API made, by command name. */
 let calls = new Map<string, number>();
+/** The lease table takes this many more lease batches, then refuses (a DynamoDB outage in the middle of a job). */
+let leaseBatchesBeforeOutage = Number.POSITIVE_INFINITY;
 let orderSeq = 0;
 
 const order = (prefix: string, overrides: Record<string, unknown> = {}) => {
@@ -44,6 +46,11 @@ function countCalls(client: { middlewareStack: { add: (...args: never[]) => void
     (next, context) => async (args: unknown) => {
       const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
       calls.set(name, (calls.get(name) ?? 0) + 1);
+      const items = (args as { input?: { TransactItems?: { Put?: unknown }[] } }).input?.TransactItems;
+      if (name === 'TransactWriteItems' && items?.some((item) => item.Put) && leaseBatchesBeforeOutage-- <= 0)
+        throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
+          name: 'ProvisionedThroughputExceededException',
+        });
       return next(args);
     },
     { step: 'initialize', name: 'testCallCounter' },
@@ -113,6 +120,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  leaseBatchesBeforeOutage = Number.POSITIVE_INFINITY;
   // Each test starts from an empty DLQ (what a test leaves is discarded by a redrive-all of its own).
   expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
   applied = [];
@@ -216,6 +224,37 @@ describe('redrive jobs over many messages', () => {
     expect(await dlqDepth()).toEqual({ visible: messages.length - redriven.length, hidden: 0 });
     backends.setProcessor('standard', processor());
     await discardAll();
+  });
+
+  it('keeps the messages of batches that fail mid-job (lease table down): none lost, hidden or applied twice', async () => {
+    backends.setProcessor('standard', processor(20));
+    const messages = await dlqOf(
+      Array.from({ length: 60 }, () => order('outage')),
+      1,
+    );
+    // Claims paced at 30/s, so leases are taken batch by batch; the table takes the first batch's, then refuses.
+    leaseBatchesBeforeOutage = 1;
+    const job = await waitForJob(await startJob({ all: true, ratePerSecond: 30 }));
+    leaseBatchesBeforeOutage = Number.POSITIVE_INFINITY;
+    expect(job.status).toBe('partially-succeeded');
+    const redriven = job.results.filter((result) => result.outcome === 'redriven');
+    const kept = job.results.filter((result) => result.outcome === 'kept');
+    expect(redriven.length).toBeGreaterThan(0);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(redriven.length + kept.length).toBe(messages.length);
+    for (const result of kept) expect(result.reason).toContain('Throughput exceeds the current capacity');
+    // What was redriven was applied once and deleted; every kept message is back in the DLQ and visible at once.
+    expect(applied).toHaveLength(redriven.length);
+    expect(new Set(applied).size).toBe(applied.length);
+    expect(await dlqDepth()).toEqual({ visible: kept.length, hidden: 0 });
+    // Once the table is back, the rest is redriven and each record applied once over both jobs.
+    backends.setProcessor('standard', processor());
+    const retry = await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
+    expect(retry.status).toBe('succeeded');
+    expect(retry.results.filter((result) => result.outcome === 'redriven')).toHaveLength(kept.length);
+    expect(applied).toHaveLength(messages.length);
+    expect(new Set(applied).size).toBe(messages.length);
+    expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
   });
 });
 
