@@ -34,6 +34,13 @@ interface PathNode {
   followNeedles: readonly number[];
   /** Clauses whose path passes through this node; only once each has a leaf (or may be absent) is it worth asking. */
   readonly clausesBelow: number[];
+  /**
+   * Some child has keys of its own: the value under such a key holds objects on pattern paths (`NewImage`, not the
+   * `{"S": …}` of one attribute). Only after such a member is the walk asked whether anything follows (see `members`).
+   */
+  deep: boolean;
+  /** Some child is deep: on entering this object, the walk asks whether any key of it or above it follows at all. */
+  askOnEntry: boolean;
 }
 
 /** Thrown (never allocated per call) when the text must be parsed instead. */
@@ -86,7 +93,16 @@ export class JsonScanner {
       const id = n === 0 ? '' : `.${segments.slice(0, n).join('.')}`;
       let found = nodes.get(id);
       if (!found) {
-        found = { keys: [], children: [], clauses: [], lengths: 0, followNeedles: [], clausesBelow: [] };
+        found = {
+          keys: [],
+          children: [],
+          clauses: [],
+          lengths: 0,
+          followNeedles: [],
+          clausesBelow: [],
+          deep: false,
+          askOnEntry: false,
+        };
         nodes.set(id, found);
       }
       return found;
@@ -113,6 +129,8 @@ export class JsonScanner {
       const segments = path.split('.');
       return segments.map((_, j) => JSON.stringify(segments.slice(0, j + 1).join('.')));
     });
+    for (const n of nodes.values()) n.deep = n.children.some((c) => c.keys.length > 0);
+    for (const n of nodes.values()) n.askOnEntry = n !== this.root && n.children.some((c) => c.deep);
     this.usable = [...nodes.values()].every((n) => n.keys.length <= MAX_KEYS_PER_NODE);
     const needles: string[] = [];
     // The nodes above a node are those whose id is a prefix of its id at a segment boundary.
@@ -217,6 +235,10 @@ export class JsonScanner {
   private object(pos: number, node: PathNode, bound: boolean): number {
     pos = this.space(pos + 1);
     if (this.text.charCodeAt(pos) === 0x7d /* } */) return pos + 1;
+    // An object whose members would be deep (`dynamodb`) often lacks them all (a REMOVE record has no `NewImage`):
+    // then nothing later can add a leaf, and the rest (`Keys`, `OldImage`) is left unread. One search when it does
+    // have them, and its result is kept for the later checks.
+    if (node.askOnEntry && this.nothingFollows(pos, node)) return SETTLED;
     return this.members(pos, node, bound);
   }
 
@@ -274,8 +296,12 @@ export class JsonScanner {
         pos = this.value(pos, next, bound);
         if (pos === SETTLED) return SETTLED;
         if (node === this.root && this.settledNo(pos)) return SETTLED;
-        // After a leaf in a nested object the object usually just closes, and the check is made one level up then.
-        const worthAsking = node === this.root || next.keys.length > 0;
+        // Each check searches the rest of the text for every key that could continue a path, worth it where much could
+        // be left unread: at the root, and after a member holding objects on paths (`NewImage`, leaving `OldImage`).
+        // After a leaf or a DynamoDB attribute value (`"orderStatus":{"S":…}`) the object usually has only a few members
+        // left, cheaper to skip than to search for (on INSERT records every search ran to the end of the text), and
+        // the check is made one level up when it closes.
+        const worthAsking = node === this.root || next.deep;
         if (worthAsking && this.allReached(node) && this.nothingFollows(pos, node)) return SETTLED;
       }
       if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);

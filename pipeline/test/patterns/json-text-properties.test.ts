@@ -247,13 +247,27 @@ describe('matchesJson against JSON.parse + matches on generated JSON text', () =
         '"y":{"a":1,"dynamodb":{"NewImage":{"orderStatus":{"S":"pending"}}}},',
         '"z":"]","dynamodb":{"NewImage":{"orderStatus":{"S":"shipped"}}},',
       ),
+      // Members of `dynamodb` before and in `Keys` (skipped subtrees) that spell the keys the walk looks for next.
+      fc.constantFrom(
+        '',
+        '"ApproximateCreationDateTime":1714550400,',
+        '"SizeBytes":"\\"NewImage\\":{",',
+        '"Tags":["NewImage",{"NewImage":{"orderStatus":{"S":"pending"}}}],',
+      ),
+      fc.constantFrom(
+        '{"orderId":{"S":"o-1"}}',
+        '{"NewImage":{"orderStatus":{"S":"pending"}}}',
+        '{"orderId":{"S":"]}\\"NewImage\\":{"},"x":"}}"}',
+        '{"orderId":{"S":"\\"},\\"NewImage\\":{\\"orderStatus\\":{\\"S\\":\\"shipped\\"}}"}}',
+        '{"orderId":{"S":"NewImage"},"orderStatus":[{"S":"shipped"},"{"]}',
+      ),
     )
-    .map(([eventName, newImage, oldImage, rootTail, dynamodbTail, ws, rootHead]) => {
+    .map(([eventName, newImage, oldImage, rootTail, dynamodbTail, ws, rootHead, dynamodbHead, keys]) => {
       const images = [
         newImage === null ? '' : `,"NewImage":${newImage}`,
         oldImage === null ? '' : `,"OldImage":${oldImage}`,
       ].join('');
-      return `{${rootHead}"eventID":"e1","eventName":"${eventName}","dynamodb":{"Keys":{"orderId":{"S":"o-1"}}${images}${dynamodbTail}},${ws}"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/Orders"${rootTail}}${ws}`;
+      return `{${rootHead}"eventID":"e1","eventName":"${eventName}","dynamodb":{${dynamodbHead}"Keys":${keys}${images}${dynamodbTail}},${ws}"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/Orders"${rootTail}}${ws}`;
     });
 
   it('agree on stream-record texts with later keys that continue, or only resemble, the pipes’ paths', () => {
