@@ -2,7 +2,7 @@ import type { Clause, Exclusion, Matcher } from './ast.ts';
 import { endsWithIgnoringCase, equalsIgnoringCase, startsWithIgnoringCase } from './ignore-case.ts';
 import { ipToHex } from './ip.ts';
 import { isComparable } from './numbers.ts';
-import { matchesWildcard } from './wildcard.ts';
+import { matchesWildcard, matchesWildcardIn, regionIs } from './wildcard.ts';
 
 /**
  * A clause compiled into predicates over one leaf value of the event (string, number, boolean or null; objects are
@@ -19,9 +19,15 @@ export interface CompiledClause {
   readonly exactStrings: readonly string[] | undefined;
   /** `{"exists": true}` is among the matchers: every leaf is accepted, whatever its value. */
   readonly acceptsAnyLeaf: boolean;
+  /**
+   * `test` for a string value read in JSON text as the characters [start, end) of `text`, which hold no escape, so
+   * that nothing is copied out; undefined when some matcher needs the string itself (ignore-case, IP addresses).
+   */
+  readonly testInText: RangeTest | undefined;
 }
 
 type Test<T> = (value: T) => boolean;
+type RangeTest = (text: string, start: number, end: number) => boolean;
 
 export function compileClause(clause: Clause): CompiledClause {
   const strings: Test<string>[] = [];
@@ -35,6 +41,9 @@ export function compileClause(clause: Clause): CompiledClause {
   let allowsAbsence = false;
   let acceptsAnyLeaf = false;
   const always = () => true;
+  // The string tests again, on text ranges (see testInText); any matcher without one leaves the clause without.
+  const ranges: RangeTest[] = [];
+  let inText = true;
   for (const m of clause.matchers) {
     switch (m.kind) {
       case 'exact':
@@ -46,11 +55,13 @@ export function compileClause(clause: Clause): CompiledClause {
         break;
       case 'exact-ip':
         ipHexes.push(m.hex);
+        inText = false;
         break;
       case 'exists':
         if (m.exists) {
           acceptsAnyLeaf = true;
           strings.push(always);
+          ranges.push(always);
           numbers.push(always);
           onNull = onTrue = onFalse = true;
         } else allowsAbsence = true;
@@ -61,6 +72,9 @@ export function compileClause(clause: Clause): CompiledClause {
         numbers.push(numberTest);
         // No anything-but can exclude null or a boolean.
         onNull = onTrue = onFalse = true;
+        const range = exclusionInText(m.exclude);
+        if (range) ranges.push(range);
+        else inText = false;
         break;
       }
       case 'numeric': {
@@ -70,11 +84,18 @@ export function compileClause(clause: Clause): CompiledClause {
         );
         break;
       }
-      default:
+      default: {
         strings.push(stringMatcher(m));
+        const range = stringMatcherInText(m);
+        if (range) ranges.push(range);
+        else inText = false;
+      }
     }
   }
-  if (exactStrings.length > 0) strings.unshift(oneOf(exactStrings));
+  if (exactStrings.length > 0) {
+    strings.unshift(oneOf(exactStrings));
+    ranges.unshift(oneOfInText(exactStrings));
+  }
   if (ipHexes.length > 0) {
     const hexes = new Set(ipHexes);
     strings.push((s) => {
@@ -94,6 +115,7 @@ export function compileClause(clause: Clause): CompiledClause {
     allowsAbsence,
     acceptsAnyLeaf,
     exactStrings: onlyExactStrings ? exactStrings : undefined,
+    testInText: inText ? anyOfInText(ranges) : undefined,
     test: (v) => {
       if (typeof v === 'string') return stringTest(v);
       // Non-finite numbers are not JSON; JSON.stringify writes them as null, and so they are read here.
@@ -151,6 +173,77 @@ function exclusionTests(exclude: Exclusion): [Test<string>, Test<number>] {
     case 'wildcard':
       return [(s) => !someOf(exclude.values, s, matchesWildcard), always];
   }
+}
+
+/** The string matchers of `stringMatcher` that can test a text range in place; undefined for the others. */
+function stringMatcherInText(m: Parameters<typeof stringMatcher>[0]): RangeTest | undefined {
+  switch (m.kind) {
+    case 'prefix':
+      return (text, start, end) => startsWithIn(m.value, text, start, end);
+    case 'suffix':
+      return (text, start, end) => endsWithIn(m.value, text, start, end);
+    case 'wildcard':
+      return (text, start, end) => matchesWildcardIn(m.wildcard, text, start, end);
+    default:
+      return undefined;
+  }
+}
+
+/** `exclusionTests`' string test on a text range, where it needs no copy of the string. */
+function exclusionInText(exclude: Exclusion): RangeTest | undefined {
+  switch (exclude.mode) {
+    case 'strings': {
+      const excluded = oneOfInText(exclude.values);
+      return (text, start, end) => !excluded(text, start, end);
+    }
+    case 'numbers':
+      return () => true;
+    case 'prefix':
+      return (text, start, end) => !someIn(exclude.values, text, start, end, startsWithIn);
+    case 'suffix':
+      return (text, start, end) => !someIn(exclude.values, text, start, end, endsWithIn);
+    case 'wildcard':
+      return (text, start, end) => !someIn(exclude.values, text, start, end, matchesWildcardIn);
+    default:
+      return undefined;
+  }
+}
+
+const startsWithIn = (prefix: string, text: string, start: number, end: number) =>
+  end - start >= prefix.length && regionIs(text, start, prefix);
+const endsWithIn = (suffix: string, text: string, start: number, end: number) =>
+  end - start >= suffix.length && regionIs(text, end - suffix.length, suffix);
+
+function someIn<V>(
+  values: readonly V[],
+  text: string,
+  start: number,
+  end: number,
+  test: (value: V, text: string, start: number, end: number) => boolean,
+): boolean {
+  for (let i = 0; i < values.length; i++) if (test(values[i] as V, text, start, end)) return true;
+  return false;
+}
+
+function oneOfInText(values: readonly string[]): RangeTest {
+  const unique = [...new Set(values)];
+  return (text, start, end) => {
+    for (let i = 0; i < unique.length; i++) {
+      const value = unique[i] as string;
+      if (value.length === end - start && regionIs(text, start, value)) return true;
+    }
+    return false;
+  };
+}
+
+function anyOfInText(tests: RangeTest[]): RangeTest {
+  const [only] = tests;
+  if (tests.length === 0) return () => false;
+  if (tests.length === 1 && only) return only;
+  return (text, start, end) => {
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as RangeTest)(text, start, end)) return true;
+    return false;
+  };
 }
 
 const startsWith = (prefix: string, s: string) => s.startsWith(prefix);

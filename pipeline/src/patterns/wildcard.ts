@@ -71,6 +71,33 @@ export function matchesWildcard(wildcard: Wildcard, value: string): boolean {
 }
 
 /**
+ * `matchesWildcard(wildcard, text.slice(start, end))` without copying the string out: for JSON text whose string
+ * [start, end) has no escape, so that its characters are the value's.
+ */
+export function matchesWildcardIn(wildcard: Wildcard, text: string, start: number, end: number): boolean {
+  const segments = wildcard.segments;
+  const first = segments[0] ?? '';
+  if (segments.length === 1) return end - start === first.length && regionIs(text, start, first);
+  const last = segments[segments.length - 1] ?? '';
+  const stop = end - last.length;
+  if (stop - start < first.length || !regionIs(text, start, first) || !regionIs(text, stop, last)) return false;
+  let from = start + first.length;
+  for (let i = 1; i < segments.length - 1; i++) {
+    const segment = segments[i] ?? '';
+    const at = text.indexOf(segment, from);
+    if (at < 0 || at + segment.length > stop) return false;
+    from = at + segment.length;
+  }
+  return true;
+}
+
+/** Whether `text` holds `expected` at `at` (a plain loop beats startsWith on short strings). */
+export function regionIs(text: string, at: number, expected: string): boolean {
+  for (let i = 0; i < expected.length; i++) if (text.charCodeAt(at + i) !== expected.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
  * AWS refuses wildcard rules that would keep too many partial matches alive at once ("Rule is too complex - try using
  * fewer wildcard characters or fewer repeating character sequences after a wildcard character"; EventBridge user
  * guide, "Wildcard matching"). event-ruler measures this on its byte machine (`MachineComplexityEvaluator`) against a

@@ -195,6 +195,38 @@ describe('matchesJson against JSON.parse + matches on generated JSON text', () =
     expect(matched).toBeGreaterThan(50);
   }, 120_000);
 
+  it('agree on string operators tested in place in the text (wildcard, prefix, suffix, anything-but)', () => {
+    // Values over a small alphabet so that operands often almost match; the members around the value repeat the
+    // operands' pieces, where a search that ran past the string's end would find them.
+    const value = fc.string({
+      unit: fc.constantFrom('p', 'g', 'e', 'e', '*', '.', 'c', ' '),
+      maxLength: 10,
+    });
+    const operand = fc.string({ unit: fc.constantFrom('p', 'g', 'e', '.', 'c'), maxLength: 3 });
+    const wildcard = fc.array(operand, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('*'));
+    const op = fc.oneof(
+      operand.map((v) => v),
+      operand.map((v) => ({ prefix: v })),
+      operand.map((v) => ({ suffix: v })),
+      wildcard.map((w) => ({ wildcard: w })),
+      wildcard.map((w) => ({ 'anything-but': { wildcard: w } })),
+      fc.array(wildcard, { minLength: 1, maxLength: 2 }).map((ws) => ({ 'anything-but': { wildcard: ws } })),
+      operand.map((v) => ({ 'anything-but': { prefix: v } })),
+      operand.map((v) => ({ 'anything-but': { suffix: v } })),
+      fc.array(operand, { minLength: 1, maxLength: 2 }).map((vs) => ({ 'anything-but': vs })),
+      fc.constant({ exists: true }),
+      fc.constant({ numeric: ['>', 0] }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 2 }), value, operand, (matchers, v, around) => {
+        const pattern = { a: matchers };
+        fc.pre(isValidPattern(pattern));
+        agreesOn(pattern, `{"b":"${around}*${around}","a":"${v}","c":"${around}${v}${around}"}`);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   /** Stream-record-like texts for the two pipes' filters and rules, whose paths the scanner stops after. */
   const imageText = (status: string, amount: string, email: string) =>
     fc
