@@ -13,9 +13,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StreamRecord } from '@orderflow/pipeline';
-import type { RedriveJob } from '../src/schemas/index.ts';
 import { startBackends } from '../test/helpers/backends.ts';
 import { cpuMs, jvmUnder } from './cpu.ts';
+import { redriveAll } from './redrive-job.ts';
 import type { ServeAnswer, ServeRequest } from './serve-api.ts';
 
 const DLQ_MESSAGES = 100;
@@ -105,18 +105,7 @@ try {
   await seed(DLQ_MESSAGES, REDRIVE_MESSAGES - DLQ_MESSAGES);
   await ask(api, { type: 'calls' }, 'calls');
   const cpuBefore = cpuOf(api.pid, jvm);
-  const started = await fetch(`${url}/api/dlqs/standard/redrive`, {
-    method: 'POST',
-    headers: operator,
-    body: JSON.stringify({ all: true, ratePerSecond: 1000 }),
-  });
-  const { jobId } = (await started.json()) as { jobId: string };
-  let job: RedriveJob;
-  for (;;) {
-    job = (await (await fetch(`${url}/api/redrives/${jobId}`, { headers: viewer })).json()) as RedriveJob;
-    if (job.status !== 'running') break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const job = await redriveAll(url, operator, viewer);
   const cpuAfter = cpuOf(api.pid, jvm);
   const seconds = (Date.parse(job.finishedAt ?? new Date().toISOString()) - Date.parse(job.createdAt)) / 1000;
   const redriven = job.results.filter((result) => result.outcome === 'redriven').length;
