@@ -66,7 +66,7 @@ export interface LocalRuntimeOptions {
   templateDir?: string;
   /** Demo orders per second, or 'off'. Default 'off'. */
   traffic?: 'off' | number;
-  /** Keep DynamoDB data (and pipe checkpoints) here across restarts; default in memory. */
+  /** Keep DynamoDB data, SQS messages and pipe checkpoints here across restarts; default in memory. */
   dataDir?: string;
   /** Fixed ports; unset ones are free ports on 127.0.0.1. */
   ports?: LocalRuntimePorts;
