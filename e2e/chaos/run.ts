@@ -5,7 +5,7 @@
  * there), checks the invariants, redrives and discards through the ops API, checks them again, and prints one JSON
  * summary. Exit code 1 when an invariant broke.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ import { EffectsLog, type Notification } from '../support/effects.ts';
 import { clearFault, injectFault } from '../support/faults.ts';
 import { OpsApiClient, OpsApiError } from '../support/ops-api.ts';
 import { OrderWriter } from '../support/orders.ts';
+import { TEMPLATE_FILE } from '../support/paths.ts';
 import { RuntimeProcess } from '../support/runtime-process.ts';
 import { readWholeStream } from '../support/streams.ts';
 import { account, type Observations, type Phase, type PipeLedger, type RecordFact, violations } from './ledger.ts';
@@ -124,6 +125,23 @@ async function quiescence(info: RuntimeInfo, effects: () => number, sqs: SQSClie
     } else if (Date.now() - since >= QUIET_MS) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** The longest timeout of the two processors, from the synthesized template the runtime runs. */
+function processorTimeoutSeconds(info: RuntimeInfo): number {
+  const template = JSON.parse(readFileSync(TEMPLATE_FILE, 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties?: { FunctionName?: string; Timeout?: number } }>;
+  };
+  const timeouts = PIPE_KEYS.map((key) => {
+    const name = info.resources.pipes[key].function;
+    const [, resource] =
+      Object.entries(template.Resources).find(
+        ([logicalId, r]) => r.Type === 'AWS::Lambda::Function' && (r.Properties?.FunctionName ?? logicalId) === name,
+      ) ?? [];
+    // Lambda's default timeout when the template sets none.
+    return resource?.Properties?.Timeout ?? 3;
+  });
+  return Math.max(...timeouts);
 }
 
 const sqsFor = (info: RuntimeInfo) =>
@@ -290,7 +308,8 @@ async function main(): Promise<number> {
   log(`runtime endpoints ${JSON.stringify(runtime.info.endpoints)}`);
   endPhase('restartMs');
   writer = OrderWriter.forRuntime(runtime.info);
-  effects = EffectsLog.forRuntime(runtime.info);
+  // The new consumer knows what the old one received: a message whose delete died with the runtime comes again.
+  effects = EffectsLog.forRuntime(runtime.info, effects);
   sqs = sqsFor(runtime.info);
   await setFaults(runtime.info, true);
   log(`writing the other ${workload.length - half} orders`);
@@ -305,6 +324,16 @@ async function main(): Promise<number> {
   endPhase('checkBeforeRedriveMs');
 
   await setFaults(runtime.info, false);
+  // A processor killed mid-record leaves Powertools' INPROGRESS idempotency record, which refuses the record
+  // (IdempotencyAlreadyInProgressError) until it expires, at most the function's timeout after the kill. An operator
+  // redriving sooner sees those messages kept with that error; the suite waits it out, as the runbook says to.
+  const inProgressExpired = killedAt + processorTimeoutSeconds(runtime.info) * 1000 + 1000;
+  if (Date.now() < inProgressExpired) {
+    log(
+      `waiting ${Math.ceil((inProgressExpired - Date.now()) / 1000)} s for the killed invocations' in-progress records to expire`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, inProgressExpired - Date.now()));
+  }
   const redrive = await redriveEverything(runtime.info, poisonOrders);
   await quiescence(runtime.info, () => received.length + effects.received.length, sqs);
   endPhase('redriveMs');

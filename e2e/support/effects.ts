@@ -22,24 +22,27 @@ export class EffectsLog {
   /**
    * SQS message ids already recorded: a message received again because its delete did not happen (the runtime died
    * in between) is SQS's at-least-once delivery, not a second effect. A processor's duplicate is a new message.
+   * A log that takes over from another after a restart shares its set (`forRuntime(info, previous)`).
    */
-  private readonly seenMessages = new Set<string>();
+  readonly seenMessages: Set<string>;
   /** Bodies that match neither published schema: a contract break, asserted empty by the suites. */
   readonly unreadable: string[] = [];
   private readonly sqs: SQSClient;
   private running = true;
   private readonly loops: Promise<void>[];
 
-  constructor(endpoint: string, queueUrls: readonly string[], region = 'us-east-1') {
+  constructor(endpoint: string, queueUrls: readonly string[], region = 'us-east-1', seenMessages = new Set<string>()) {
+    this.seenMessages = seenMessages;
     this.sqs = new SQSClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
     this.loops = queueUrls.map((url) => this.consume(url));
   }
 
-  static forRuntime(info: RuntimeInfo): EffectsLog {
+  static forRuntime(info: RuntimeInfo, previous?: EffectsLog): EffectsLog {
     return new EffectsLog(
       info.endpoints.sqs,
       [info.resources.notificationQueueUrl, info.resources.accountManagerQueueUrl],
       info.region,
+      previous?.seenMessages,
     );
   }
 
