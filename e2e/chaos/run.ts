@@ -292,9 +292,11 @@ async function main(): Promise<number> {
   // Kill mid-run, while the pipes work through the backlog: SIGKILL to the runtime's process. Invocations in flight,
   // unflushed checkpoints and fault settings die with it; DynamoDB Local goes down with its launcher; the data dir
   // keeps the tables, the SQS messages and the last flushed checkpoints.
-  const killedAt = Date.now();
   log(`killing the runtime with SIGKILL (${effects.received.length} notifications so far)`);
   await runtime.kill();
+  // Taken once the process is gone: every notification the killed run sent has an earlier SentTimestamp, every one of
+  // the next run a later one (a time taken before the kill let a send in its last milliseconds count as "after").
+  const killedAt = Date.now();
   current = undefined;
   await effects.stop();
   received.push(...deliveriesOf(effects));
