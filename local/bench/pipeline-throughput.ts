@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { IDEMPOTENCY_KEYS, METRICS_NAMESPACE, PIPES, PROCESSOR_METRICS } from '@orderflow/pipeline';
+import { AWS_POLL_INTERVAL_MS, DEFAULT_ACTIVE_POLL_MS } from '../src/pipes/pipe-emulator.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 
@@ -13,8 +14,8 @@ import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
  * PutItem rate in the same run, with the same client and concurrency, next to the ceiling that DynamoDB Local and
  * fauxqs put on it: the rate at which they serve one order's calls (the write plus the handler's idempotency put,
  * notification and idempotency update) with no emulator in between; (2) PutItem → handler start latency at 100
- * orders/s with the template's settings, and again with the pipes polling every 10 ms to show what the emulator adds
- * beyond AWS's polling cadence; (3) RSS of this process (the runtime without Java) after BENCH_ORDERS orders;
+ * orders/s with the template's settings and the default (eager) poll cadence, and again with AWS's fixed cadence of
+ * 4 polls a second (`--poll aws`); (3) RSS of this process (the runtime without Java) after BENCH_ORDERS orders;
  * (4) start-up time of the runtime from an existing cdk.out. CPU per order is split between this process (emulators,
  * handler workers, the bench's client) and DynamoDB Local's JVM. Prints one JSON object.
  */
@@ -23,6 +24,7 @@ const CONCURRENCY = 16;
 const RAW_PUTS = 2000;
 const CEILING_ORDERS = 1000;
 const LATENCY_ORDERS = 1000;
+const LATENCY_WARMUP = 200;
 const LATENCY_RATE = 100;
 const STANDARD = PIPES.standard;
 
@@ -165,23 +167,31 @@ async function startHarness(options: LocalRuntimeOptions): Promise<Harness & { s
   };
 }
 
-/** Writes LATENCY_ORDERS orders at LATENCY_RATE a second (open loop) and returns PutItem → handler start percentiles. */
+/**
+ * Writes LATENCY_WARMUP orders, then LATENCY_ORDERS orders at LATENCY_RATE a second (open loop), and returns the
+ * PutItem → handler start percentiles of the latter. The warm-up gives a fresh runtime's handlers and JVM the state
+ * they are in after a few seconds of `npm start`.
+ */
 async function measureLatency(harness: Harness) {
   const { dynamo, runtime, putTimes, latencies } = harness;
+  const writeAtRate = async (count: number, prefix: string) => {
+    const base = harness.processed();
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const id = `${prefix}-${i}-${randomUUID()}`;
+      // From the moment the PutItem is sent: includes the write itself, and never misses a record read before the
+      // PutItem's response arrives.
+      putTimes.set(id, performance.now());
+      void dynamo.send(new PutItemCommand({ TableName: runtime.info.resources.ordersTable, Item: item(id) }));
+      const wait = t0 + ((i + 1) * 1000) / LATENCY_RATE - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    const deadline = performance.now() + 60_000;
+    while (harness.processed() < base + count && performance.now() < deadline) await sleep(50);
+  };
+  await writeAtRate(LATENCY_WARMUP, 'warm');
   latencies.length = 0;
-  const base = harness.processed();
-  const t0 = performance.now();
-  for (let i = 0; i < LATENCY_ORDERS; i++) {
-    const id = `lat-${i}-${randomUUID()}`;
-    // From the moment the PutItem is sent: includes the write itself, and never misses a record read before the
-    // PutItem's response arrives.
-    putTimes.set(id, performance.now());
-    void dynamo.send(new PutItemCommand({ TableName: runtime.info.resources.ordersTable, Item: item(id) }));
-    const wait = t0 + ((i + 1) * 1000) / LATENCY_RATE - performance.now();
-    if (wait > 0) await sleep(wait);
-  }
-  const deadline = performance.now() + 60_000;
-  while (harness.processed() < base + LATENCY_ORDERS && performance.now() < deadline) await sleep(50);
+  await writeAtRate(LATENCY_ORDERS, 'lat');
   const sorted = [...latencies].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), samples: sorted.length };
 }
@@ -267,16 +277,15 @@ const meanInvokeMs = Math.round([...invokeDurations.values()][0] ?? Number.NaN);
 global.gc?.();
 const rssMb = process.memoryUsage().rss / 1024 / 1024;
 
-// (2) Latency with the template's settings.
+// (2) Latency with the template's settings and the default poll cadence.
 const window = runtime.pipes.get(resources.pipes.standard.name)?.options.settings.maximumBatchingWindowInSeconds;
 const latency = await measureLatency(harness);
 await harness.stop();
 
-// (2b) The same with the pipes polling every 10 ms: what remains is the emulator's own delay (read, filter, lane,
-// invoke), without AWS's 4-polls-a-second cadence.
-const fastPoll = await startHarness({ pipeTiming: { pollIntervalMs: 10 } });
-const latencyFastPoll = await measureLatency(fastPoll);
-await fastPoll.stop();
+// (2b) The same with AWS's fixed cadence (`npm start -- --poll aws`): what a shard polled 4 times a second adds.
+const awsCadence = await startHarness({ pipeTiming: { activePollMs: AWS_POLL_INTERVAL_MS } });
+const latencyAwsCadence = await measureLatency(awsCadence);
+await awsCadence.stop();
 
 const ratio = pipelineOrdersPerSecond / rawPutsPerSecond;
 const ceilingRatio = ceilingOrdersPerSecond / rawPutsPerSecond;
@@ -300,11 +309,8 @@ console.log(
         latencyAt100PerSecondMs: {
           ...latency,
           maximumBatchingWindowInSeconds: window,
-          pollIntervalMs: 250,
-          withPollIntervalMs10: {
-            ...latencyFastPoll,
-            note: 'every empty GetRecords costs DynamoDB Local the time the handlers need; near capacity this is slower',
-          },
+          pollCadence: `eager: ${DEFAULT_ACTIVE_POLL_MS} ms after records, doubling per empty poll up to ${AWS_POLL_INTERVAL_MS} ms`,
+          withAwsCadence: { ...latencyAwsCadence, pollCadence: `every ${AWS_POLL_INTERVAL_MS} ms (--poll aws)` },
         },
         rssMbAfterOrders: Math.round(rssMb),
         startupMs: Math.round(harness.startupMs),

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AWS_POLL_INTERVAL_MS } from './pipes/pipe-emulator.ts';
 import { type LocalRuntimePorts, REPO_ROOT, startLocalRuntime } from './runtime.ts';
 import { JavaMissingError, requireJava } from './services/dynamodb-local.ts';
 
@@ -16,6 +17,8 @@ const USAGE = `Usage: npm start -- [options]
   --state-dir DIR        write runtime.json and function logs to DIR (default .orderflow)
   --retry-delay MS       first retry delay of the pipes, doubling per retry up to 10 s (default 500;
                          shorter makes failing batches reach their DLQ sooner in demos and tests)
+  --poll eager|aws       eager (default): a shard that just returned records is polled again within 10 ms,
+                         backing off to 4 polls a second when quiet; aws: always 4 polls a second, as AWS does
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
@@ -34,6 +37,7 @@ function parseFlags() {
         'data-dir': { type: 'string' },
         'state-dir': { type: 'string' },
         'retry-delay': { type: 'string' },
+        poll: { type: 'string', default: 'eager' },
         'no-console': { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
         'template-dir': { type: 'string' },
@@ -77,6 +81,13 @@ function retryDelay(text: string | undefined): number | undefined {
   return value;
 }
 
+/** `--poll aws` polls every shard at AWS's base rate, 4 times a second, busy or not. */
+function pollCadence(text: string | undefined): { activePollMs?: number } {
+  if (text === undefined || text === 'eager') return {};
+  if (text === 'aws') return { activePollMs: AWS_POLL_INTERVAL_MS };
+  throw new UsageError(`--poll must be eager or aws, got ${text}`);
+}
+
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -117,7 +128,10 @@ async function main(): Promise<void> {
     ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
   };
   const demoTraffic = traffic(values.traffic);
-  const retryBaseDelayMs = retryDelay(values['retry-delay']);
+  const pipeTiming = {
+    ...pollCadence(values.poll),
+    ...optional('retryBaseDelayMs', retryDelay(values['retry-delay'])),
+  };
   console.log('Orderflow local runtime');
   requireJava();
   const consolePackage = existsSync(join(REPO_ROOT, 'console/package.json'));
@@ -140,7 +154,7 @@ async function main(): Promise<void> {
     ...(withConsole && existsSync(join(consoleDist, 'index.html')) ? { consoleDir: consoleDist } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values['state-dir'] ? { stateDir: resolvePath(values['state-dir']) } : {}),
-    ...(retryBaseDelayMs === undefined ? {} : { pipeTiming: { retryBaseDelayMs } }),
+    pipeTiming,
     ...(templateDir ? { templateDir } : {}),
     onProgress: (message, ms) => line(message, ms),
   });

@@ -82,7 +82,7 @@ export interface LocalRuntimeOptions {
   /** Errors the runtime survives (a failed poll, a failed demo write). Default: printed to stderr. */
   onError?: (error: unknown) => void;
   /** Tuning for tests: poll interval and first retry delay of the pipes. */
-  pipeTiming?: { pollIntervalMs?: number; retryBaseDelayMs?: number };
+  pipeTiming?: { pollIntervalMs?: number; activePollMs?: number; retryBaseDelayMs?: number };
   /** Called as each function invocation starts (see LambdaServiceOptions.onInvoke). */
   onInvoke?: (functionName: string, event: unknown) => void;
   /** How often alarms are evaluated and SQS depth is sampled. Default 10 s. */

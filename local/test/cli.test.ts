@@ -89,6 +89,12 @@ describe('npm start stops on bad input with a message naming it', () => {
     expect(output).toContain('--retry-delay must be milliseconds (1..10000), got 0');
   });
 
+  it('names a bad --poll', async () => {
+    const { code, output } = await launch(['--no-build', '--poll', 'fast']);
+    expect(code).toBe(1);
+    expect(output).toContain('--poll must be eager or aws, got fast');
+  });
+
   it('names a malformed template file', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'Orderflow.template.json'), '{"Resources": {');

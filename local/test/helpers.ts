@@ -90,6 +90,8 @@ export function pipeOver(
     settings?: Partial<PipeSourceSettings>;
     filters?: Record<string, unknown>[];
     checkpoints?: CheckpointStore;
+    streams?: StreamsApi;
+    timing?: { pollIntervalMs?: number; activePollMs?: number };
   } = {},
 ): PipeHarness {
   const store = new MetricStore();
@@ -99,7 +101,7 @@ export function pipeOver(
     name: `pipe-${table.name}`,
     metricsPipe: 'standard',
     streamArn: table.streamArn,
-    streams: fixture.streams,
+    streams: overrides.streams ?? fixture.streams,
     settings: { ...FAST_SETTINGS, ...overrides.settings },
     filters: overrides.filters ?? [],
     target: async (batch) => target(batch),
@@ -113,6 +115,7 @@ export function pipeOver(
     pollIntervalMs: 50,
     retryBaseDelayMs: 10,
     shardDiscoveryMs: 500,
+    ...overrides.timing,
   });
   return { emulator, store, dlq, checkpoints };
 }

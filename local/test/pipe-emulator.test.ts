@@ -11,6 +11,8 @@ import {
 } from '@orderflow/pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/pipes/checkpoints.ts';
+import { AWS_POLL_INTERVAL_MS } from '../src/pipes/pipe-emulator.ts';
+import { StreamsApi } from '../src/pipes/streams-api.ts';
 import { DynamoFixture, ok, orderIdOf, pipeOver, total, until } from './helpers.ts';
 
 let fixture: DynamoFixture;
@@ -278,5 +280,86 @@ describe('pipe emulator against DynamoDB Local streams', () => {
     await harness.emulator.stop();
     for (const key of keys) expect(perKey.get(key)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(maxConcurrent).toBeGreaterThan(1);
+  });
+
+  describe('poll cadence', () => {
+    /** Start times (ms) of the pipe's GetRecords calls, each with whether it returned records. */
+    function timedStreams(): { streams: StreamsApi; polls: { at: number; records: number }[] } {
+      const polls: { at: number; records: number }[] = [];
+      const streams = new StreamsApi(fixture.local.endpoint);
+      const read = streams.records.bind(streams);
+      streams.records = async (iterator, limit) => {
+        const at = performance.now();
+        const page = await read(iterator, limit);
+        polls.push({ at, records: page.records.length });
+        return page;
+      };
+      return { streams, polls };
+    }
+    const gapsAfterRecords = (polls: { at: number; records: number }[]) => {
+      const last = polls.findLastIndex((poll) => poll.records > 0);
+      return polls.slice(last + 1).map((poll, i) => poll.at - (polls[last + i]?.at ?? 0));
+    };
+
+    it('polls an idle shard 4 times a second, and a shard that just returned records again at once, backing off to that', async () => {
+      const table = await fixture.table();
+      const { streams, polls } = timedStreams();
+      const delivered: string[] = [];
+      const harness = pipeOver(
+        fixture,
+        table,
+        (batch) => {
+          delivered.push(...batch.map(orderIdOf));
+          return ok;
+        },
+        {
+          streams,
+          timing: { pollIntervalMs: AWS_POLL_INTERVAL_MS, activePollMs: 10 },
+        },
+      );
+      await harness.emulator.start();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const idle = polls.length;
+      // Idle from the start: one poll per 250 ms (the first at start), never faster.
+      expect(idle).toBeGreaterThanOrEqual(3);
+      expect(idle).toBeLessThanOrEqual(5);
+      await table.put('busy-1', { orderStatus: 'pending' });
+      await until(() => delivered.length === 1, 'the record delivered');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await harness.emulator.stop();
+      const gaps = gapsAfterRecords(polls);
+      // Immediately, then after about 10, 20, 40, 80 and 160 ms, then every 250 ms.
+      expect(gaps.length).toBeGreaterThanOrEqual(8);
+      expect(gaps.slice(0, 3).reduce((a, b) => a + b, 0)).toBeLessThan(150);
+      for (const gap of gaps.slice(0, 6)) expect(gap).toBeLessThan(AWS_POLL_INTERVAL_MS);
+      for (const gap of gaps.slice(6)) expect(gap).toBeGreaterThanOrEqual(AWS_POLL_INTERVAL_MS - 5);
+    });
+
+    it('with activePollMs equal to the interval (`--poll aws`), polls every 250 ms busy or not', async () => {
+      const table = await fixture.table();
+      const { streams, polls } = timedStreams();
+      const delivered: string[] = [];
+      const harness = pipeOver(
+        fixture,
+        table,
+        (batch) => {
+          delivered.push(...batch.map(orderIdOf));
+          return ok;
+        },
+        {
+          streams,
+          timing: { pollIntervalMs: AWS_POLL_INTERVAL_MS, activePollMs: AWS_POLL_INTERVAL_MS },
+        },
+      );
+      await harness.emulator.start();
+      await table.put('aws-1', { orderStatus: 'pending' });
+      await until(() => delivered.length === 1, 'the record delivered');
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await harness.emulator.stop();
+      const gaps = gapsAfterRecords(polls);
+      expect(gaps.length).toBeGreaterThanOrEqual(3);
+      // The read right after records is immediate (a backlog is read without pause); after that, the base rate.
+      for (const gap of gaps.slice(1)) expect(gap).toBeGreaterThanOrEqual(AWS_POLL_INTERVAL_MS - 5);
+    });
   });
 });

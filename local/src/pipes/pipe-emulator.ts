@@ -40,8 +40,15 @@ export interface PipeEmulatorOptions {
   readonly publish: (metrics: PutMetric[]) => void;
   readonly region: string;
   readonly account: string;
-  /** Pause between polls of a shard that returned nothing; AWS Pipes polls a shard about 4 times a second. */
+  /** Pause between polls of an idle shard. Default AWS_POLL_INTERVAL_MS. */
   readonly pollIntervalMs?: number;
+  /**
+   * Pause after the first empty poll of a shard that just returned records, doubled per further empty poll up to
+   * `pollIntervalMs`: a busy shard's next record is picked up within milliseconds, a quiet one is back at the idle
+   * cadence within about 0.3 s. Default DEFAULT_ACTIVE_POLL_MS; `pollIntervalMs` gives AWS's fixed cadence
+   * (`--poll aws`).
+   */
+  readonly activePollMs?: number;
   /** First retry delay of a failing batch, doubled per retry up to 10 s (Pipes backs off gradually). */
   readonly retryBaseDelayMs?: number;
   /** How often DescribeStream looks for new shards. */
@@ -62,6 +69,11 @@ interface Lane {
   busy: boolean;
   timer?: NodeJS.Timeout;
 }
+
+/** AWS polls a shard "at a base rate of 4 times per second" (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). */
+export const AWS_POLL_INTERVAL_MS = 250;
+/** The default `activePollMs`. */
+export const DEFAULT_ACTIVE_POLL_MS = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -265,7 +277,10 @@ class ShardReader {
   /** Reads the shard until it is closed and drained (true) or the pipe stops (false). */
   private async poll(): Promise<boolean> {
     const { streams, streamArn, settings, checkpoints } = this.options;
-    const pollInterval = this.options.pollIntervalMs ?? 250;
+    const pollInterval = this.options.pollIntervalMs ?? AWS_POLL_INTERVAL_MS;
+    const activePoll = Math.max(1, Math.min(pollInterval, this.options.activePollMs ?? DEFAULT_ACTIVE_POLL_MS));
+    // Empty polls since the shard last returned records; a shard nothing has been read from yet counts as idle.
+    let emptyPolls = Number.POSITIVE_INFINITY;
     const checkpoint = checkpoints.get(streamArn, this.shardId)?.sequenceNumber;
     let iterator: string | undefined;
     while (!iterator && !this.stopped) {
@@ -308,11 +323,16 @@ class ShardReader {
         continue;
       }
       iterator = page.next;
-      if (page.records.length > 0) this.accept(page.records);
-      // Keep reading while there is a backlog; when the shard had nothing new, the next poll starts one interval after
-      // this one started (AWS polls an idle shard about 4 times a second: "Lambda polls shards in your DynamoDB stream
-      // for records at a base rate of 4 times per second", https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html).
-      if (page.records.length === 0 && iterator) await sleep(pollInterval - (performance.now() - polledAt));
+      if (page.records.length > 0) {
+        emptyPolls = 0;
+        this.accept(page.records);
+        // Keep reading while there is a backlog.
+        continue;
+      }
+      // Nothing new: an idle shard is polled once per interval, counted from the start of this poll; a shard that just
+      // returned records is polled again sooner, backing off to that interval (docs/ARCHITECTURE.md, "Poll cadence").
+      if (iterator)
+        await sleep(Math.min(pollInterval, activePoll * 2 ** emptyPolls++) - (performance.now() - polledAt));
     }
     if (this.stopped) return false;
     // Closed shard: wait for what is buffered and in flight, then mark it finished.
