@@ -22,6 +22,12 @@ const { BOUND_LEAF, BOUND_MATCH, FREE_LEAF, FREE_MATCH, NO, verdictOf } = fields
 interface PathNode {
   /** Keys continuing a pattern path from here (including dotted keys that span several segments). */
   readonly keys: string[];
+  /**
+   * The keys' UTF-16 code units, compared with the text in place: reading a number array is uniform, while the key
+   * strings themselves come in several representations (a key cut out of a longer path may be a sliced string),
+   * which made the comparison loop a fifth of a scan's profile.
+   */
+  readonly keyCodes: (readonly number[])[];
   readonly children: PathNode[];
   /** Indexes of the clauses whose path ends here. */
   readonly clauses: number[];
@@ -52,7 +58,6 @@ const GIVE_UP = Symbol('give up');
 const SETTLED = -1;
 
 const UNSEARCHED = -2;
-const BRACKETS = ['{', '['];
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MAX_KEYS_PER_NODE = 31;
@@ -95,6 +100,7 @@ export class JsonScanner {
       if (!found) {
         found = {
           keys: [],
+          keyCodes: [],
           children: [],
           clauses: [],
           lengths: 0,
@@ -117,6 +123,7 @@ export class JsonScanner {
           const key = segments.slice(i, j).join('.');
           if (!from.keys.includes(key)) {
             from.keys.push(key);
+            from.keyCodes.push(codesOf(key));
             from.children.push(node(segments, j));
             if (key.length < 32) from.lengths |= 1 << key.length;
           }
@@ -244,12 +251,13 @@ export class JsonScanner {
 
   /**
    * Where the walk of the root object (its '{' at `start`) can begin in backslash-free text: at the first root member
-   * whose key may continue a pattern path, when only scalar members precede it. The first `"needle` preceded by ','
-   * opens a string (after a closing quote JSON allows only whitespace, ':', ',', '}' or ']', and no needle starts so);
-   * with no '{' or '[' before it, every earlier token lies directly in the root object (a '}' or ']' there can only be
-   * inside a string: nothing it could close was opened), so that string is a root key, and the earlier keys, lacking
-   * every needle, are on no pattern path. Returns the position of its quote,
-   * `start + 1` to walk from the beginning, or SETTLED when no root key can continue a pattern path at all.
+   * whose key may continue a pattern path, when only scalars and arrays of them precede it. The first `"needle`
+   * preceded by ',' opens a string (after a closing quote JSON allows only whitespace, ':', ',', '}' or ']', and no
+   * needle starts so); when that string is followed by ':' it is a key, and with no '{' between the root's and it,
+   * the only object it can be a key of is the root (inside an array a string is followed by ',' or ']'). The earlier
+   * root keys, lacking every needle, are on no pattern path, and their values hold no key at all. Returns the position
+   * of its quote, `start + 1` to walk from the beginning, or SETTLED when no root key can continue a pattern path.
+   * (Looking for a '[' as well cost a search to the end of the text: records rarely hold one.)
    */
   private firstRootKey(start: number): number {
     const text = this.text;
@@ -264,11 +272,12 @@ export class JsonScanner {
     if (first === text.length) return SETTLED;
     const quote = first - 1;
     if (!this.rootJumps || text.charCodeAt(quote - 1) !== 0x2c /* , */) return start + 1;
-    for (const bracket of BRACKETS) {
-      const at = text.indexOf(bracket, start + 1);
-      if (at >= 0 && at < quote) return start + 1;
-    }
-    return quote;
+    const brace = text.indexOf('{', start + 1);
+    if (brace >= 0 && brace < quote) return start + 1;
+    let after = text.indexOf('"', first) + 1;
+    if (after === 0) return start + 1;
+    if (text.charCodeAt(after) <= 0x20) after = this.space(after);
+    return text.charCodeAt(after) === 0x3a /* : */ ? quote : start + 1;
   }
 
   /** Reads the members of an object from `pos` (the quote of a key) to the position after its '}'. */
@@ -331,12 +340,22 @@ export class JsonScanner {
     const length = end - start;
     // Most keys are not on a pattern path; their length alone usually tells.
     if (length < 32 && (node.lengths & (1 << length)) === 0) return -1;
-    const keys = node.keys;
+    const keys = node.keyCodes;
     for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      if (key.length === length && this.textAt(key, start)) return i;
+      const key = keys[i] as readonly number[];
+      if (key.length === length && this.codesAt(key, start)) return i;
     }
     return -1;
+  }
+
+  /** Whether the code units `expected` occur in the text at `start`. */
+  private codesAt(expected: readonly number[], start: number): boolean {
+    const text = this.text;
+    const last = expected.length - 1;
+    // Keys of one length often share a start (`orderStatus`, `orderAmount`): the last unit tells most apart at once.
+    if (last > 0 && text.charCodeAt(start + last) !== expected[last]) return false;
+    for (let i = 0; i < last; i++) if (text.charCodeAt(start + i) !== expected[i]) return false;
+    return last < 0 || text.charCodeAt(start + last) === expected[last];
   }
 
   /**
@@ -563,6 +582,13 @@ function parseNumber(text: string, start: number, end: number): number {
   const literal = text.slice(start, end);
   if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(literal)) throw GIVE_UP;
   return Number(literal);
+}
+
+/** The UTF-16 code units of a string, as a packed array of small integers. */
+function codesOf(value: string): number[] {
+  const codes: number[] = [];
+  for (let i = 0; i < value.length; i++) codes.push(value.charCodeAt(i));
+  return codes;
 }
 
 function isSpace(c: number): boolean {

@@ -75,6 +75,16 @@ describe('matchesJson on hand-written JSON text', () => {
     expect(agrees(status, '{"y":["a",{"d":{"N":{"s":"shipped"}}}],"e":1}')).toBe(false);
     expect(agrees(status, '{"y":"a","z":"d","d":{"N":{"s":"shipped"}}}')).toBe(true);
     expect(agrees(status, '{"y":"[","d":{"N":{"s":"shipped"}}}')).toBe(true);
+    // Arrays of scalars before it hold no key; a needle inside one is followed by ',' or ']', never ':'.
+    expect(agrees(status, '{"y":["a",1,[2]],"d":{"N":{"s":"shipped"}}}')).toBe(true);
+    expect(agrees(status, '{"y":["x","d"],"d":{"N":{"s":"shipped"}}}')).toBe(true);
+    expect(agrees(status, '{"y":["x","d" ,"e"],"d":{"N":{"s":"x"}}}')).toBe(false);
+    expect(agrees(status, '{"y":["x","d" ] , "d" :{"N":{"s":"shipped"}}}')).toBe(true);
+    // A longer key starting with the needle, then the real one.
+    expect(agrees(status, '{"y":1,"dd":{"N":{"s":"shipped"}},"d":{"N":{"s":"x"}}}')).toBe(false);
+    expect(agrees(status, '{"y":1,"dd":{"N":{"s":"x"}},"d":{"N":{"s":"shipped"}}}')).toBe(true);
+    // A needle in an array of objects before it.
+    expect(agrees(status, '{"y":[1,{"d":{"N":{"s":"shipped"}}}],"e":1}')).toBe(false);
   });
 
   // (Only the last character is checked: text cut right after an inner '}' past that point goes unnoticed.)
