@@ -87,6 +87,22 @@ describe('matchesJson on hand-written JSON text', () => {
     expect(agrees(status, '{"y":[1,{"d":{"N":{"s":"shipped"}}}],"e":1}')).toBe(false);
   });
 
+  it('tests a wildcard only within its string, however long, and never past its end', () => {
+    const notTest = { e: [{ 'anything-but': { wildcard: '*test.com*' } }] };
+    const test = { e: [{ wildcard: '*test.com*' }] };
+    const long = 'x'.repeat(70);
+    for (const value of ['a@test.com', 'a@example.com', 'test.co', 'test.com', `${long}test.com`, `${long}test.co`]) {
+      for (const after of ['', ',"f":"test.com"', ',"f":"m test.com"']) {
+        const text = `{"e":"${value}"${after}}`;
+        expect(agrees(notTest, text)).toBe(!value.includes('test.com'));
+        expect(agrees(test, text)).toBe(value.includes('test.com'));
+      }
+    }
+    expect(agrees({ e: [{ wildcard: 'a*b*c*d' }] }, '{"e":"abxcd","f":"bcd"}')).toBe(true);
+    expect(agrees({ e: [{ wildcard: 'a*bc*d' }] }, '{"e":"abxd","f":"bcd"}')).toBe(false);
+    expect(agrees({ e: [{ wildcard: 'a*b\\*c*d' }] }, '{"e":"ab*cd"}')).toBe(true);
+  });
+
   // (Only the last character is checked: text cut right after an inner '}' past that point goes unnoticed.)
   it('throws on text cut short after the point where the walk could stop', () => {
     const compiled = compilePattern({ d: { N: { s: ['shipped'] } } });
