@@ -1,4 +1,6 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -135,5 +137,98 @@ describe('DlqQueue.claim on a queue of more than ten messages', () => {
     expect(claimed).toEqual([wanted]);
     // It had to wait for the browse's visibility timeout to lapse.
     expect(Date.now() - started).toBeGreaterThanOrEqual((PEEK_VISIBILITY_SECONDS - 1) * 1000);
+  });
+});
+
+/**
+ * SQS returns visible messages in no particular order (fauxqs happens to put a message made visible again at the back).
+ * This in-memory queue answers the other legal way round, most recently made visible first, which is what a redrive
+ * of a DLQ whose messages keep failing can meet in AWS. It implements only the calls a claim makes.
+ */
+class RecentFirstQueue {
+  private readonly messages: { id: string; body: string; handle: string; visibleAt: number; shownAt: number }[] = [];
+  private handles = 0;
+
+  constructor(count: number) {
+    for (let i = 0; i < count; i++)
+      this.messages.push({ id: `m${i}`, body: `message ${i}`, handle: '', visibleAt: 0, shownAt: i });
+  }
+
+  get ids(): string[] {
+    return this.messages.map((message) => message.id);
+  }
+
+  visible(): number {
+    return this.messages.filter((message) => message.visibleAt <= Date.now()).length;
+  }
+
+  private setVisibility(handle: string, seconds: number): void {
+    const message = this.messages.find((candidate) => candidate.handle === handle);
+    if (!message) throw Object.assign(new Error('invalid receipt handle'), { name: 'ReceiptHandleIsInvalid' });
+    message.visibleAt = Date.now() + seconds * 1000;
+    if (seconds === 0) message.shownAt = performance.now() + this.messages.length;
+  }
+
+  readonly client = {
+    send: async (command: { input: Record<string, unknown> }): Promise<unknown> => {
+      const input = command.input as {
+        MaxNumberOfMessages?: number;
+        VisibilityTimeout?: number;
+        ReceiptHandle?: string;
+        Entries?: { ReceiptHandle: string; VisibilityTimeout?: number }[];
+      };
+      if (command instanceof ReceiveMessageCommand) {
+        const now = Date.now();
+        const shown = this.messages
+          .filter((message) => message.visibleAt <= now)
+          .sort((a, b) => b.shownAt - a.shownAt)
+          .slice(0, input.MaxNumberOfMessages ?? 1);
+        for (const message of shown) {
+          message.visibleAt = now + (input.VisibilityTimeout ?? 30) * 1000;
+          message.handle = `h${++this.handles}`;
+        }
+        return {
+          Messages: shown.map((message) => ({
+            MessageId: message.id,
+            Body: message.body,
+            ReceiptHandle: message.handle,
+            Attributes: { SentTimestamp: '0', ApproximateReceiveCount: '1' },
+          })),
+        };
+      }
+      if (command instanceof ChangeMessageVisibilityCommand) {
+        this.setVisibility(input.ReceiptHandle ?? '', input.VisibilityTimeout ?? 0);
+        return {};
+      }
+      if (command instanceof ChangeMessageVisibilityBatchCommand) {
+        for (const entry of input.Entries ?? []) this.setVisibility(entry.ReceiptHandle, entry.VisibilityTimeout ?? 0);
+        return { Successful: [], Failed: [] };
+      }
+      if (command instanceof GetQueueAttributesCommand) {
+        const visible = this.visible();
+        return {
+          Attributes: {
+            ApproximateNumberOfMessages: String(visible),
+            ApproximateNumberOfMessagesNotVisible: String(this.messages.length - visible),
+          },
+        };
+      }
+      throw new Error(`RecentFirstQueue does not implement ${command.constructor.name}`);
+    },
+  };
+}
+
+describe('DlqQueue.claim when SQS returns given-back messages first', () => {
+  it('claims every message of `all` once although each one it handed out is released at once and comes back first', async () => {
+    const sqs = new RecentFirstQueue(35);
+    const queue = new DlqQueue(sqs.client as unknown as SQSClient, { standard: 'q', premium: 'q' });
+    const claimed: string[] = [];
+    for await (const batch of queue.claim('standard', 'all', { parallelReceives: 2 })) {
+      claimed.push(...batch.map((message) => message.id));
+      await queue.release('standard', batch);
+    }
+    expect(claimed.sort()).toEqual([...sqs.ids].sort());
+    // The ones that came back were held out of the way while the claim went on, and are visible again now.
+    expect(sqs.visible()).toBe(35);
   });
 });

@@ -256,6 +256,23 @@ describe('redrive jobs over many messages', () => {
     expect(new Set(applied).size).toBe(messages.length);
     expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
   });
+
+  it('tries every message once when every redrive fails: kept messages coming back do not end the job early', async () => {
+    backends.setProcessor('standard', processor());
+    const messages = await dlqOf(
+      Array.from({ length: 60 }, () => order('fail', { customerEmail: 'fail-all@example.com' })),
+      1,
+    );
+    const job = await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
+    expect(job.status).toBe('failed');
+    expect(job.results).toHaveLength(messages.length);
+    expect(new Set(job.results.map((result) => result.messageId)).size).toBe(messages.length);
+    for (const result of job.results) expect(result.outcome).toBe('kept');
+    expect(calls.get('Invoke')).toBe(messages.length);
+    expect(applied).toEqual([]);
+    expect(await dlqDepth()).toEqual({ visible: messages.length, hidden: 0 });
+    await discardAll();
+  });
 });
 
 /** Empties the DLQ with a redrive-all whose processor succeeds, then deletes what is still there (malformed, kept). */

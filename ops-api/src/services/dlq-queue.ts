@@ -82,6 +82,12 @@ export class DlqQueue {
    * `parallelReceives` keeps that many receives in flight (fewer when fewer wanted messages remain), so the next
    * messages are on their way while the caller works on the last ones; whatever a receive still in flight brings after
    * the claim ends is made visible again.
+   *
+   * A message the caller already had and gave back (kept after a failed redrive) may come back in a later receive:
+   * SQS returns visible messages in no particular order, so late in a redrive of a DLQ whose messages keep failing,
+   * receives could bring nothing but those. Such a message stays hidden (the receive hid it) until the claim ends and
+   * is then made visible again, and a receive that brought only such messages does not count as finding nothing: the
+   * claim ends only when a long poll finds nothing at all, so no message is left untried.
    */
   async *claim(
     pipe: PipeKey,
@@ -91,6 +97,8 @@ export class DlqQueue {
     const remaining = wanted === 'all' ? undefined : new Set(wanted);
     const depth = Math.max(1, options.parallelReceives ?? 1);
     const claimed = new Set<string>();
+    /** Messages handed out before that came back, hidden until the claim ends (latest receipt handle per id). */
+    const returned = new Map<string, QueuedMessage>();
     const inFlight: { waited: boolean; answer: Promise<QueuedMessage[] | { error: unknown }> }[] = [];
     let emptyPasses = 0;
     let streakStart: number | undefined;
@@ -109,17 +117,17 @@ export class DlqQueue {
         if ('error' in answer) throw answer.error;
         const others: QueuedMessage[] = [];
         const mine: QueuedMessage[] = [];
+        let cameBack = 0;
         for (const message of answer) {
-          // A message this claim already handled and released (kept after a failed redrive) comes back: give it back
-          // too, or it would stay hidden for CLAIM_VISIBILITY_SECONDS after the job.
           if (claimed.has(message.id)) {
-            others.push(message);
-            continue;
-          }
-          if (remaining === undefined || remaining.has(message.id)) mine.push(message);
+            returned.set(message.id, message);
+            cameBack += 1;
+          } else if (remaining === undefined || remaining.has(message.id)) mine.push(message);
           else others.push(message);
         }
         await this.release(pipe, others);
+        // Only messages handed out before: they are out of the way now, so this receive is not a sign of an empty DLQ.
+        if (mine.length === 0 && cameBack > 0) continue;
         if (mine.length === 0) {
           emptyPasses += 1;
           streakStart ??= Date.now();
@@ -140,7 +148,10 @@ export class DlqQueue {
       const late = (await Promise.all(inFlight.map((receive) => receive.answer))).flatMap((answer) =>
         'error' in answer ? [] : answer,
       );
+      for (const message of late) returned.delete(message.id);
       await this.release(pipe, late);
+      // Best effort: one that the caller deleted in the meantime (with its older receipt handle) is simply gone.
+      await this.release(pipe, [...returned.values()]).catch(() => undefined);
     }
   }
 
