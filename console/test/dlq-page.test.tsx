@@ -191,6 +191,27 @@ describe('redrive and discard', () => {
     expect(screen.queryByRole('button', { name: 'Cancel redrive' })).not.toBeInTheDocument();
   });
 
+  it('says when a job read from another instance shows only part of its results', async () => {
+    api.on('POST /api/dlqs/standard/redrive', { status: 202, body: { jobId: 'job-2' } });
+    api.on('GET /api/redrives/job-2', {
+      body: job({
+        jobId: 'job-2',
+        status: 'partially-succeeded',
+        progress: { total: 2, done: 2 },
+        results: [redriven('m-1')],
+        resultsOmitted: 1,
+      }),
+    });
+    await selectTwo();
+    await userEvent.click(screen.getByRole('button', { name: 'Redrive selected' }));
+    await userEvent.click(
+      within(screen.getByRole('dialog', { name: 'Confirm redrive' })).getByRole('button', { name: 'Confirm redrive' }),
+    );
+    await screen.findByText(
+      'Partially succeeded: 2 of 2 messages done, 1 succeeded, 0 failed among the 1 results shown; 1 more are not shown here (the audit log lists every message).',
+    );
+  });
+
   it('previews a dry run per message without asking for confirmation', async () => {
     api.on('POST /api/dlqs/standard/redrive', { status: 202, body: { jobId: 'dry-1' } });
     api.on('GET /api/redrives/dry-1', {

@@ -6,6 +6,7 @@ import { buildApp } from '../src/app.ts';
 import { type AwsClients, createAwsClients } from '../src/clients.ts';
 import { configFromRuntimeInfo } from '../src/config.ts';
 import type { RedriveJob } from '../src/schemas/index.ts';
+import { JobStore } from '../src/services/job-store.ts';
 import { type Backends, startBackends } from './helpers/backends.ts';
 
 /**
@@ -272,6 +273,62 @@ describe('redrive jobs over many messages', () => {
     expect(applied).toEqual([]);
     expect(await dlqDepth()).toEqual({ visible: messages.length, hidden: 0 });
     await discardAll();
+  });
+
+  it('stores a job whose results outgrow a DynamoDB item (400 KB): the job ends and reads back, results cut to fit', async () => {
+    const reason = `downstream refused the order: ${'x'.repeat(1000)}`;
+    backends.setProcessor('standard', async () => {
+      throw new Error(reason);
+    });
+    const messages = await dlqOf(
+      Array.from({ length: 400 }, () => order('big')),
+      10,
+    );
+    const jobId = await startJob({ all: true, ratePerSecond: 1000 });
+    const job = await waitForJob(jobId);
+    expect(job.status).toBe('failed');
+    expect(job.note ?? '').not.toContain('size');
+    expect(job.results).toHaveLength(messages.length);
+    expect(job.results.every((result) => result.outcome === 'kept' && result.records.length === 10)).toBe(true);
+    // What another instance reads: the stored job, finished (written just after the local copy), with as many results
+    // as fit in the item.
+    const store = new JobStore(clients.dynamodb, backends.info.resources.auditTable);
+    await expect.poll(async () => (await store.load(jobId))?.job.status, { timeout: 5000 }).toBe('failed');
+    const stored = await store.load(jobId);
+    expect(stored?.job.progress.done).toBe(messages.length);
+    expect(stored?.job.results.length).toBeGreaterThan(0);
+    expect(stored?.job.results.length).toBeLessThan(messages.length);
+    expect(stored?.job.resultsOmitted).toBe(messages.length - (stored?.job.results.length ?? 0));
+    expect(await dlqDepth()).toEqual({ visible: messages.length, hidden: 0 });
+    await discardAll();
+  });
+
+  it('beats a stored job with its progress only, keeping its results, and reports a cancel requested elsewhere', async () => {
+    const store = new JobStore(clients.dynamodb, backends.info.resources.auditTable);
+    const jobId = '00000000-0000-4000-8000-000000000001';
+    const result = { messageId: 'm1', outcome: 'redriven' as const, reason: null, stale: false, records: [] };
+    const job: RedriveJob = {
+      jobId,
+      pipe: 'standard',
+      dryRun: false,
+      ratePerSecond: 20,
+      actor: 'test',
+      status: 'running',
+      createdAt: new Date().toISOString(),
+      finishedAt: null,
+      progress: { total: 3, done: 1 },
+      note: null,
+      results: [result],
+    };
+    expect(await store.save(job)).toEqual({ cancelRequested: false });
+    const before = await store.load(jobId);
+    expect(await store.beat({ jobId, progress: { total: 3, done: 2 } })).toEqual({ cancelRequested: false });
+    const after = await store.load(jobId);
+    expect(after?.job).toEqual({ ...job, progress: { total: 3, done: 2 }, resultsOmitted: 0 });
+    expect(after?.heartbeatAtMs).toBeGreaterThanOrEqual(before?.heartbeatAtMs ?? Number.POSITIVE_INFINITY);
+    await store.requestCancel(jobId);
+    expect(await store.beat({ jobId, progress: { total: 3, done: 3 } })).toEqual({ cancelRequested: true });
+    expect(await store.save({ ...job, status: 'cancelled' })).toEqual({ cancelRequested: true });
   });
 });
 

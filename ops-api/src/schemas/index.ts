@@ -240,6 +240,13 @@ export const redriveJobSchema = z.object({
   progress: z.object({ total: z.number().int(), done: z.number().int() }),
   note: z.string().nullable().describe('why the job ended early, e.g. its instance stopped'),
   results: z.array(redriveMessageResultSchema),
+  resultsOmitted: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      'results left out of `results`: a job read from storage (another instance ran it) keeps what fits in one DynamoDB item; the audit log lists every message',
+    ),
 });
 export type RedriveJob = z.infer<typeof redriveJobSchema>;
 export const jobParamsSchema = z.object({ jobId: z.string().regex(/^[0-9a-f-]{36}$/, 'must be a job id') });

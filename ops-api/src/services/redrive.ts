@@ -47,6 +47,8 @@ const MAX_CONCURRENCY = 100;
 /** Receives kept in flight by a job's claim (each up to 10 messages), so claiming overlaps the work on claimed ones. */
 const PARALLEL_RECEIVES = 5;
 const HEARTBEAT_MS = 1000;
+/** How often a running job's results are written to its stored copy (the heartbeat writes only its progress). */
+const RESULTS_SAVE_MS = 10_000;
 
 /**
  * What the batches of one real redrive job share: what was read of each shard, and the job's lease, lease release and
@@ -223,10 +225,17 @@ export class RedriveService {
       entry.job = { ...entry.job, results, progress: { total: entry.job.progress.total, done: results.length } };
     };
     let lastBeat = Date.now();
+    let lastSave = lastBeat;
+    // Progress and liveness every second; the results, which can be most of an item's 400 KB, every RESULTS_SAVE_MS.
     const heartbeat = async () => {
-      if (Date.now() - lastBeat < HEARTBEAT_MS) return;
-      lastBeat = Date.now();
-      const { cancelRequested } = await this.deps.jobs.save(entry.job);
+      const now = Date.now();
+      if (now - lastBeat < HEARTBEAT_MS) return;
+      lastBeat = now;
+      const saveResults = now - lastSave >= RESULTS_SAVE_MS;
+      if (saveResults) lastSave = now;
+      const { cancelRequested } = saveResults
+        ? await this.deps.jobs.save(entry.job)
+        : await this.deps.jobs.beat(entry.job);
       if (cancelRequested) entry.cancel = true;
     };
     const pace = pacer(request.ratePerSecond);

@@ -26,11 +26,17 @@ export function jobCounts(job: RedriveJob): { succeeded: number; failed: number 
   return { succeeded, failed: job.results.length - succeeded };
 }
 
-/** `Running: 3 of 10 messages done, 2 succeeded, 1 failed.` */
+/**
+ * `Running: 3 of 10 messages done, 2 succeeded, 1 failed.` A job read from another instance's stored copy may lack
+ * some results (`resultsOmitted`): the counts then cover the results shown, and the summary says where the rest are.
+ */
 export function jobSummary(job: RedriveJob): string {
   const { succeeded, failed } = jobCounts(job);
   const noun = job.progress.total === 1 ? 'message' : 'messages';
-  return `${STATUS_TEXT[job.status]}: ${job.progress.done} of ${job.progress.total} ${noun} done, ${succeeded} ${job.dryRun ? 'would succeed' : 'succeeded'}, ${failed} ${job.dryRun ? 'would not' : 'failed'}.`;
+  const omitted = job.resultsOmitted ?? 0;
+  const summary = `${STATUS_TEXT[job.status]}: ${job.progress.done} of ${job.progress.total} ${noun} done, ${succeeded} ${job.dryRun ? 'would succeed' : 'succeeded'}, ${failed} ${job.dryRun ? 'would not' : 'failed'}`;
+  if (omitted === 0) return `${summary}.`;
+  return `${summary} among the ${job.results.length} results shown; ${omitted} more are not shown here (the audit log lists every message).`;
 }
 
 /** The rule's verdict now over the message's records, e.g. `2 pass, 1 reject`. */
