@@ -58,6 +58,37 @@ const GIVE_UP = Symbol('give up');
 const SETTLED = -1;
 
 const UNSEARCHED = -2;
+const ENCODER = new TextEncoder();
+/** Texts up to this long are converted into one buffer shared by all scanners (scans never interleave). */
+const SHARED_MAX = 1 << 16;
+let shared = new Uint8Array(4096);
+
+/**
+ * The text's UTF-16 units as bytes, each unit above 0x7f as 0x80, followed by two zero bytes. The walk reads its
+ * characters from here: on the texts JSON.stringify returns (a concatenation, flattened on first read), every
+ * charCodeAt went through the indirection, and reading a typed array is over twice as fast. Positions are the
+ * text's: JSON's structural characters are all ASCII, and a unit above 0x7f can only lie inside a string (compared
+ * against the text itself, see `unitIs`). ASCII text is copied by the native UTF-8 encoder, whose output is then
+ * exactly its units; other text unit by unit. The zeros end every loop at the end of the text (a raw NUL is not JSON).
+ */
+function unitsOf(text: string): Uint8Array {
+  const length = text.length;
+  let bytes = shared;
+  if (bytes.length < length + 2) {
+    bytes = new Uint8Array(Math.max(2 * length, 4096) + 2);
+    if (bytes.length <= SHARED_MAX) shared = bytes;
+  }
+  const { read, written } = ENCODER.encodeInto(text, bytes);
+  if (read !== length || written !== length) {
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      bytes[i] = Math.min(c, 0x80);
+    }
+  }
+  bytes[length] = 0;
+  bytes[length + 1] = 0;
+  return bytes;
+}
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const MAX_KEYS_PER_NODE = 31;
@@ -77,6 +108,11 @@ export class JsonScanner {
   /** No root needle is empty or starts with a character that may follow a closing quote (see `firstRootKey`). */
   private readonly rootJumps: boolean;
   private text = '';
+  /**
+   * The text's UTF-16 units as bytes, a unit above 0x7f as 0x80, then two zeros (see `unitsOf`): the walk reads its
+   * characters here. The text itself is kept for searches and for the values of leaves.
+   */
+  private bytes: Uint8Array = shared;
   /** Whether the text has a backslash anywhere; without one no string needs decoding (checked once per scan). */
   private escapes = false;
   /** How many arrays the walk is inside of. */
@@ -175,9 +211,10 @@ export class JsonScanner {
     this.arrays = 0;
     this.text = text;
     this.escapes = escapes;
+    this.bytes = unitsOf(text);
     try {
       let pos = this.space(0);
-      if (text.charCodeAt(pos) !== 0x7b /* { */) return undefined;
+      if (this.bytes[pos] !== 0x7b /* { */) return undefined;
       const first = escapes ? pos + 1 : this.firstRootKey(pos);
       if (first === SETTLED) return this.endsAsObject() ? this.flags : undefined;
       pos = first > pos + 1 ? this.members(first, this.root, false) : this.object(pos, this.root, false);
@@ -188,28 +225,30 @@ export class JsonScanner {
       throw error;
     } finally {
       this.text = '';
+      this.bytes = shared;
     }
   }
 
   private space(pos: number): number {
-    const text = this.text;
+    const bytes = this.bytes;
     for (;;) {
-      const c = text.charCodeAt(pos);
+      const c = bytes[pos];
       if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return pos;
       pos++;
     }
   }
 
   private expect(pos: number, code: number): number {
-    if (this.text.charCodeAt(pos) !== code) throw GIVE_UP;
+    if (this.bytes[pos] !== code) throw GIVE_UP;
     return pos + 1;
   }
 
   /** Index of the quote closing the string whose contents start at `pos` (small, so that it is inlined). */
   private stringEnd(pos: number): number {
     const text = this.text;
+    const bytes = this.bytes;
     // One-unit strings (DynamoDB's type keys "S", "N") are common enough to test for before searching.
-    if (text.charCodeAt(pos + 1) === QUOTE && text.charCodeAt(pos) !== BACKSLASH && text.charCodeAt(pos) !== QUOTE) {
+    if (bytes[pos + 1] === QUOTE && bytes[pos] !== BACKSLASH && bytes[pos] !== QUOTE) {
       return pos + 1;
     }
     const quote = text.indexOf('"', pos);
@@ -241,7 +280,7 @@ export class JsonScanner {
    */
   private object(pos: number, node: PathNode, bound: boolean): number {
     pos = this.space(pos + 1);
-    if (this.text.charCodeAt(pos) === 0x7d /* } */) return pos + 1;
+    if (this.bytes[pos] === 0x7d /* } */) return pos + 1;
     // An object whose members would be deep (`dynamodb`) often lacks them all (a REMOVE record has no `NewImage`):
     // then nothing later can add a leaf, and the rest (`Keys`, `OldImage`) is left unread. One search when it does
     // have them, and its result is kept for the later checks.
@@ -261,6 +300,7 @@ export class JsonScanner {
    */
   private firstRootKey(start: number): number {
     const text = this.text;
+    const bytes = this.bytes;
     const ids = this.root.followNeedles;
     let first = text.length;
     for (let n = 0; n < ids.length; n++) {
@@ -271,31 +311,31 @@ export class JsonScanner {
     }
     if (first === text.length) return SETTLED;
     const quote = first - 1;
-    if (!this.rootJumps || text.charCodeAt(quote - 1) !== 0x2c /* , */) return start + 1;
+    if (!this.rootJumps || bytes[quote - 1] !== 0x2c /* , */) return start + 1;
     const brace = text.indexOf('{', start + 1);
     if (brace >= 0 && brace < quote) return start + 1;
     let after = text.indexOf('"', first) + 1;
     if (after === 0) return start + 1;
-    if (text.charCodeAt(after) <= 0x20) after = this.space(after);
-    return text.charCodeAt(after) === 0x3a /* : */ ? quote : start + 1;
+    if ((bytes[after] as number) <= 0x20) after = this.space(after);
+    return bytes[after] === 0x3a /* : */ ? quote : start + 1;
   }
 
   /** Reads the members of an object from `pos` (the quote of a key) to the position after its '}'. */
   private members(pos: number, node: PathNode, bound: boolean): number {
-    const text = this.text;
+    const bytes = this.bytes;
     let seen = 0;
     for (;;) {
-      if (text.charCodeAt(pos) !== QUOTE) throw GIVE_UP;
+      if (bytes[pos] !== QUOTE) throw GIVE_UP;
       const end = this.stringEnd(pos + 1);
       const child = this.childFor(node, pos + 1, end);
       // Whitespace is rare in machine-written JSON: test for it before calling out.
       pos = end + 1;
-      if (text.charCodeAt(pos) !== 0x3a /* : */) pos = this.space(pos);
-      if (text.charCodeAt(pos++) !== 0x3a) throw GIVE_UP;
-      if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
+      if (bytes[pos] !== 0x3a /* : */) pos = this.space(pos);
+      if (bytes[pos++] !== 0x3a) throw GIVE_UP;
+      if ((bytes[pos] as number) <= 0x20) pos = this.space(pos);
       if (child < 0) {
         // Most skipped values are strings: their end is one search away.
-        if (text.charCodeAt(pos) === QUOTE) pos = this.stringEnd(pos + 1) + 1;
+        if (bytes[pos] === QUOTE) pos = this.stringEnd(pos + 1) + 1;
         else pos = this.skip(pos);
       } else {
         // JSON.parse keeps the last of duplicate keys; the walk would see both.
@@ -313,23 +353,23 @@ export class JsonScanner {
         const worthAsking = node === this.root || next.deep;
         if (worthAsking && this.allReached(node) && this.nothingFollows(pos, node)) return SETTLED;
       }
-      if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
-      const c = text.charCodeAt(pos);
+      if ((bytes[pos] as number) <= 0x20) pos = this.space(pos);
+      const c = bytes[pos];
       if (c === 0x7d /* } */) return pos + 1;
       if (c !== 0x2c /* , */) throw GIVE_UP;
       pos++;
-      if (text.charCodeAt(pos) <= 0x20) pos = this.space(pos);
+      if ((bytes[pos] as number) <= 0x20) pos = this.space(pos);
     }
   }
 
   /** Whether `expected` occurs in the text at `start` (a plain loop beats startsWith on short strings). */
   private textAt(expected: string, start: number): boolean {
-    const text = this.text;
+    const bytes = this.bytes;
     const last = expected.length - 1;
     // Keys of one length often share a start (`orderStatus`, `orderAmount`): the last unit tells most apart at once.
-    if (last > 0 && text.charCodeAt(start + last) !== expected.charCodeAt(last)) return false;
-    for (let i = 0; i < last; i++) if (text.charCodeAt(start + i) !== expected.charCodeAt(i)) return false;
-    return last < 0 || text.charCodeAt(start + last) === expected.charCodeAt(last);
+    if (last > 0 && !this.unitIs(bytes, start + last, expected.charCodeAt(last))) return false;
+    for (let i = 0; i < last; i++) if (!this.unitIs(bytes, start + i, expected.charCodeAt(i))) return false;
+    return last < 0 || this.unitIs(bytes, start + last, expected.charCodeAt(last));
   }
 
   /** Index of the key [start, end) among the node's keys, or -1. */
@@ -350,12 +390,17 @@ export class JsonScanner {
 
   /** Whether the code units `expected` occur in the text at `start`. */
   private codesAt(expected: readonly number[], start: number): boolean {
-    const text = this.text;
+    const bytes = this.bytes;
     const last = expected.length - 1;
     // Keys of one length often share a start (`orderStatus`, `orderAmount`): the last unit tells most apart at once.
-    if (last > 0 && text.charCodeAt(start + last) !== expected[last]) return false;
-    for (let i = 0; i < last; i++) if (text.charCodeAt(start + i) !== expected[i]) return false;
-    return last < 0 || text.charCodeAt(start + last) === expected[last];
+    if (last > 0 && !this.unitIs(bytes, start + last, expected[last] as number)) return false;
+    for (let i = 0; i < last; i++) if (!this.unitIs(bytes, start + i, expected[i] as number)) return false;
+    return last < 0 || this.unitIs(bytes, start + last, expected[last] as number);
+  }
+
+  /** Whether the text's unit at `at` is `code`: read from the bytes when ASCII (as a byte, 0x80 stands for any other). */
+  private unitIs(bytes: Uint8Array, at: number, code: number): boolean {
+    return code < 0x80 ? bytes[at] === code : this.text.charCodeAt(at) === code;
   }
 
   /**
@@ -425,7 +470,7 @@ export class JsonScanner {
 
   /** A value under a pattern path: leaves are recorded where clauses end, containers are entered. */
   private value(pos: number, node: PathNode, bound: boolean): number {
-    const c = this.text.charCodeAt(pos);
+    const c = this.bytes[pos];
     if (c === 0x7b /* { */) return node.keys.length > 0 ? this.object(pos, node, bound) : this.skip(pos);
     if (c === 0x5b /* [ */) return this.array(pos, node, bound);
     return node.clauses.length > 0 ? this.leaf(pos, node, bound) : this.skip(pos);
@@ -433,17 +478,17 @@ export class JsonScanner {
 
   /** Elements that are objects or arrays bind their leaves to the element (array consistency). */
   private array(pos: number, node: PathNode, bound: boolean): number {
-    const text = this.text;
+    const bytes = this.bytes;
     pos = this.space(pos + 1);
-    if (text.charCodeAt(pos) === 0x5d /* ] */) return pos + 1;
+    if (bytes[pos] === 0x5d /* ] */) return pos + 1;
     this.arrays++;
     for (;;) {
-      const c = text.charCodeAt(pos);
+      const c = bytes[pos];
       pos = c === 0x7b || c === 0x5b ? this.value(pos, node, true) : this.value(pos, node, bound);
       // (Never SETTLED inside an array, whose later elements could still add leaves; checked for safety.)
       if (pos === SETTLED) return SETTLED;
       pos = this.space(pos);
-      if (text.charCodeAt(pos) === 0x5d /* ] */) {
+      if (bytes[pos] === 0x5d /* ] */) {
         this.arrays--;
         return pos + 1;
       }
@@ -453,7 +498,8 @@ export class JsonScanner {
 
   private leaf(pos: number, node: PathNode, bound: boolean): number {
     const text = this.text;
-    const c = text.charCodeAt(pos);
+    const bytes = this.bytes;
+    const c = bytes[pos];
     let end: number;
     let value: unknown;
     let decoded = true;
@@ -471,7 +517,7 @@ export class JsonScanner {
       value = null;
     } else {
       end = this.numberEnd(pos);
-      value = parseNumber(text, pos, end);
+      value = parseNumber(text, bytes, pos, end);
     }
     const leafBit = bound ? BOUND_LEAF : FREE_LEAF;
     const matchBit = bound ? BOUND_MATCH : FREE_MATCH;
@@ -509,10 +555,10 @@ export class JsonScanner {
   }
 
   private numberEnd(pos: number): number {
-    const text = this.text;
+    const bytes = this.bytes;
     let end = pos;
     for (;;) {
-      const c = text.charCodeAt(end);
+      const c = bytes[end] as number;
       // digits, '+', '-', '.', 'e', 'E'
       if ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x45) end++;
       else break;
@@ -524,12 +570,13 @@ export class JsonScanner {
   /** Skips any value; containers are only checked for balance. */
   private skip(pos: number): number {
     const text = this.text;
-    const c = text.charCodeAt(pos);
+    const bytes = this.bytes;
+    const c = bytes[pos];
     if (c === QUOTE) return this.stringEnd(pos + 1) + 1;
     if (c === 0x7b || c === 0x5b) {
       let depth = 0;
       for (;;) {
-        const d = text.charCodeAt(pos);
+        const d = bytes[pos];
         if (d === QUOTE) {
           pos = this.stringEnd(pos + 1) + 1;
           continue;
@@ -538,7 +585,7 @@ export class JsonScanner {
         if (d === 0x7b || d === 0x5b) depth++;
         else if (d === 0x7d || d === 0x5d) {
           if (--depth === 0) return pos;
-        } else if (Number.isNaN(d)) throw GIVE_UP; // the text ended inside the value
+        } else if (d === 0) throw GIVE_UP; // the text ended inside the value (or holds a raw NUL, which JSON does not allow)
       }
     }
     if (c === 0x74 && text.startsWith('true', pos)) return pos + 4;
@@ -556,21 +603,21 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
  * digits take Clinger's fast path (an exact integer divided by an exact power of ten rounds once, correctly); numbers
  * with an exponent or more digits go through Number(). Text that is not a JSON number gives up.
  */
-function parseNumber(text: string, start: number, end: number): number {
+function parseNumber(text: string, bytes: Uint8Array, start: number, end: number): number {
   let pos = start;
-  const negative = text.charCodeAt(pos) === 0x2d;
+  const negative = bytes[pos] === 0x2d;
   if (negative) pos++;
   const first = pos;
   let mantissa = 0;
-  while (pos < end && isDigit(text.charCodeAt(pos))) mantissa = mantissa * 10 + (text.charCodeAt(pos++) - 0x30);
+  while (pos < end && isDigit(bytes[pos] as number)) mantissa = mantissa * 10 + ((bytes[pos++] as number) - 0x30);
   const integerDigits = pos - first;
   // JSON: at least one integer digit, and no leading zero before another digit.
-  if (integerDigits === 0 || (integerDigits > 1 && text.charCodeAt(first) === 0x30)) throw GIVE_UP;
+  if (integerDigits === 0 || (integerDigits > 1 && bytes[first] === 0x30)) throw GIVE_UP;
   let fractionDigits = 0;
-  if (pos < end && text.charCodeAt(pos) === 0x2e) {
+  if (pos < end && bytes[pos] === 0x2e) {
     pos++;
-    while (pos < end && isDigit(text.charCodeAt(pos))) {
-      mantissa = mantissa * 10 + (text.charCodeAt(pos++) - 0x30);
+    while (pos < end && isDigit(bytes[pos] as number)) {
+      mantissa = mantissa * 10 + ((bytes[pos++] as number) - 0x30);
       fractionDigits++;
     }
     if (fractionDigits === 0) throw GIVE_UP;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compilePattern } from '../../src/patterns/index.ts';
+import { PIPES } from '../../src/pipes/definitions.ts';
+
+const PIPES_STANDARD = PIPES.standard.rule.pattern;
 
 /** matchesJson must equal matches(JSON.parse(text)) for any valid JSON text, including texts JSON.stringify never writes. */
 function agrees(pattern: unknown, text: string): boolean {
@@ -101,6 +104,96 @@ describe('matchesJson on hand-written JSON text', () => {
     expect(agrees({ e: [{ wildcard: 'a*b*c*d' }] }, '{"e":"abxcd","f":"bcd"}')).toBe(true);
     expect(agrees({ e: [{ wildcard: 'a*bc*d' }] }, '{"e":"abxd","f":"bcd"}')).toBe(false);
     expect(agrees({ e: [{ wildcard: 'a*b\\*c*d' }] }, '{"e":"ab*cd"}')).toBe(true);
+  });
+
+  it('reads text with units above 0x7f, including those whose low byte is a structural character', () => {
+    // U+0122 ends in 0x22 ("), U+015C in 0x5c (\\), U+017B/U+017D in 0x7b/0x7d ({ }), U+015B/U+015D in [ ], U+012C in ',',
+    // U+013A in ':', U+0120 in ' '; and a surrogate pair.
+    const tricky = [
+      '\u0122',
+      '\u015c',
+      '\u017b',
+      '\u017d',
+      '\u015b',
+      '\u015d',
+      '\u012c',
+      '\u013a',
+      '\u0120',
+      '\ud83d\ude00',
+      'é',
+    ];
+    const status = { d: { N: { s: ['shipped'] } } };
+    for (const t of tricky) {
+      const u = JSON.parse(`"${t}"`) as string;
+      for (const text of [
+        `{"x":"${u}","d":{"N":{"s":"shipped"}}}`,
+        `{"x${u}":1,"d":{"k":{"S":"${u}${u}"},"N":{"s":"shipped","t":"${u}"}}}`,
+        `{"d":{"N":{"s":"shipped${u}"}}}`,
+        `{"d":{"N":{"s${u}":"shipped","s":"x"}}}`,
+        `{"d":{"N":{"${u}":{"s":"shipped"},"s":"shipped"}},"${u}":[1,"${u}"]}`,
+        `{"d":{"N":{"s":"x"}},"y":"${u}","d.N":{"s":"shipped"}}`,
+      ]) {
+        agrees(status, text);
+      }
+      // Units above 0x7f in keys and values the pattern names.
+      expect(agrees({ [`k${u}`]: [`v${u}`] }, `{"k${u}":"v${u}"}`)).toBe(true);
+      expect(agrees({ [`k${u}`]: [`v${u}`] }, `{"k${u}":"v${u}x"}`)).toBe(false);
+      expect(agrees({ [`k${u}`]: [`v${u}`] }, `{"kx":"v${u}"}`)).toBe(false);
+      expect(agrees({ [`k${u}`]: [{ prefix: `v${u}` }] }, `{"k${u}":"v${u}w"}`)).toBe(true);
+      expect(agrees({ k: [{ wildcard: `*${u}*` }] }, `{"k":"a${u}b"}`)).toBe(true);
+    }
+    // Keys that differ only in a unit above 0x7f, or in a unit whose low byte is the same.
+    expect(agrees({ clé: ['x'] }, '{"clè":"x"}')).toBe(false);
+    expect(agrees({ clé: ['x'] }, '{"clè":"y","clé":"x"}')).toBe(true);
+    expect(agrees({ 'a\u0122': ['x'] }, '{"a\\"":"y","a\u0122":"x"}')).toBe(true);
+    expect(agrees({ a: ['\u0122'] }, '{"a":"\u0122"}')).toBe(true);
+  });
+
+  it('never reads past the end of a text, whatever longer text came before', () => {
+    const record =
+      '{"eventName":"INSERT","dynamodb":{"Keys":{"orderId":{"S":"o-1"}},"NewImage":{"orderStatus":{"S":"pending"},' +
+      '"orderAmount":{"N":150},"customerEmail":{"S":"a@example.com"}},"SizeBytes":12},"eventSourceARN":"arn"}';
+    const cases: [unknown, string][] = [
+      [PIPES_STANDARD, record],
+      // Only closing brackets after the leaf: a prefix cut after an inner '}' must not borrow the rest.
+      [{ d: { N: { n: [1] } } }, '{"d":{"N":{"n":1}}}'],
+      [{ d: { N: { n: [1000] } } }, '{"d":{"N":{"n":1000}}}'],
+      [{ d: { N: { n: [true] } } }, '{"d":{"N":{"n":true}}} '],
+    ];
+    for (const [pattern, full] of cases) {
+      const compiled = compilePattern(pattern);
+      const outcome = (text: string): string => {
+        try {
+          return String(compiled.matchesJson(text));
+        } catch (error) {
+          return error instanceof SyntaxError ? 'SyntaxError' : `other: ${String(error)}`;
+        }
+      };
+      expect(outcome(full)).toBe('true');
+      // The longer texts scanned before each prefix differ after it: one continues it, the others do not.
+      const before = [full, `${' '.repeat(full.length + 10)}{}`, full.replaceAll('"', ' '), `${full}${full}`];
+      for (let k = 0; k < full.length; k++) {
+        const prefix = full.slice(0, k);
+        const outcomes = new Set(
+          before.map((longer) => {
+            outcome(longer);
+            return outcome(prefix);
+          }),
+        );
+        expect([...outcomes], `${full.slice(0, k)}`).toHaveLength(1);
+        expect(['SyntaxError', 'true', 'false'], `${full.slice(0, k)}`).toContain([...outcomes][0]);
+      }
+    }
+  });
+
+  it('reads texts longer than the shared buffer', () => {
+    const status = { d: { N: { s: ['shipped'] } } };
+    const filler = `"f":"${'x'.repeat(70_000)}"`;
+    expect(agrees(status, `{${filler},"d":{"N":{"s":"shipped"}}}`)).toBe(true);
+    expect(agrees(status, `{"d":{"N":{"s":"pending"}},${filler}}`)).toBe(false);
+    expect(agrees(status, `{"d":{"N":{"t":"${'é'.repeat(70_000)}","s":"shipped"}}}`)).toBe(true);
+    // And a short one after them, in the buffer they did not replace.
+    expect(agrees(status, '{"d":{"N":{"s":"shipped"}}}')).toBe(true);
   });
 
   // (Only the last character is checked: text cut right after an inner '}' past that point goes unnoticed.)
