@@ -2,7 +2,7 @@ import { screen } from '@testing-library/react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageDetailPage } from '../src/features/messages/components/message-detail-page.tsx';
 import { FakeOpsApi } from './support/fake-ops-api.ts';
-import { message, messageDetail } from './support/fixtures.ts';
+import { message, messageDetail, record } from './support/fixtures.ts';
 import { renderView } from './support/render.tsx';
 
 let api: FakeOpsApi;
@@ -35,5 +35,35 @@ describe('message detail', () => {
     view('m-text');
     expect(await screen.findByText('plain <text> body')).toBeInTheDocument();
     expect(screen.getByRole('alert')).toHaveTextContent('the body is not JSON');
+  });
+
+  it('says why a record has no journal entry: not run behind a failed change of its order, filtered out, or not reached', async () => {
+    const failed = record({ orderId: 'order-a', eventId: 'a-1', sequenceNumber: '99' });
+    const blocked = record({ orderId: 'order-a', eventId: 'a-2', sequenceNumber: '100', error: null });
+    const filteredOut = record({
+      orderId: 'order-b',
+      eventId: 'b-1',
+      sequenceNumber: '101',
+      error: null,
+      explanation: {
+        pipeFilter: false,
+        rule: false,
+        failingClause: { id: 'status', description: 'status is pending or shipped' },
+        explanation: 'orderStatus is "cancelled"',
+      },
+    });
+    // A later change of order-b than a failure of order-a: not blocked by it.
+    const notReached = record({ orderId: 'order-b', eventId: 'b-2', sequenceNumber: '102', error: null });
+    const detail = messageDetail(message('m-why', { records: [failed, blocked, filteredOut, notReached] }));
+    api.on('GET /api/dlqs/standard/messages/m-why', { body: detail });
+    view('m-why');
+    const article = async (eventId: string) =>
+      (await screen.findByRole('heading', { name: new RegExp(`event ${eventId},`) })).closest('article') as HTMLElement;
+    expect(await article('a-2')).toHaveTextContent(
+      "Not run: event a-1, an earlier change of the same order, failed first, and an order's changes are processed in stream order.",
+    );
+    expect(await article('b-1')).toHaveTextContent("the pipe's filter does not match this record");
+    expect(await article('b-2')).toHaveTextContent('the processor did not record a failure for this record');
+    expect(await article('a-1')).toHaveTextContent('DownstreamError: notification queue unavailable');
   });
 });

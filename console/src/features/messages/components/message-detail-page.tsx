@@ -6,6 +6,7 @@ import { formatTime, plural } from '../../../lib/format.ts';
 import { dlqPath } from '../../../lib/routes.ts';
 import { useDlqMessage } from '../api/get-dlq-message.ts';
 import { useMessageHistory } from '../api/get-message-history.ts';
+import { noJournalEntryReason } from '../no-journal-entry.ts';
 import { ImageDiffTable } from './image-diff-table.tsx';
 
 export function MessageDetailPage() {
@@ -68,7 +69,7 @@ function MessageBody({ message }: { message: DlqMessageDetail }) {
         {message.records.length === 0 ? (
           <Empty>No record could be resolved from the stream or the failure journal.</Empty>
         ) : (
-          message.records.map((record) => <RecordView key={record.eventId} record={record} />)
+          message.records.map((record) => <RecordView key={record.eventId} record={record} records={message.records} />)
         )}
       </section>
       <section aria-labelledby="body-heading">
@@ -135,7 +136,7 @@ function History({ messageId }: { messageId: string }) {
   );
 }
 
-function RecordView({ record }: { record: ResolvedRecord }) {
+function RecordView({ record, records }: { record: ResolvedRecord; records: readonly ResolvedRecord[] }) {
   const verdict = record.explanation;
   const headingId = `record-${record.eventId}`;
   return (
@@ -162,7 +163,7 @@ function RecordView({ record }: { record: ResolvedRecord }) {
           <dd>{formatTime(record.error.lastFailureAt)}</dd>
         </dl>
       ) : (
-        <p className="muted">The failure journal has no entry for this record.</p>
+        <p className="muted">{noJournalEntryReason(record, records)}</p>
       )}
       {verdict && (
         <dl className="pairs">
