@@ -358,4 +358,14 @@ describe('pipe emulator against DynamoDB Local streams', () => {
       expect(after.filter((time) => time < 400).length).toBeLessThanOrEqual(2);
     });
   });
+
+  it('refuses timing options that are not positive milliseconds, naming the pipe and the option', async () => {
+    const table = await fixture.table();
+    for (const [timing, message] of [
+      [{ activePollMs: 0 }, 'activePollMs must be a positive number of milliseconds, got 0'],
+      [{ pollIntervalMs: Number.NaN }, 'pollIntervalMs must be a positive number of milliseconds, got NaN'],
+    ] as const) {
+      expect(() => pipeOver(fixture, table, () => ok, { timing })).toThrow(`pipe pipe-${table.name}: ${message}`);
+    }
+  });
 });

@@ -113,6 +113,11 @@ export class PipeEmulator {
   private initialShards: Set<string> | undefined;
 
   constructor(readonly options: PipeEmulatorOptions) {
+    for (const name of ['pollIntervalMs', 'activePollMs', 'retryBaseDelayMs', 'shardDiscoveryMs'] as const) {
+      const value = options[name];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0))
+        throw new RangeError(`pipe ${options.name}: ${name} must be a positive number of milliseconds, got ${value}`);
+    }
     this.matchers = options.filters.map((pattern) => compilePattern(pattern, 'pipes'));
   }
 
@@ -278,7 +283,7 @@ class ShardReader {
   private async poll(): Promise<boolean> {
     const { streams, streamArn, settings, checkpoints } = this.options;
     const pollInterval = this.options.pollIntervalMs ?? AWS_POLL_INTERVAL_MS;
-    const activePoll = Math.max(1, Math.min(pollInterval, this.options.activePollMs ?? DEFAULT_ACTIVE_POLL_MS));
+    const activePoll = Math.min(pollInterval, this.options.activePollMs ?? DEFAULT_ACTIVE_POLL_MS);
     // Empty polls since the shard last returned records; a shard nothing has been read from yet counts as idle.
     let emptyPolls = Number.POSITIVE_INFINITY;
     const checkpoint = checkpoints.get(streamArn, this.shardId)?.sequenceNumber;
