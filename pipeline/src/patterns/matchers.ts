@@ -27,7 +27,11 @@ export interface CompiledClause {
 }
 
 type Test<T> = (value: T) => boolean;
-type RangeTest = (text: string, start: number, end: number) => boolean;
+/**
+ * `units` holds the text's UTF-16 units as bytes, a unit above 0x7f as 0x80 (see scan.ts): ASCII characters are read
+ * there, faster than from the text, others from the text.
+ */
+type RangeTest = (text: string, start: number, end: number, units: Uint8Array) => boolean;
 
 export function compileClause(clause: Clause): CompiledClause {
   const strings: Test<string>[] = [];
@@ -179,11 +183,11 @@ function exclusionTests(exclude: Exclusion): [Test<string>, Test<number>] {
 function stringMatcherInText(m: Parameters<typeof stringMatcher>[0]): RangeTest | undefined {
   switch (m.kind) {
     case 'prefix':
-      return (text, start, end) => startsWithIn(m.value, text, start, end);
+      return (text, start, end, units) => startsWithIn(m.value, text, start, end, units);
     case 'suffix':
-      return (text, start, end) => endsWithIn(m.value, text, start, end);
+      return (text, start, end, units) => endsWithIn(m.value, text, start, end, units);
     case 'wildcard':
-      return (text, start, end) => matchesWildcardIn(m.wildcard, text, start, end);
+      return (text, start, end, units) => matchesWildcardIn(m.wildcard, text, start, end, units);
     default:
       return undefined;
   }
@@ -194,43 +198,44 @@ function exclusionInText(exclude: Exclusion): RangeTest | undefined {
   switch (exclude.mode) {
     case 'strings': {
       const excluded = oneOfInText(exclude.values);
-      return (text, start, end) => !excluded(text, start, end);
+      return (text, start, end, units) => !excluded(text, start, end, units);
     }
     case 'numbers':
       return () => true;
     case 'prefix':
-      return (text, start, end) => !someIn(exclude.values, text, start, end, startsWithIn);
+      return (text, start, end, units) => !someIn(exclude.values, text, start, end, units, startsWithIn);
     case 'suffix':
-      return (text, start, end) => !someIn(exclude.values, text, start, end, endsWithIn);
+      return (text, start, end, units) => !someIn(exclude.values, text, start, end, units, endsWithIn);
     case 'wildcard':
-      return (text, start, end) => !someIn(exclude.values, text, start, end, matchesWildcardIn);
+      return (text, start, end, units) => !someIn(exclude.values, text, start, end, units, matchesWildcardIn);
     default:
       return undefined;
   }
 }
 
-const startsWithIn = (prefix: string, text: string, start: number, end: number) =>
-  end - start >= prefix.length && regionIs(text, start, prefix);
-const endsWithIn = (suffix: string, text: string, start: number, end: number) =>
-  end - start >= suffix.length && regionIs(text, end - suffix.length, suffix);
+const startsWithIn = (prefix: string, text: string, start: number, end: number, units: Uint8Array) =>
+  end - start >= prefix.length && regionIs(text, units, start, prefix);
+const endsWithIn = (suffix: string, text: string, start: number, end: number, units: Uint8Array) =>
+  end - start >= suffix.length && regionIs(text, units, end - suffix.length, suffix);
 
 function someIn<V>(
   values: readonly V[],
   text: string,
   start: number,
   end: number,
-  test: (value: V, text: string, start: number, end: number) => boolean,
+  units: Uint8Array,
+  test: (value: V, text: string, start: number, end: number, units: Uint8Array) => boolean,
 ): boolean {
-  for (let i = 0; i < values.length; i++) if (test(values[i] as V, text, start, end)) return true;
+  for (let i = 0; i < values.length; i++) if (test(values[i] as V, text, start, end, units)) return true;
   return false;
 }
 
 function oneOfInText(values: readonly string[]): RangeTest {
   const unique = [...new Set(values)];
-  return (text, start, end) => {
+  return (text, start, end, units) => {
     for (let i = 0; i < unique.length; i++) {
       const value = unique[i] as string;
-      if (value.length === end - start && regionIs(text, start, value)) return true;
+      if (value.length === end - start && regionIs(text, units, start, value)) return true;
     }
     return false;
   };
@@ -240,8 +245,8 @@ function anyOfInText(tests: RangeTest[]): RangeTest {
   const [only] = tests;
   if (tests.length === 0) return () => false;
   if (tests.length === 1 && only) return only;
-  return (text, start, end) => {
-    for (let i = 0; i < tests.length; i++) if ((tests[i] as RangeTest)(text, start, end)) return true;
+  return (text, start, end, units) => {
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as RangeTest)(text, start, end, units)) return true;
     return false;
   };
 }

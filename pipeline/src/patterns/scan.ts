@@ -533,7 +533,7 @@ export class JsonScanner {
       else if (!decoded && compiled.exactStrings && !this.hasEscape(pos + 1, end - 1)) {
         matched = this.oneOfInPlace(compiled.exactStrings, pos + 1, end - 1);
       } else if (!decoded && compiled.testInText && !this.hasEscape(pos + 1, end - 1)) {
-        matched = compiled.testInText(text, pos + 1, end - 1);
+        matched = compiled.testInText(text, pos + 1, end - 1, this.bytes);
       } else {
         if (!decoded) {
           value = this.hasEscape(pos + 1, end - 1) ? JSON.parse(text.slice(pos, end)) : text.slice(pos + 1, end - 1);

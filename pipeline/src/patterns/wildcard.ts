@@ -74,19 +74,28 @@ export function matchesWildcard(wildcard: Wildcard, value: string): boolean {
 
 /**
  * `matchesWildcard(wildcard, text.slice(start, end))` without copying the string out: for JSON text whose string
- * [start, end) has no escape, so that its characters are the value's.
+ * [start, end) has no escape, so that its characters are the value's. `units` holds the text's units as bytes, a unit
+ * above 0x7f as 0x80 (see scan.ts), where ASCII characters are read.
  */
-export function matchesWildcardIn(wildcard: Wildcard, text: string, start: number, end: number): boolean {
+export function matchesWildcardIn(
+  wildcard: Wildcard,
+  text: string,
+  start: number,
+  end: number,
+  units: Uint8Array,
+): boolean {
   const segments = wildcard.segments;
   const first = segments[0] ?? '';
-  if (segments.length === 1) return end - start === first.length && regionIs(text, start, first);
+  if (segments.length === 1) return end - start === first.length && regionIs(text, units, start, first);
   const last = segments[segments.length - 1] ?? '';
   const stop = end - last.length;
-  if (stop - start < first.length || !regionIs(text, start, first) || !regionIs(text, stop, last)) return false;
+  if (stop - start < first.length || !regionIs(text, units, start, first) || !regionIs(text, units, stop, last)) {
+    return false;
+  }
   let from = start + first.length;
   for (let i = 1; i < segments.length - 1; i++) {
     const segment = segments[i] ?? '';
-    const at = indexBefore(text, segment, from, stop);
+    const at = indexBefore(text, units, segment, from, stop);
     if (at < 0) return false;
     from = at + segment.length;
   }
@@ -97,7 +106,7 @@ export function matchesWildcardIn(wildcard: Wildcard, text: string, start: numbe
 const SHORT_RANGE = 64;
 
 /** The first index at or after `from` where `segment` occurs and ends by `stop`, or -1. */
-function indexBefore(text: string, segment: string, from: number, stop: number): number {
+function indexBefore(text: string, units: Uint8Array, segment: string, from: number, stop: number): number {
   const last = stop - segment.length;
   if (last < from) return -1;
   if (stop - from > SHORT_RANGE || segment.length === 0) {
@@ -105,15 +114,24 @@ function indexBefore(text: string, segment: string, from: number, stop: number):
     return at <= last ? at : -1;
   }
   const head = segment.charCodeAt(0);
-  for (let at = from; at <= last; at++) {
-    if (text.charCodeAt(at) === head && regionIs(text, at, segment)) return at;
+  if (head >= 0x80) {
+    for (let at = from; at <= last; at++)
+      if (text.charCodeAt(at) === head && regionIs(text, units, at, segment)) return at;
+    return -1;
   }
+  for (let at = from; at <= last; at++) if (units[at] === head && regionIs(text, units, at, segment)) return at;
   return -1;
 }
 
-/** Whether `text` holds `expected` at `at` (a plain loop beats startsWith on short strings). */
-export function regionIs(text: string, at: number, expected: string): boolean {
-  for (let i = 0; i < expected.length; i++) if (text.charCodeAt(at + i) !== expected.charCodeAt(i)) return false;
+/**
+ * Whether `text` holds `expected` at `at` (a plain loop beats startsWith on short strings), its ASCII characters read
+ * from `units` (the text's units as bytes, a unit above 0x7f as 0x80; see scan.ts).
+ */
+export function regionIs(text: string, units: Uint8Array, at: number, expected: string): boolean {
+  for (let i = 0; i < expected.length; i++) {
+    const code = expected.charCodeAt(i);
+    if ((code < 0x80 ? units[at + i] : text.charCodeAt(at + i)) !== code) return false;
+  }
   return true;
 }
 

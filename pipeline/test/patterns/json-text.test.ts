@@ -104,6 +104,14 @@ describe('matchesJson on hand-written JSON text', () => {
     expect(agrees({ e: [{ wildcard: 'a*b*c*d' }] }, '{"e":"abxcd","f":"bcd"}')).toBe(true);
     expect(agrees({ e: [{ wildcard: 'a*bc*d' }] }, '{"e":"abxd","f":"bcd"}')).toBe(false);
     expect(agrees({ e: [{ wildcard: 'a*b\\*c*d' }] }, '{"e":"ab*cd"}')).toBe(true);
+    // Units above 0x7f whose low byte is the character looked for (U+0174, U+0163, U+012E: 't', 'c', '.').
+    expect(agrees({ e: [{ wildcard: '*t*' }] }, '{"e":"a\u0174b"}')).toBe(false);
+    expect(agrees({ e: [{ wildcard: '*t.c*' }] }, '{"e":"a\u0174\u012e\u0163b t.c"}')).toBe(true);
+    expect(agrees({ e: [{ 'anything-but': { wildcard: '*t.c*' } }] }, '{"e":"\u0174\u012e\u0163"}')).toBe(true);
+    expect(agrees({ e: [{ suffix: 'é.c' }] }, '{"e":"xé.c"}')).toBe(true);
+    expect(agrees({ e: [{ suffix: 'é.c' }] }, '{"e":"x\u00e8.c"}')).toBe(false);
+    expect(agrees({ e: [{ wildcard: '*é*' }] }, `{"e":"${'x'.repeat(80)}é","f":"é"}`)).toBe(true);
+    expect(agrees({ e: [{ wildcard: '*é*' }] }, '{"e":"\u00e8\u00e8","f":"é"}')).toBe(false);
   });
 
   it('reads text with units above 0x7f, including those whose low byte is a structural character', () => {
