@@ -1,6 +1,6 @@
 import * as fields from './fields.ts';
 import type { CompiledClause } from './matchers.ts';
-import { find, type Needle, needleFor } from './search.ts';
+import { find, findWithUnits, type Needle, needleFor } from './search.ts';
 
 // Read once into module constants: where a loader turns imports into property reads (tsx when the entry point is
 // CommonJS, test runners), every use of an imported binding is a getter call, 12% of a scan's profile from a CommonJS
@@ -305,7 +305,7 @@ export class JsonScanner {
     let first = text.length;
     for (let n = 0; n < ids.length; n++) {
       const id = ids[n] as number;
-      const at = find(text, this.needles[id] as Needle, start);
+      const at = this.find(this.needles[id] as Needle, start);
       this.nextNeedle[id] = at;
       if (at >= 0 && at < first) first = at;
     }
@@ -360,6 +360,11 @@ export class JsonScanner {
       pos++;
       if ((bytes[pos] as number) <= 0x20) pos = this.space(pos);
     }
+  }
+
+  /** `find` in the text, reading the bytes where it can. */
+  private find(needle: Needle, from: number): number {
+    return needle.ascii ? findWithUnits(this.text, this.bytes, needle, from) : find(this.text, needle, from);
   }
 
   /** Whether `expected` occurs in the text at `start` (a plain loop beats startsWith on short strings). */
@@ -435,14 +440,13 @@ export class JsonScanner {
    */
   private nothingFollows(pos: number, node: PathNode): boolean {
     if (this.escapes || this.arrays > 0) return false;
-    const text = this.text;
     const ids = node.followNeedles;
     for (let n = 0; n < ids.length; n++) {
       const id = ids[n] as number;
       let at = this.nextNeedle[id] as number;
       if (at === -1) continue;
       if (at === UNSEARCHED || at < pos) {
-        at = find(text, this.needles[id] as Needle, pos);
+        at = this.find(this.needles[id] as Needle, pos);
         this.nextNeedle[id] = at;
       }
       if (at >= 0) return false;

@@ -22,6 +22,10 @@ export interface Needle {
   /** Index in `text` of its rarest character, and `text` from there on: the part given to indexOf. */
   readonly anchor: number;
   readonly tail: string;
+  /** The code units before the anchor. */
+  readonly head: readonly number[];
+  /** Every unit of the needle is ASCII. */
+  readonly ascii: boolean;
 }
 
 /** A needle for `text`; a leading quote is not searched for but checked (quotes are everywhere in JSON). */
@@ -30,7 +34,15 @@ export function needleFor(text: string): Needle {
   const body = quoted ? text.slice(1) : text;
   let anchor = 0;
   for (let i = 1; i < body.length; i++) if (rarity(body[i] as string) > rarity(body[anchor] as string)) anchor = i;
-  return { text: body, quoted, anchor, tail: body.slice(anchor) };
+  const head = Array.from(body.slice(0, anchor), (c) => c.charCodeAt(0));
+  return {
+    text: body,
+    quoted,
+    anchor,
+    tail: body.slice(anchor),
+    head,
+    ascii: ![...body].some((c) => c.charCodeAt(0) > 0x7f),
+  };
 }
 
 /** Index of the first occurrence of the needle at or after `from` (after its quote, when quoted), or -1. */
@@ -43,6 +55,27 @@ export function find(text: string, needle: Needle, from: number): number {
     at = text.indexOf(tail, at + 1);
   }
   return -1;
+}
+
+/**
+ * `find`, checking the part before the anchor and the quote in `units`, the text's units as bytes with every unit
+ * above 0x7f as 0x80 (see scan.ts): cheaper to read than the text. Only for needles without such units (`ascii`).
+ */
+export function findWithUnits(text: string, units: Uint8Array, needle: Needle, from: number): number {
+  const { anchor, tail } = needle;
+  let at = text.indexOf(tail, from + anchor);
+  while (at >= 0) {
+    const start = at - anchor;
+    if ((!needle.quoted || units[start - 1] === 0x22) /* " */ && headIn(units, needle, start)) return start;
+    at = text.indexOf(tail, at + 1);
+  }
+  return -1;
+}
+
+function headIn(units: Uint8Array, needle: Needle, start: number): boolean {
+  const head = needle.head;
+  for (let i = 0; i < head.length; i++) if (units[start + i] !== head[i]) return false;
+  return true;
 }
 
 function headAt(text: string, needle: Needle, start: number): boolean {
