@@ -62,6 +62,7 @@ const ENCODER = new TextEncoder();
 /** Texts up to this long are converted into one buffer shared by all scanners (scans never interleave). */
 const SHARED_MAX = 1 << 16;
 let shared = new Uint8Array(4096);
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * The text's UTF-16 units as bytes, each unit above 0x7f as 0x80, followed by two zero bytes. The walk reads its
@@ -69,7 +70,7 @@ let shared = new Uint8Array(4096);
  * charCodeAt went through the indirection, and reading a typed array is over twice as fast. Positions are the
  * text's: JSON's structural characters are all ASCII, and a unit above 0x7f can only lie inside a string (compared
  * against the text itself, see `unitIs`). ASCII text is copied by the native UTF-8 encoder, whose output is then
- * exactly its units; other text unit by unit. The zeros end every loop at the end of the text (a raw NUL is not JSON).
+ * exactly its units; other text unit by unit from its first unit above 0x7f. The zeros end every loop at the end of the text (a raw NUL is not JSON).
  */
 function unitsOf(text: string): Uint8Array {
   const length = text.length;
@@ -80,10 +81,8 @@ function unitsOf(text: string): Uint8Array {
   }
   const { read, written } = ENCODER.encodeInto(text, bytes);
   if (read !== length || written !== length) {
-    for (let i = 0; i < length; i++) {
-      const c = text.charCodeAt(i);
-      bytes[i] = Math.min(c, 0x80);
-    }
+    // The UTF-8 is the units up to the first one above 0x7f; from there, unit by unit.
+    for (let i = Math.max(text.search(NON_ASCII), 0); i < length; i++) bytes[i] = Math.min(text.charCodeAt(i), 0x80);
   }
   bytes[length] = 0;
   bytes[length + 1] = 0;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compilePattern } from '../../src/patterns/index.ts';
 import { PIPES } from '../../src/pipes/definitions.ts';
 
@@ -142,6 +142,21 @@ describe('matchesJson on hand-written JSON text', () => {
         `{"d":{"N":{"s":"x"}},"y":"${u}","d.N":{"s":"shipped"}}`,
       ]) {
         agrees(status, text);
+      }
+      // The scanner itself reads such text: it does not give up and parse (agreeing only because JSON.parse does).
+      const compiled = compilePattern(status);
+      const named = compilePattern({ [`k${u}`]: [`v${u}`] });
+      const parse = vi.spyOn(JSON, 'parse');
+      try {
+        expect(compiled.matchesJson(`{"x":"${u}","d":{"N":{"s":"shipped"}}}`)).toBe(true);
+        expect(compiled.matchesJson(`{"x${u}":1,"d":{"k":{"S":"${u}${u}"},"N":{"s":"shipped","t":"${u}"}}}`)).toBe(
+          true,
+        );
+        expect(compiled.matchesJson(`{"${u}":"${u}","d":{"N":{"t":"${u}","s":"pending"}},"e":"${u}"}`)).toBe(false);
+        expect(named.matchesJson(`{"a":"${u}","k${u}":"v${u}"}`)).toBe(true);
+        expect(parse).not.toHaveBeenCalled();
+      } finally {
+        parse.mockRestore();
       }
       // Units above 0x7f in keys and values the pattern names.
       expect(agrees({ [`k${u}`]: [`v${u}`] }, `{"k${u}":"v${u}"}`)).toBe(true);
