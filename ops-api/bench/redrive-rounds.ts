@@ -77,10 +77,7 @@ try {
         },
         loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
         calls: Object.fromEntries(
-          Object.entries(stats).map(([name, entry]) => [
-            name.replace(/Command$/, ''),
-            `${entry.calls}x${entry.meanMs}`,
-          ]),
+          Object.entries(stats).map(([name, entry]) => [name, `${entry.calls}x${entry.meanMs}`]),
         ),
       }),
     );

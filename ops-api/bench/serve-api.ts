@@ -7,6 +7,7 @@ import type { RuntimeInfo } from '@orderflow/pipeline';
 import { buildApp } from '../src/app.ts';
 import { createAwsClients } from '../src/clients.ts';
 import { configFromRuntimeInfo } from '../src/config.ts';
+import { aroundEachCall } from '../test/helpers/sdk-calls.ts';
 
 /** Per AWS command: calls and mean latency (ms) since the last `calls` request. */
 export type CallStats = Record<string, { calls: number; meanMs: number }>;
@@ -33,26 +34,18 @@ let close: (() => Promise<void>) | undefined;
 let calls = new Map<string, { calls: number; totalMs: number }>();
 
 /** Counts every AWS SDK call the API makes, by command, with its latency as the API sees it. */
-function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }): void {
-  const add = client.middlewareStack.add as unknown as (
-    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => unknown,
-    options: { step: 'initialize'; name: string },
-  ) => void;
-  add(
-    (next, context) => async (args: unknown) => {
-      const started = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        const name = context.commandName ?? 'unknown';
-        const entry = calls.get(name) ?? { calls: 0, totalMs: 0 };
-        entry.calls++;
-        entry.totalMs += performance.now() - started;
-        calls.set(name, entry);
-      }
-    },
-    { step: 'initialize', name: 'benchCallCounter' },
-  );
+function countCalls(client: Parameters<typeof aroundEachCall>[0]): void {
+  aroundEachCall(client, 'benchCallCounter', async (name, _input, send) => {
+    const started = performance.now();
+    try {
+      return await send();
+    } finally {
+      const entry = calls.get(name) ?? { calls: 0, totalMs: 0 };
+      entry.calls++;
+      entry.totalMs += performance.now() - started;
+      calls.set(name, entry);
+    }
+  });
 }
 
 process.on('message', async (request: ServeRequest) => {

@@ -8,6 +8,7 @@ import { configFromRuntimeInfo } from '../src/config.ts';
 import type { RedriveJob } from '../src/schemas/index.ts';
 import { JobStore } from '../src/services/job-store.ts';
 import { type Backends, startBackends } from './helpers/backends.ts';
+import { aroundEachCall } from './helpers/sdk-calls.ts';
 
 /**
  * Redrive jobs over many messages, where a job claims ahead of its work, combines its DynamoDB calls across batches
@@ -38,24 +39,16 @@ const order = (prefix: string, overrides: Record<string, unknown> = {}) => {
   };
 };
 
-function countCalls(client: { middlewareStack: { add: (...args: never[]) => void } }): void {
-  const add = client.middlewareStack.add as unknown as (
-    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => unknown,
-    options: { step: 'initialize'; name: string },
-  ) => void;
-  add(
-    (next, context) => async (args: unknown) => {
-      const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-      const items = (args as { input?: { TransactItems?: { Put?: unknown }[] } }).input?.TransactItems;
-      if (name === 'TransactWriteItems' && items?.some((item) => item.Put) && leaseBatchesBeforeOutage-- <= 0)
-        throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
-          name: 'ProvisionedThroughputExceededException',
-        });
-      return next(args);
-    },
-    { step: 'initialize', name: 'testCallCounter' },
-  );
+function countCalls(client: Parameters<typeof aroundEachCall>[0]): void {
+  aroundEachCall(client, 'testCallCounter', async (name, input, send) => {
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    const items = input.TransactItems as { Put?: unknown }[] | undefined;
+    if (name === 'TransactWriteItems' && items?.some((item) => item.Put) && leaseBatchesBeforeOutage-- <= 0)
+      throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
+    return send();
+  });
 }
 
 /** Stand-in processor: fails records of customers whose email starts with `fail`, optionally slowly. */
