@@ -260,6 +260,10 @@ describe('pipes, filter lab, metrics, alarms', () => {
       description: 'customer email does not contain test.com',
       value: 4,
     });
+    // Stages the processors count per delivery say so, since a retried record makes them exceed the filter's matches.
+    for (const stage of ['guardPassed', 'failed'] as const)
+      expect(body.funnel[stage].label).toContain('each retry counts');
+    expect(body.funnel.processed.label).toContain('counts again');
   });
 
   it('lists alarms with runbook and console deep links', async () => {

@@ -29,14 +29,23 @@ function metric(name: string, unit: MetricUnit, description: string, dimensions:
 
 /** Published by the processors as EMF. */
 export const PROCESSOR_METRICS = {
-  recordsReceived: metric('RecordsReceived', 'Count', 'records delivered by the pipe (matched by its filter)'),
-  guardPassed: metric('GuardPassed', 'Count', 'records that satisfy the full business rule'),
+  // Counted per delivery: a record the pipe retries, or an operator redrives, is counted again each time it arrives.
+  recordsReceived: metric(
+    'RecordsReceived',
+    'Count',
+    'records delivered by the pipe, matched by its filter (each retry and redrive counts)',
+  ),
+  guardPassed: metric('GuardPassed', 'Count', 'records that satisfy the full business rule (each retry counts)'),
   guardRejected: metric('GuardRejected', 'Count', 'records the pipe filter let through but the rule rejects', [
     DIMENSION_PIPE,
     DIMENSION_CLAUSE,
   ]),
-  recordsProcessed: metric('RecordsProcessed', 'Count', 'records whose effects were applied'),
-  recordsFailed: metric('RecordsFailed', 'Count', 'records reported as failed to the pipe'),
+  recordsProcessed: metric(
+    'RecordsProcessed',
+    'Count',
+    'records acknowledged as processed (a replay of one already applied counts again)',
+  ),
+  recordsFailed: metric('RecordsFailed', 'Count', 'record failures reported to the pipe (each retry counts)'),
   orderValue: metric('OrderValue', 'None', 'amount of each processed order'),
   journalWrites: metric('JournalWrites', 'Count', 'failure journal entries written'),
 } as const;
