@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageDetailPage } from '../src/features/messages/components/message-detail-page.tsx';
 import { FakeOpsApi } from './support/fake-ops-api.ts';
@@ -39,6 +39,12 @@ describe('message detail', () => {
 
   it('says why a record has no journal entry: not run behind a failed change of its order, filtered out, or not reached', async () => {
     const failed = record({ orderId: 'order-a', eventId: 'a-1', sequenceNumber: '99' });
+    const failedThenApplied = record({
+      orderId: 'order-d',
+      eventId: 'd-1',
+      sequenceNumber: '98',
+      alreadyProcessed: true,
+    });
     const blocked = record({ orderId: 'order-a', eventId: 'a-2', sequenceNumber: '100', error: null });
     const filteredOut = record({
       orderId: 'order-b',
@@ -54,7 +60,16 @@ describe('message detail', () => {
     });
     // A later change of order-b than a failure of order-a: not blocked by it.
     const notReached = record({ orderId: 'order-b', eventId: 'b-2', sequenceNumber: '102', error: null });
-    const detail = messageDetail(message('m-why', { records: [failed, blocked, filteredOut, notReached] }));
+    const done = record({
+      orderId: 'order-c',
+      eventId: 'c-1',
+      sequenceNumber: '103',
+      error: null,
+      alreadyProcessed: true,
+    });
+    const detail = messageDetail(
+      message('m-why', { records: [failedThenApplied, failed, blocked, filteredOut, notReached, done] }),
+    );
     api.on('GET /api/dlqs/standard/messages/m-why', { body: detail });
     view('m-why');
     const article = async (eventId: string) =>
@@ -65,5 +80,8 @@ describe('message detail', () => {
     expect(await article('b-1')).toHaveTextContent("the pipe's filter does not match this record");
     expect(await article('b-2')).toHaveTextContent('the processor did not record a failure for this record');
     expect(await article('a-1')).toHaveTextContent('DownstreamError: notification queue unavailable');
+    expect(await article('c-1')).toHaveTextContent('the processor already applied this record');
+    expect(within(await article('d-1')).getByText(/^applied by a later retry or redrive/)).toBeInTheDocument();
+    expect(await article('a-1')).not.toHaveTextContent('Since then');
   });
 });

@@ -1,4 +1,11 @@
-import { PIPES, type StreamRecord } from '@orderflow/pipeline';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  IDEMPOTENCY_KEYS,
+  IDEMPOTENCY_STATUS,
+  idempotencyRecordId,
+  PIPES,
+  type StreamRecord,
+} from '@orderflow/pipeline';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -355,8 +362,30 @@ describe('DLQ browsing, redrive, discard, audit', () => {
       failingClause: { id: 'amount-over-100' },
     });
     expect(records[2]?.explanation?.explanation).toContain('amount-over-100');
+    expect(records.map((record) => record.alreadyProcessed)).toEqual([false, false, false]);
     const missing = await app.inject({ method: 'GET', url: '/api/dlqs/standard/messages/nope-123', headers: viewer });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it("says which of a message's records the processor already applied (idempotency record COMPLETED)", async () => {
+    const first = okMessage.records[0]?.eventId as string;
+    const key = { [IDEMPOTENCY_KEYS.partitionKey]: idempotencyRecordId('standard', first) };
+    const table = backends.info.resources.idempotencyTable;
+    const expiry = Math.floor(Date.now() / 1000) + 3600;
+    await backends.dynamodb.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...key, status: IDEMPOTENCY_STATUS.completed, [IDEMPOTENCY_KEYS.ttlAttribute]: expiry },
+      }),
+    );
+    try {
+      const detail = (
+        await app.inject({ method: 'GET', url: `/api/dlqs/standard/messages/${okMessage.id}`, headers: viewer })
+      ).json() as DlqMessageDetail;
+      expect(detail.records.map((record) => record.alreadyProcessed)).toEqual([true, false, false]);
+    } finally {
+      await backends.dynamodb.send(new DeleteCommand({ TableName: table, Key: key }));
+    }
   });
 
   it('dry-runs a redrive without changing anything', async () => {

@@ -51,7 +51,8 @@ const dlqs: FastifyPluginAsyncZod = async (app) => {
     '/dlqs/:pipe/messages/:id',
     {
       schema: {
-        summary: 'One DLQ message in full: its raw body, and the filter explanation per record',
+        summary:
+          'One DLQ message in full: its raw body, and per record the filter explanation and whether the processor already applied it',
         params: messageParamsSchema,
         response: { 200: dlqMessageDetailSchema, ...ERROR_RESPONSES },
       },

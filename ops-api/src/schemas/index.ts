@@ -132,6 +132,12 @@ export const resolvedRecordSchema = z.object({
   error: recordErrorSchema.nullable().describe("the failure journal's last error for this record"),
   currentItem: json.nullable().describe('the order as it is in the table now'),
   explanation: filterExplanationSchema.optional().describe('only on the single-message route'),
+  alreadyProcessed: z
+    .boolean()
+    .optional()
+    .describe(
+      "only on the single-message route: the idempotency table says the processor already applied the record's effects",
+    ),
 });
 export type ResolvedRecord = z.infer<typeof resolvedRecordSchema>;
 

@@ -148,7 +148,11 @@ export class DlqBrowser {
     return { messages, cursor: lastScanned && candidates.length > 0 ? encodeCursor(pipe, lastScanned) : null };
   }
 
-  /** One message in full: the body as SQS delivered it, and the filter explanation per record. */
+  /**
+   * One message in full: the body as SQS delivered it, and per record the filter explanation and whether its effects
+   * were already applied (with ParallelizationFactor > 1 a batch's sequence range holds the other lane's records too,
+   * and a record of the range may have succeeded in a retry or a redrive).
+   */
   async get(pipe: PipeKey, id: string): Promise<DlqMessageDetail> {
     let queued = (await this.snapshot(pipe)).find((message) => message.id === id);
     if (!queued) {
@@ -158,13 +162,22 @@ export class DlqBrowser {
     }
     if (!queued) throw new NotFoundError(`message '${id}' is not in the ${pipe} DLQ (redriven, discarded or in use)`);
     const message = await this.resolve(pipe, queued);
-    const batch = await this.cachedRecords(pipe, queued);
+    const [batch, processed] = await Promise.all([
+      this.cachedRecords(pipe, queued),
+      this.state.alreadyProcessed(
+        pipe,
+        message.records.map((record) => record.eventId),
+      ),
+    ]);
     return {
       ...message,
       body: queued.body,
       records: message.records.map((record) => {
         const source = batch.records.find((candidate) => candidate.eventId === record.eventId)?.record;
-        return source ? { ...record, explanation: this.lab.explain(pipe, source) } : record;
+        const alreadyProcessed = processed.has(record.eventId);
+        return source
+          ? { ...record, explanation: this.lab.explain(pipe, source), alreadyProcessed }
+          : { ...record, alreadyProcessed };
       }),
     };
   }

@@ -161,6 +161,12 @@ function RecordView({ record, records }: { record: ResolvedRecord; records: read
           <dd>{formatTime(record.error.firstFailureAt)}</dd>
           <dt>Last failure</dt>
           <dd>{formatTime(record.error.lastFailureAt)}</dd>
+          {record.alreadyProcessed && (
+            <>
+              <dt>Since then</dt>
+              <dd>applied by a later retry or redrive: a redrive finds it done and does not apply it again</dd>
+            </>
+          )}
         </dl>
       ) : (
         <p className="muted">{noJournalEntryReason(record, records)}</p>
