@@ -335,7 +335,8 @@ export class OpsToolkit extends Construct {
         ],
       }),
     );
-    // Current item for a record older than the stream's 24 hours; idempotency records for the redrive dry run.
+    // Current item for a record older than the stream's 24 hours; idempotency records for the redrive dry run
+    // and the message view (which records are already applied).
     data.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
     data.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
     data.journalTable.grant(
