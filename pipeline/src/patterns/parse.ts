@@ -14,11 +14,13 @@ import { parseWildcard, WILDCARD_COMPLEXITY_LIMIT, type Wildcard, wildcardComple
 
 /**
  * Operators EventBridge Pipes does not evaluate. Source: EventBridge user guide, "Comparison operators for use in
- * event patterns in Amazon EventBridge" (eb-create-pattern-operators), column "Pipe support": No for "Anything-but
- * (begins with)", "Anything-but (ends with)", "Anything-but (ignore case)", "Anything-but using a wildcard" and
- * "Wildcard"; Yes for And, Anything-but (values), Begins with and Begins with (ignore case), Empty, Equals and Equals
- * (ignore case), Ends with and Ends with (ignore case), Exists / Does not exist, Null, Numeric (equals, range) and
- * Or / `$or`. `cidr` is not listed as unsupported there, so it is accepted.
+ * event patterns in Amazon EventBridge"
+ * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html), column "Pipe support"
+ * (all 22 rows read): No for "Anything-but (begins with)", "Anything-but (ends with)",
+ * "Anything-but (ignore case)", "Anything-but using a wildcard" and "Wildcard"; Yes for And, Anything-but, Not
+ * (`anything-but` list), Begins with and Begins with (ignore case), Empty, Equals and Equals (ignore case), Ends with
+ * and Ends with (ignore case), Exists, Does not exist, Null, Numeric (equals), Numeric (range), Or (several values)
+ * and Or (multiple fields, `$or`). The table has no IP-address row, so `cidr` is accepted by assumption.
  */
 const PIPES_UNSUPPORTED_ANYTHING_BUT = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']);
 

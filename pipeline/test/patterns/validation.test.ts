@@ -107,20 +107,30 @@ describe('validatePattern (pipes)', () => {
     expect(error.message).toContain(reason);
   });
 
-  it('accepts what the Pipe support column marks Yes', () => {
-    expect(() =>
-      validatePattern(
-        {
-          a: [
-            { 'anything-but': ['x'] },
-            { prefix: { 'equals-ignore-case': 'p' } },
-            { suffix: { 'equals-ignore-case': 's' } },
-          ],
-          b: [{ 'equals-ignore-case': 'x' }, { numeric: ['>', 1] }, { exists: false }, { cidr: '10.0.0.0/8' }, ''],
-          $or: [{ c: [null] }, { d: [true] }],
-        },
-        'pipes',
-      ),
-    ).not.toThrow();
+  /** The rows eb-create-pattern-operators.html marks Yes under "Pipe support", with that table's rule syntax. */
+  it.each([
+    ['And', { Location: ['New York'], Day: ['Monday'] }],
+    ['Anything-but', { state: [{ 'anything-but': 'initializing' }] }],
+    ['Begins with', { Region: [{ prefix: 'us-' }] }],
+    ['Begins with (ignore case)', { service: [{ prefix: { 'equals-ignore-case': 'eventb' } }] }],
+    ['Empty', { LastName: [''] }],
+    ['Equals', { Name: ['Alice'] }],
+    ['Equals (ignore case)', { Name: [{ 'equals-ignore-case': 'alice' }] }],
+    ['Ends with', { FileName: [{ suffix: '.png' }] }],
+    ['Ends with (ignore case)', { service: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] }],
+    ['Exists', { ProductName: [{ exists: true }] }],
+    ['Does not exist', { ProductName: [{ exists: false }] }],
+    ['Not', { Weather: [{ 'anything-but': ['Raining'] }] }],
+    ['Null', { UserID: [null] }],
+    ['Numeric (equals)', { Price: [{ numeric: ['=', 100] }] }],
+    ['Numeric (range)', { Price: [{ numeric: ['>', 10, '<=', 20] }] }],
+    ['Or', { PaymentType: ['Credit', 'Debit'] }],
+    ['Or (multiple fields)', { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }],
+  ])('accepts %s, which the Pipe support column marks Yes', (_, pattern) => {
+    expect(() => validatePattern(pattern, 'pipes')).not.toThrow();
+  });
+
+  it('accepts cidr, which that table does not list (assumed supported)', () => {
+    expect(() => validatePattern({ sourceIPAddress: [{ cidr: '10.0.0.0/24' }] }, 'pipes')).not.toThrow();
   });
 });
