@@ -187,6 +187,26 @@ describe('auth and plumbing', () => {
     expect(both.json().message).toContain('either messageIds or all');
   });
 
+  it('checks a time range against now when only one end is given', async () => {
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    const cases = [
+      // `to` defaults to now: a `from` after it is an empty range, which CloudWatch refuses (was a 500).
+      { url: `/api/metrics/filter?pipe=standard&from=${future}`, text: 'from must be before to' },
+      // The audit's 31-day cap held only when both ends were given: this read 20,000 day partitions (was a 200).
+      { url: '/api/audit?from=1970-01-01T00:00:00Z', text: 'at most 31 days' },
+      // The other routes refuse a reversed range; this one answered an empty page as if the DLQ had nothing then.
+      {
+        url: '/api/dlqs/standard/messages?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z',
+        text: 'from must be before to',
+      },
+    ];
+    for (const { url, text } of cases) {
+      const answer = await app.inject({ method: 'GET', url, headers: viewer });
+      expect(answer.statusCode, url).toBe(400);
+      expect(answer.json().message, url).toContain(text);
+    }
+  });
+
   it('serves OpenAPI at /docs and the console config', async () => {
     const spec = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(spec.statusCode).toBe(200);

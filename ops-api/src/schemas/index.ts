@@ -15,6 +15,20 @@ const isoDateTime = z.iso.datetime({
 });
 const json = z.record(z.string(), z.unknown());
 
+/** The range a query without `from` covers, counted back from `to` (itself now when left out). */
+export const METRICS_DEFAULT_WINDOW_MS = 3 * 3600_000;
+export const AUDIT_DEFAULT_WINDOW_MS = 86_400_000;
+
+/**
+ * A range with an end left out runs to now (`to`) or is counted back from `to` (`from`), so a lone `from` after now is
+ * as empty as a reversed range, and a lone `from` years back is as long as a range that says so.
+ */
+function rangeOf(query: { from?: string | undefined; to?: string | undefined }, defaultMs: number) {
+  const to = query.to ? Date.parse(query.to) : Date.now();
+  return { from: query.from ? Date.parse(query.from) : to - defaultMs, to };
+}
+const FROM_BEFORE_TO = 'from must be before to (or before now when to is left out)';
+
 export const errorResponseSchema = z.object({
   statusCode: z.number().int(),
   error: z.string(),
@@ -85,18 +99,20 @@ export const messageParamsSchema = z.object({
     .regex(/^[\w.:-]+$/, 'must be an SQS message id'),
 });
 
-export const listMessagesQuerySchema = z.object({
-  limit: z.coerce
-    .number({ error: 'limit must be a number' })
-    .int('limit must be an integer')
-    .min(1, 'limit must be at least 1')
-    .max(100, 'limit must be at most 100')
-    .default(20),
-  cursor: z.string().max(512, 'cursor is too long').optional(),
-  q: z.string().max(200, 'q must be at most 200 characters').optional().describe('order id, email or error text'),
-  from: isoDateTime.optional().describe('messages sent to the DLQ at or after this time'),
-  to: isoDateTime.optional().describe('messages sent to the DLQ at or before this time'),
-});
+export const listMessagesQuerySchema = z
+  .object({
+    limit: z.coerce
+      .number({ error: 'limit must be a number' })
+      .int('limit must be an integer')
+      .min(1, 'limit must be at least 1')
+      .max(100, 'limit must be at most 100')
+      .default(20),
+    cursor: z.string().max(512, 'cursor is too long').optional(),
+    q: z.string().max(200, 'q must be at most 200 characters').optional().describe('order id, email or error text'),
+    from: isoDateTime.optional().describe('messages sent to the DLQ at or after this time'),
+    to: isoDateTime.optional().describe('messages sent to the DLQ at or before this time'),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { error: 'from must be before to' });
 export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;
 
 export const recordErrorSchema = z.object({
@@ -271,7 +287,13 @@ export const metricsQuerySchema = z
       .refine((p) => p % 60 === 0, 'period must be a multiple of 60')
       .default(300),
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { error: 'from must be before to' });
+  .refine(
+    (q) => {
+      const range = rangeOf(q, METRICS_DEFAULT_WINDOW_MS);
+      return range.from < range.to;
+    },
+    { error: FROM_BEFORE_TO },
+  );
 export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
 
 const funnelStage = z.object({
@@ -343,10 +365,20 @@ export const auditQuerySchema = z
     actor: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { error: 'from must be before to' })
-  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= 31 * 86_400_000, {
-    error: 'the range from..to must be at most 31 days',
-  });
+  .refine(
+    (q) => {
+      const range = rangeOf(q, AUDIT_DEFAULT_WINDOW_MS);
+      return range.from <= range.to;
+    },
+    { error: FROM_BEFORE_TO },
+  )
+  .refine(
+    (q) => {
+      const range = rangeOf(q, AUDIT_DEFAULT_WINDOW_MS);
+      return range.to - range.from <= 31 * 86_400_000;
+    },
+    { error: 'the range from..to must be at most 31 days (to is now when left out)' },
+  );
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
 export const auditEntrySchema = z.object({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_KEYS } from '@orderflow/pipeline';
-import type { AuditEntry, AuditQuery } from '../schemas/index.ts';
+import { AUDIT_DEFAULT_WINDOW_MS, type AuditEntry, type AuditQuery } from '../schemas/index.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -33,7 +33,7 @@ export class AuditLog {
   /** Newest first. Default range: the last 24 hours. */
   async list(query: AuditQuery): Promise<AuditEntry[]> {
     const to = query.to ? new Date(query.to) : new Date();
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DAY_MS);
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - AUDIT_DEFAULT_WINDOW_MS);
     const days: string[] = [];
     for (let day = Date.parse(to.toISOString().slice(0, 10)); day >= from.getTime() - DAY_MS; day -= DAY_MS) {
       const text = new Date(day).toISOString().slice(0, 10);

@@ -16,12 +16,11 @@ import {
   SQS_NAMESPACE,
   STREAM_ESTIMATE,
 } from '@orderflow/pipeline';
-import type { MetricsQuery, MetricsResponse } from '../schemas/index.ts';
+import { METRICS_DEFAULT_WINDOW_MS, type MetricsQuery, type MetricsResponse } from '../schemas/index.ts';
 
 type Stage = keyof Omit<MetricsResponse['funnel'], 'guardRejectedByClause'>;
 type Series = Map<number, number>;
 
-const DEFAULT_WINDOW_MS = 3 * 3600_000;
 /** GetMetricData accepts up to 500 queries per call (CloudWatch API reference). */
 const MAX_QUERIES = 500;
 
@@ -57,7 +56,7 @@ export class FilterMetrics {
 
   async funnel(query: MetricsQuery): Promise<MetricsResponse> {
     const to = query.to ? new Date(query.to) : new Date();
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_WINDOW_MS);
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - METRICS_DEFAULT_WINDOW_MS);
     const exact = this.options.mode === 'local';
     const metrics = await this.pipeMetrics(query.pipe);
     const queries: MetricDataQuery[] = [];
