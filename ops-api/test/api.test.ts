@@ -207,6 +207,26 @@ describe('auth and plumbing', () => {
     }
   });
 
+  it('refuses a redrive naming a message twice and a discard with fields it does not know', async () => {
+    const twice = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { messageIds: ['m-1', 'm-2', 'm-1'] },
+    });
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().message).toContain("'m-1' more than once");
+    // `dryRun` means nothing to a discard: accepting it would delete a message its sender meant only to preview.
+    const discard = await app.inject({
+      method: 'DELETE',
+      url: '/api/dlqs/standard/messages/m-1',
+      headers: operator,
+      payload: { reason: 'just looking', dryRun: true },
+    });
+    expect(discard.statusCode).toBe(400);
+    expect(discard.json().message).toContain('dryRun');
+  });
+
   it('serves OpenAPI at /docs and the console config', async () => {
     const spec = await app.inject({ method: 'GET', url: '/docs/json' });
     expect(spec.statusCode).toBe(200);

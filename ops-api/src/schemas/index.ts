@@ -192,9 +192,11 @@ export const listMessagesResponseSchema = z.object({
 });
 export type ListMessagesResponse = z.infer<typeof listMessagesResponseSchema>;
 
-export const discardBodySchema = z.object({
-  reason: z.string().trim().min(3, 'reason must say why (at least 3 characters)').max(500),
-});
+export const discardBodySchema = z
+  .object({
+    reason: z.string().trim().min(3, 'reason must say why (at least 3 characters)').max(500),
+  })
+  .strict();
 export type DiscardBody = z.infer<typeof discardBodySchema>;
 export const discardResponseSchema = z.object({ discarded: z.literal(true), id: z.string(), auditId: z.string() });
 export type DiscardResponse = z.infer<typeof discardResponseSchema>;
@@ -210,6 +212,15 @@ export const redriveBodySchema = z
   .strict()
   .refine((body) => (body.messageIds === undefined) !== (body.all === undefined), {
     error: 'give either messageIds or all: true (not both)',
+  })
+  .superRefine((body, context) => {
+    // A job counts the ids it was given: a repeated one would leave it at "1 of 2 done" after redriving everything.
+    const seen = new Set<string>();
+    for (const id of body.messageIds ?? []) {
+      if (seen.has(id))
+        context.addIssue({ code: 'custom', path: ['messageIds'], message: `names '${id}' more than once` });
+      seen.add(id);
+    }
   });
 export type RedriveBody = z.input<typeof redriveBodySchema>;
 
