@@ -207,6 +207,30 @@ describe('auth and plumbing', () => {
     }
   });
 
+  it('names what is wrong in a filter-lab body, a missing pipe and an unsupported content type', async () => {
+    const filterTest = async (payload: unknown) =>
+      app.inject({ method: 'POST', url: '/api/filters/test', headers: viewer, payload: payload as object });
+    const badEvent = await filterTest({ eventName: 'UPSERT', newImage: {}, oldImage: null });
+    expect(badEvent.statusCode).toBe(400);
+    expect(badEvent.json().message).toContain('body.eventName');
+    const noOldImage = await filterTest({ eventName: 'INSERT', newImage: { orderId: 'o1' } });
+    expect(noOldImage.statusCode).toBe(400);
+    expect(noOldImage.json().message).toContain('body.oldImage');
+
+    const noPipe = await app.inject({ method: 'GET', url: '/api/metrics/filter', headers: viewer });
+    expect(noPipe.statusCode).toBe(400);
+    expect(noPipe.json().message).toContain('pipe is required');
+
+    const form = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: { ...operator, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'all=true',
+    });
+    expect(form.statusCode).toBe(415);
+    expect(form.json().message).toContain('application/json');
+  });
+
   it('refuses a redrive naming a message twice and a discard with fields it does not know', async () => {
     const twice = await app.inject({
       method: 'POST',

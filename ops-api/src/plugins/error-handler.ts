@@ -17,6 +17,29 @@ const REASONS: Readonly<Record<number, string>> = {
   500: 'Internal Server Error',
 };
 
+interface Issue {
+  readonly keyword?: string;
+  readonly instancePath: string;
+  readonly message?: string;
+  readonly params?: { readonly errors?: unknown };
+}
+
+/**
+ * A union's own issue says only "Invalid input"; the issues of the alternative that came closest (fewest issues)
+ * name the field that is wrong, e.g. `body.eventName` of the filter lab's order form.
+ */
+function closestBranch(issue: Issue): Issue[] {
+  const branches = issue.params?.errors;
+  if (issue.keyword !== 'invalid_union' || !Array.isArray(branches) || branches.length === 0) return [issue];
+  const closest = (branches as { path: PropertyKey[]; message: string }[][]).reduce((best, branch) =>
+    branch.length < best.length ? branch : best,
+  );
+  return closest.map((sub) => ({
+    instancePath: [issue.instancePath.replace(/\/$/, ''), ...sub.path.map(String)].join('/'),
+    message: sub.message,
+  }));
+}
+
 /**
  * One error handler: 4xx answers carry a message naming the problem; 5xx answers carry only the request id (the
  * details go to the log), so no stack trace, AWS error or resource name leaks to callers.
@@ -29,6 +52,7 @@ export default fp(
       if (hasZodFastifySchemaValidationErrors(error)) {
         status = 400;
         message = error.validation
+          .flatMap((issue) => closestBranch(issue))
           .map((issue) => {
             const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
             const where = `${error.validationContext ?? 'request'}${path ? `.${path}` : ''}`;
@@ -46,7 +70,10 @@ export default fp(
       ) {
         // Fastify's own client errors: malformed JSON, body too large, unsupported media type, rate limit.
         status = error.statusCode;
-        message = error.message;
+        message =
+          status === 415
+            ? `content-type ${JSON.stringify(request.headers['content-type'] ?? '')} is not supported; send a JSON body with content-type: application/json`
+            : error.message;
       }
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ status, message }, 'request rejected');

@@ -6,7 +6,10 @@ import { z } from 'zod';
 
 const PIPE_KEY_VALUES = ['standard', 'premium'] as const;
 export const pipeKeySchema = z.enum(PIPE_KEY_VALUES, {
-  error: (issue) => `unknown pipe ${JSON.stringify(issue.input)}; expected one of ${PIPE_KEY_VALUES.join(', ')}`,
+  error: (issue) =>
+    issue.input === undefined
+      ? `pipe is required; expected one of ${PIPE_KEY_VALUES.join(', ')}`
+      : `unknown pipe ${JSON.stringify(issue.input)}; expected one of ${PIPE_KEY_VALUES.join(', ')}`,
 });
 
 const isoDateTime = z.iso.datetime({
