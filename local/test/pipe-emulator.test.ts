@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   LOCAL_PIPE_METRICS,
   METRICS_NAMESPACE,
@@ -12,8 +13,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/pipes/checkpoints.ts';
 import { AWS_POLL_INTERVAL_MS } from '../src/pipes/pipe-emulator.ts';
-import { StreamsApi } from '../src/pipes/streams-api.ts';
-import { DynamoFixture, ok, orderIdOf, pipeOver, total, until } from './helpers.ts';
+import { GET_RECORDS_LIMIT, StreamsApi } from '../src/pipes/streams-api.ts';
+import { DynamoFixture, ok, orderIdOf, pipeOver, type TestTable, total, until } from './helpers.ts';
 
 let fixture: DynamoFixture;
 beforeAll(async () => {
@@ -298,8 +299,8 @@ describe('pipe emulator against DynamoDB Local streams', () => {
         return page;
       };
       const delivered: string[] = [];
-      const start = async () => {
-        const table = await fixture.table();
+      const start = async ({ table }: { table?: TestTable } = {}) => {
+        table ??= await fixture.table();
         const harness = pipeOver(
           fixture,
           table,
@@ -323,7 +324,7 @@ describe('pipe emulator against DynamoDB Local streams', () => {
     }
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-    it('polls an idle shard 4 times a second, and a shard that just returned records again at once, backing off to that', async () => {
+    it('polls an idle shard 4 times a second, and a shard that just returned records again within 10 ms, backing off to that', async () => {
       const pipe = timedPipe(10);
       const { table, emulator } = await pipe.start();
       await sleep(1100);
@@ -335,7 +336,8 @@ describe('pipe emulator against DynamoDB Local streams', () => {
       await sleep(1500);
       await emulator.stop();
       const after = pipe.afterRecords();
-      // At once, then about 10, 20, 40, 80 ms apart (delays under load only spread them out)...
+      // About 10 ms after it, then 10, 20, 40, 80 ms apart (delays under load only spread them out)...
+      expect(after[0]).toBeGreaterThanOrEqual(10 - 1);
       expect(after.filter((time) => time < 400).length).toBeGreaterThanOrEqual(3);
       // ...and once the shard has been quiet for about 0.3 s, AWS's interval again.
       for (const gap of pipe.gaps(after.filter((time) => time >= 600))) {
@@ -353,9 +355,33 @@ describe('pipe emulator against DynamoDB Local streams', () => {
       await emulator.stop();
       const after = pipe.afterRecords();
       expect(after.length).toBeGreaterThanOrEqual(2);
-      // The read right after records is immediate (a backlog is read without pause); after that, the base rate.
+      // The shard was read to its end: the next read is at the base rate too.
+      expect(after[0]).toBeGreaterThanOrEqual(AWS_POLL_INTERVAL_MS - 5);
       for (const gap of pipe.gaps(after)) expect(gap).toBeGreaterThanOrEqual(AWS_POLL_INTERVAL_MS - 5);
-      expect(after.filter((time) => time < 400).length).toBeLessThanOrEqual(2);
+    });
+
+    it('reads a backlog without pause: a full page of records is followed by the next read at once', async () => {
+      const table = await fixture.table();
+      const backlog = GET_RECORDS_LIMIT + 200;
+      for (let i = 0; i < backlog; i += 25)
+        await fixture.client.send(
+          new BatchWriteItemCommand({
+            RequestItems: {
+              [table.name]: Array.from({ length: Math.min(25, backlog - i) }, (_, j) => ({
+                PutRequest: { Item: { orderId: { S: `backlog-${i + j}` }, orderStatus: { S: 'pending' } } },
+              })),
+            },
+          }),
+        );
+      const pipe = timedPipe(AWS_POLL_INTERVAL_MS);
+      const { emulator } = await pipe.start({ table });
+      await until(() => pipe.delivered.length === backlog, 'the backlog delivered');
+      await emulator.stop();
+      const [full, rest] = pipe.polls;
+      expect(full?.records).toBe(GET_RECORDS_LIMIT);
+      expect(rest?.records).toBe(200);
+      // Even with AWS's 250 ms cadence, the read after a full page does not wait for it.
+      expect((rest?.at ?? Number.POSITIVE_INFINITY) - (full?.at ?? 0)).toBeLessThan(AWS_POLL_INTERVAL_MS / 2);
     });
   });
 

@@ -27,6 +27,9 @@ export class StreamsApiError extends Error {
   }
 }
 
+/** The most records one GetRecords call returns (its `Limit` maximum, in AWS and in DynamoDB Local). */
+export const GET_RECORDS_LIMIT = 1000;
+
 export class StreamsApi {
   constructor(
     private readonly endpoint: string,
@@ -88,7 +91,10 @@ export class StreamsApi {
     return result.ShardIterator;
   }
 
-  async records(iterator: string, limit = 1000): Promise<{ records: WireStreamRecord[]; next: string | undefined }> {
+  async records(
+    iterator: string,
+    limit = GET_RECORDS_LIMIT,
+  ): Promise<{ records: WireStreamRecord[]; next: string | undefined }> {
     const result = await this.call<{ Records?: WireStreamRecord[]; NextShardIterator?: string }>('GetRecords', {
       ShardIterator: iterator,
       Limit: limit,
