@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { IDEMPOTENCY_KEYS, METRICS_NAMESPACE, PIPES, PROCESSOR_METRICS } from '@orderflow/pipeline';
+import { IDEMPOTENCY_KEYS, METRICS_NAMESPACE, PIPES, PROCESSOR_METRICS, SERVICE_NAME } from '@orderflow/pipeline';
 import { AWS_POLL_INTERVAL_MS, DEFAULT_ACTIVE_POLL_MS } from '../src/pipes/pipe-emulator.ts';
-import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../src/runtime.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
+import { loadTemplate } from '../src/template/local-plan.ts';
 
 /**
  * `npm run bench -w local`: (1) sustained orders/s through table → pipes → handlers as a ratio to DynamoDB Local's raw
  * PutItem rate in the same run, with the same client and concurrency, next to the ceiling that DynamoDB Local and
  * fauxqs put on it: the rate at which they serve one order's calls (the write plus the handler's idempotency put,
- * notification and idempotency update) with no emulator in between; (2) PutItem → handler start latency at 100
+ * notification and idempotency update) with no emulator in between, and the runtime alone: the ratio again in a fresh
+ * runtime whose standard processor only acknowledges its batch; (2) PutItem → handler start latency at 100
  * orders/s with the template's settings and the default (eager) poll cadence, and again with AWS's fixed cadence of
  * 4 polls a second (`--poll aws`); (3) RSS of this process (the runtime without Java) after BENCH_ORDERS orders;
  * (4) start-up time of the runtime from an existing cdk.out. CPU per order is split between this process (emulators,
@@ -139,7 +141,7 @@ async function startHarness(options: LocalRuntimeOptions): Promise<Harness & { s
             metricName: PROCESSOR_METRICS.recordsProcessed.name,
             dimensions: [
               { Name: 'Pipe', Value: STANDARD.key },
-              { Name: 'service', Value: 'orderflow' },
+              { Name: 'service', Value: SERVICE_NAME },
             ],
           },
           'Sum',
@@ -196,14 +198,34 @@ async function measureLatency(harness: Harness) {
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), samples: sorted.length };
 }
 
-// Run 1: the runtime exactly as `npm start` runs it.
-const harness = await startHarness({});
-const { runtime, dynamo, sqs } = harness;
-const { resources } = runtime.info;
+/**
+ * A copy of the synthesized template (entries linked, not copied) in which the standard processor only acknowledges
+ * its batch and counts it with the metric the real one writes: the pipeline with no work in the handler, which is
+ * the runtime's own cost (DynamoDB Streams reads, filter, invocation, logs and EMF).
+ */
+function templateWithAcknowledgingProcessor(): { dir: string; remove(): void } {
+  const source = join(REPO_ROOT, 'stack/cdk.out');
+  const loaded = loadTemplate(source);
+  const key = (loaded.template.Resources[STANDARD.functionId]?.Properties?.Code as { S3Key?: unknown } | undefined)
+    ?.S3Key;
+  const codeDir = typeof key === 'string' ? loaded.assetDirs.get(key) : undefined;
+  if (!codeDir) throw new Error(`${source}: no code asset for ${STANDARD.functionId}; run \`npm run build -w stack\``);
+  const dir = mkdtempSync(join(tmpdir(), 'orderflow-bench-template-'));
+  for (const entry of readdirSync(source))
+    if (entry !== basename(codeDir)) symlinkSync(join(source, entry), join(dir, entry));
+  mkdirSync(join(dir, basename(codeDir)));
+  const metric = PROCESSOR_METRICS.recordsProcessed.name;
+  const emf = (count: string) =>
+    `{ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: ${JSON.stringify(METRICS_NAMESPACE)}, Dimensions: [['service', 'Pipe']], Metrics: [{ Name: ${JSON.stringify(metric)}, Unit: 'Count' }] }] }, service: ${JSON.stringify(SERVICE_NAME)}, Pipe: ${JSON.stringify(STANDARD.key)}, ${JSON.stringify(metric)}: ${count} }`;
+  writeFileSync(
+    join(dir, basename(codeDir), 'index.mjs'),
+    `export const handler = async (records) => {\n  console.log(JSON.stringify(${emf('records.length')}));\n  return { batchItemFailures: [] };\n};\n`,
+  );
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
-// (1a) Raw PutItem: same client, concurrency and item, a table with the same key schema and stream, nobody reading.
-const rawTable = 'BenchRawPutItem';
-for (const TableName of [rawTable, `${rawTable}Ceiling`])
+/** Creates a table with the orders table's key schema and stream, which nobody reads. */
+async function createUnreadTable(dynamo: DynamoDBClient, TableName: string) {
   await dynamo.send(
     new CreateTableCommand({
       TableName,
@@ -213,19 +235,56 @@ for (const TableName of [rawTable, `${rawTable}Ceiling`])
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     }),
   );
-let cpu = cpuMs();
-const rawPutsPerSecond = await pool(RAW_PUTS, async () => {
-  await dynamo.send(new PutItemCommand({ TableName: rawTable, Item: item(randomUUID()) }));
-});
-const rawCpu = cpuPerOp(cpu, RAW_PUTS);
+}
+
+/** Raw PutItem: the same client, concurrency and item as the pipeline's writes, into a table nobody reads. */
+async function measureRawPutItem(harness: Harness) {
+  const TableName = `BenchRawPutItem-${randomUUID()}`;
+  await createUnreadTable(harness.dynamo, TableName);
+  const cpu = cpuMs();
+  const perSecond = await pool(RAW_PUTS, async () => {
+    await harness.dynamo.send(new PutItemCommand({ TableName, Item: item(randomUUID()) }));
+  });
+  return { perSecond, cpu: cpuPerOp(cpu, RAW_PUTS) };
+}
+
+/** Writes ORDERS orders as fast as the raw rate allows, until the standard processor has counted them all. */
+async function measurePipeline(harness: Harness) {
+  const base = harness.processed();
+  const cpu = cpuMs();
+  const t0 = performance.now();
+  await pool(ORDERS, async () => {
+    await harness.dynamo.send(
+      new PutItemCommand({
+        TableName: harness.runtime.info.resources.ordersTable,
+        Item: item(`bench-${randomUUID()}`),
+      }),
+    );
+  });
+  while (harness.processed() < base + ORDERS && performance.now() - t0 < 900_000) await sleep(50);
+  const perSecond = (harness.processed() - base) / ((performance.now() - t0) / 1000);
+  return { perSecond, cpu: cpuPerOp(cpu, ORDERS) };
+}
+
+// Run 1: the runtime exactly as `npm start` runs it.
+const harness = await startHarness({});
+const { runtime, dynamo, sqs } = harness;
+const { resources } = runtime.info;
+
+// (1a) Raw PutItem.
+const raw = await measureRawPutItem(harness);
+const rawPutsPerSecond = raw.perSecond;
+const rawCpu = raw.cpu;
 
 // (1b) Ceiling: one order's calls as the standard processor makes them (Powertools idempotency: conditional put of
 // an INPROGRESS record, then the notification, then the COMPLETED update), issued directly, no emulator in between.
-cpu = cpuMs();
+const ceilingTable = `BenchCeiling-${randomUUID()}`;
+await createUnreadTable(dynamo, ceilingTable);
+const cpu = cpuMs();
 const ceilingOrdersPerSecond = await pool(CEILING_ORDERS, async () => {
   const orderId = randomUUID();
   const key = { [IDEMPOTENCY_KEYS.partitionKey]: { S: `bench#${orderId}` } };
-  await dynamo.send(new PutItemCommand({ TableName: `${rawTable}Ceiling`, Item: item(orderId) }));
+  await dynamo.send(new PutItemCommand({ TableName: ceilingTable, Item: item(orderId) }));
   await dynamo.send(
     new PutItemCommand({
       TableName: resources.idempotencyTable,
@@ -248,16 +307,10 @@ const ceilingOrdersPerSecond = await pool(CEILING_ORDERS, async () => {
 });
 const ceilingCpu = cpuPerOp(cpu, CEILING_ORDERS);
 
-// (1c) Pipeline: write ORDERS orders as fast as the raw rate allows, until the standard processor has them all.
-cpu = cpuMs();
-const t0 = performance.now();
-await pool(ORDERS, async () => {
-  await dynamo.send(new PutItemCommand({ TableName: resources.ordersTable, Item: item(`bench-${randomUUID()}`) }));
-});
-while (harness.processed() < ORDERS && performance.now() - t0 < 900_000) await sleep(50);
-const pipelineSeconds = (performance.now() - t0) / 1000;
-const pipelineOrdersPerSecond = harness.processed() / pipelineSeconds;
-const pipelineCpu = cpuPerOp(cpu, ORDERS);
+// (1c) Pipeline.
+const pipeline = await measurePipeline(harness);
+const pipelineOrdersPerSecond = pipeline.perSecond;
+const pipelineCpu = pipeline.cpu;
 const invocations = harness.batchSizes.length;
 const meanBatch = harness.batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, invocations);
 const invokeDurations = runtime.metrics.statistic(
@@ -287,6 +340,14 @@ const awsCadence = await startHarness({ pipeTiming: { activePollMs: AWS_POLL_INT
 const latencyAwsCadence = await measureLatency(awsCadence);
 await awsCadence.stop();
 
+// (1d) The runtime alone: raw PutItem and the pipeline again, in a runtime whose standard processor only acknowledges.
+const acknowledging = templateWithAcknowledgingProcessor();
+const alone = await startHarness({ templateDir: acknowledging.dir });
+const aloneRaw = await measureRawPutItem(alone);
+const alonePipeline = await measurePipeline(alone);
+await alone.stop();
+acknowledging.remove();
+
 const ratio = pipelineOrdersPerSecond / rawPutsPerSecond;
 const ceilingRatio = ceilingOrdersPerSecond / rawPutsPerSecond;
 console.log(
@@ -304,6 +365,13 @@ console.log(
           what: "one order's DynamoDB Local/fauxqs calls issued directly: PutItem + idempotency PutItem (conditional) + SendMessage + idempotency UpdateItem",
         },
         cpuMsPerOperation: { rawPutItem: rawCpu, ceilingOrder: ceilingCpu, pipelineOrder: pipelineCpu },
+        runtimeAlone: {
+          rawPutItemPerSecond: Math.round(aloneRaw.perSecond),
+          ordersPerSecond: Math.round(alonePipeline.perSecond),
+          ratioToRawPutItem: Number((alonePipeline.perSecond / aloneRaw.perSecond).toFixed(3)),
+          cpuMsPerOperation: { rawPutItem: aloneRaw.cpu, pipelineOrder: alonePipeline.cpu },
+          what: `the same orders in a fresh runtime whose ${STANDARD.functionId} only acknowledges its batch and counts it: the emulators' own cost (stream reads by both pipes, filter, invocation, logs, EMF)`,
+        },
         orders: ORDERS,
         standardPipe: { invocations, meanBatchSize: Number(meanBatch.toFixed(1)), meanInvokeMs },
         latencyAt100PerSecondMs: {
