@@ -6,7 +6,7 @@ import { QueryView } from '../../../components/query-state.tsx';
 import { TimeRangePicker } from '../../../components/time-range-picker.tsx';
 import { formatTime } from '../../../lib/format.ts';
 import { useViewState } from '../../../lib/view-state.ts';
-import { useAudit } from '../api/get-audit.ts';
+import { AUDIT_LIMIT, useAudit } from '../api/get-audit.ts';
 
 const AUDIT_DEFAULT_WINDOW_SECONDS = 24 * 3600;
 
@@ -14,12 +14,15 @@ export function AuditPage() {
   const { params, pipe, timeRange, update } = useViewState(AUDIT_DEFAULT_WINDOW_SECONDS);
   const actor = params.get('actor') ?? '';
   const action = params.get('action') ?? '';
-  const audit = useAudit(timeRange, actor.trim());
+  const audit = useAudit(timeRange);
   const filter = useMemo(
     () => (entry: AuditEntry) =>
-      (!pipe || entry.pipe === pipe) && (!action || entry.action.toLowerCase().includes(action.toLowerCase())),
-    [pipe, action],
+      (!pipe || entry.pipe === pipe) &&
+      (!actor.trim() || entry.actor.toLowerCase().includes(actor.trim().toLowerCase())) &&
+      (!action || entry.action.toLowerCase().includes(action.toLowerCase())),
+    [pipe, actor, action],
   );
+  const filtered = Boolean(pipe || actor.trim() || action);
   return (
     <>
       <h1>Audit log</h1>
@@ -45,11 +48,21 @@ export function AuditPage() {
           />
         </span>
       </search>
+      {(audit.data?.entries.length ?? 0) >= AUDIT_LIMIT && (
+        <p className="muted" role="status">
+          This range has at least {AUDIT_LIMIT} entries: only the newest {AUDIT_LIMIT} are searched and shown. Narrow
+          the time range to see older ones.
+        </p>
+      )}
       <QueryView
         query={audit}
         what="audit entries"
         isEmpty={(data) => !data.entries.some(filter)}
-        empty="No audit entry matches: nobody has redriven or discarded anything in this range."
+        empty={
+          filtered
+            ? 'No audit entry matches the filters; clear them to see every entry of this range.'
+            : 'Nobody has redriven or discarded anything in this range.'
+        }
       >
         {(data) => (
           <table aria-label="Audit log">
