@@ -11,6 +11,15 @@ const PAD = { left: 44, right: 12, top: 10, bottom: 24 };
 /** Distinguishable for common colour-vision deficiencies (Okabe–Ito palette). */
 export const SERIES_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000'];
 
+/**
+ * The palette's seven colours, then the same colours dashed: the funnel has eight stages, and the eighth (sent to the
+ * DLQ) had been drawn exactly like the first (polled).
+ */
+function seriesStyle(index: number): { stroke: string; strokeDasharray?: string } {
+  const stroke = SERIES_COLOURS[index % SERIES_COLOURS.length] as string;
+  return index < SERIES_COLOURS.length ? { stroke } : { stroke, strokeDasharray: '6 3' };
+}
+
 /** A small hand-rolled SVG time-series chart: no chart library, so the initial bundle stays small. */
 export function LineChart({ title, series }: { title: string; series: ChartSeries[] }) {
   const id = useId();
@@ -55,7 +64,7 @@ export function LineChart({ title, series }: { title: string; series: ChartSerie
               key={s.label}
               fill="none"
               strokeWidth={2}
-              stroke={SERIES_COLOURS[index % SERIES_COLOURS.length]}
+              {...seriesStyle(index)}
               points={s.points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}
             />
           ))}
@@ -64,7 +73,9 @@ export function LineChart({ title, series }: { title: string; series: ChartSerie
       <ul className="legend">
         {series.map((s, index) => (
           <li key={s.label}>
-            <span className="swatch" style={{ background: SERIES_COLOURS[index % SERIES_COLOURS.length] }} />
+            <svg className="swatch" viewBox="0 0 12 12" aria-hidden="true">
+              <line x1={0} x2={12} y1={6} y2={6} strokeWidth={4} {...seriesStyle(index)} />
+            </svg>
             {s.label}
           </li>
         ))}
