@@ -51,6 +51,12 @@ describe('audit log', () => {
     expect(screen.queryByText(/nobody has redriven/i)).not.toBeInTheDocument();
   });
 
+  it('says nobody did anything when the range is empty, filters or not', async () => {
+    entries = [];
+    view('/audit?action=discard');
+    expect(await screen.findByText(/Nobody has redriven or discarded anything in this range/)).toBeInTheDocument();
+  });
+
   it('says when the range holds more entries than one page shows', async () => {
     entries = Array.from({ length: 600 }, (_, index) => entry(String(index)));
     view('/audit');

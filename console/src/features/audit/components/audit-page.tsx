@@ -22,7 +22,8 @@ export function AuditPage() {
       (!action || entry.action.toLowerCase().includes(action.toLowerCase())),
     [pipe, actor, action],
   );
-  const filtered = Boolean(pipe || actor.trim() || action);
+  // Filters can only be what hides entries when the range has some.
+  const filtered = Boolean(pipe || actor.trim() || action) && (audit.data?.entries.length ?? 0) > 0;
   return (
     <>
       <h1>Audit log</h1>
