@@ -21,4 +21,11 @@ describe('line chart', () => {
     const swatches = [...container.querySelectorAll('.legend .swatch')].map((swatch) => swatch.outerHTML);
     expect(new Set(swatches).size).toBe(FUNNEL_STAGES.length);
   });
+
+  it('marks a series of one point, which a line cannot show', () => {
+    const { container } = render(
+      <LineChart title="Records over time" series={[{ label: 'polled', points: [{ t: 0, v: 97 }] }]} />,
+    );
+    expect(container.querySelectorAll('circle')).toHaveLength(1);
+  });
 });

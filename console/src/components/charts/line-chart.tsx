@@ -59,15 +59,26 @@ export function LineChart({ title, series }: { title: string; series: ChartSerie
           <text x={WIDTH - PAD.right} y={HEIGHT - 6} textAnchor="end" className="tick">
             {new Date(maxT).toLocaleTimeString()}
           </text>
-          {series.map((s, index) => (
-            <polyline
-              key={s.label}
-              fill="none"
-              strokeWidth={2}
-              {...seriesStyle(index)}
-              points={s.points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}
-            />
-          ))}
+          {series.map((s, index) =>
+            // A line through one point has no length and draws nothing (one period of data, or the first minute).
+            s.points.length === 1 && s.points[0] ? (
+              <circle
+                key={s.label}
+                cx={x(s.points[0].t)}
+                cy={y(s.points[0].v)}
+                r={3}
+                fill={seriesStyle(index).stroke}
+              />
+            ) : (
+              <polyline
+                key={s.label}
+                fill="none"
+                strokeWidth={2}
+                {...seriesStyle(index)}
+                points={s.points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}
+              />
+            ),
+          )}
         </svg>
       )}
       <ul className="legend">
