@@ -268,6 +268,34 @@ describe('redrive jobs over many messages', () => {
     await discardAll();
   });
 
+  it('says why a redrive-all found nothing: messages held by another running job (named), or an empty DLQ', async () => {
+    backends.setProcessor('standard', processor(200));
+    const messages = await dlqOf(
+      Array.from({ length: 6 }, () => order('held')),
+      1,
+    );
+    // A slow job claims every message ahead of its work, so a second redrive-all finds none visible.
+    const holder = await startJob({ all: true, ratePerSecond: 2 });
+    await expect.poll(dlqDepth, { timeout: 5000 }).toEqual({ visible: 0, hidden: messages.length });
+    const second = await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
+    expect(second.results).toEqual([]);
+    expect(second.status).toBe('failed');
+    expect(second.note).toContain('nothing was redriven');
+    expect(second.note).toContain(`job ${holder} (local-operator)`);
+    const audit = (await app.inject({ method: 'GET', url: '/api/audit', headers: operator })).json().entries as {
+      jobId: string | null;
+      outcome: string;
+      detail: string | null;
+    }[];
+    expect(audit.find((entry) => entry.jobId === second.jobId && entry.outcome === 'failed')?.detail).toBe(second.note);
+
+    expect((await waitForJob(holder)).status).toBe('succeeded');
+    expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
+    const empty = await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
+    expect(empty.status).toBe('succeeded');
+    expect(empty.note).toBe('the DLQ was empty: nothing to redrive');
+  });
+
   it('stores a job whose results outgrow a DynamoDB item (400 KB): the job ends and reads back, results cut to fit', async () => {
     const reason = `downstream refused the order: ${'x'.repeat(1000)}`;
     backends.setProcessor('standard', async () => {

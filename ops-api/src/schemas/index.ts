@@ -274,7 +274,12 @@ export const redriveJobSchema = z.object({
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   progress: z.object({ total: z.number().int(), done: z.number().int() }),
-  note: z.string().nullable().describe('why the job ended early, e.g. its instance stopped'),
+  note: z
+    .string()
+    .nullable()
+    .describe(
+      'why the job ended early (e.g. its instance stopped), or why a redrive of `all` found nothing: the DLQ was empty, or another running job (named when known) holds its messages',
+    ),
   results: z.array(redriveMessageResultSchema),
   resultsOmitted: z
     .number()

@@ -19,7 +19,7 @@ import type { AuditLog } from './audit-log.ts';
 import { ClaimAhead } from './claim-ahead.ts';
 import { Coalescer } from './coalescer.ts';
 import type { BatchRecords, DlqBrowser } from './dlq-browser.ts';
-import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
+import { CLAIM_VISIBILITY_SECONDS, type DlqQueue, type QueuedMessage } from './dlq-queue.ts';
 import { JOB_HEARTBEAT_TIMEOUT_MS, type JobStore } from './job-store.ts';
 import type { JournalReader } from './journal.ts';
 import type { LeaseResult, RedriveLeases } from './leases.ts';
@@ -49,6 +49,9 @@ const PARALLEL_RECEIVES = 5;
 const HEARTBEAT_MS = 1000;
 /** How often a running job's results are written to its stored copy (the heartbeat writes only its progress). */
 const RESULTS_SAVE_MS = 10_000;
+/** How far back, and over how many audit entries, a redrive-all that found nothing looks for the job holding it. */
+const HOLDER_LOOKBACK_MS = 86_400_000;
+const HOLDER_LOOKBACK_ENTRIES = 500;
 
 /**
  * What the batches of one real redrive job share: what was read of each shard, and the job's lease, lease release and
@@ -355,8 +358,16 @@ export class RedriveService {
       }
     }
     this.deps.browser.invalidate(pipe);
-    const status = finalStatus(results, request.dryRun, entry.cancel);
-    entry.job = { ...entry.job, status, finishedAt: new Date().toISOString(), results };
+    // A redrive-all that found nothing read as "succeeded, 0 of 0" whether the DLQ was empty or another job held it.
+    const nothing = request.messageIds || results.length > 0 || entry.cancel ? undefined : await this.whyNothing(entry);
+    const status = nothing?.held ? 'failed' : finalStatus(results, request.dryRun, entry.cancel);
+    entry.job = {
+      ...entry.job,
+      status,
+      finishedAt: new Date().toISOString(),
+      note: nothing?.note ?? entry.job.note,
+      results,
+    };
     await this.deps.jobs.save(entry.job);
     await this.deps.audit.append({
       actor: actor.name,
@@ -365,9 +376,54 @@ export class RedriveService {
       pipe,
       messageIds: results.map((result) => result.messageId),
       outcome: status,
-      detail: summarize(results),
+      detail: nothing?.note ?? summarize(results),
       jobId: entry.job.jobId,
     });
+  }
+
+  /**
+   * Why a redrive-all found no message: the DLQ was empty, or its messages were hidden by another reader, most likely
+   * a running redrive of the same pipe (claimed messages stay hidden up to CLAIM_VISIBILITY_SECONDS). Such a job is
+   * found through the audit's "started" entries and named; in AWS it runs in another Lambda instance.
+   */
+  private async whyNothing(entry: RunningJob): Promise<{ held: boolean; note: string }> {
+    const { pipe, jobId, dryRun } = entry.job;
+    const stats = await this.deps.queue.stats(pipe);
+    if (stats.inFlight === 0) {
+      return {
+        held: false,
+        note:
+          stats.visible === 0
+            ? 'the DLQ was empty: nothing to redrive'
+            : `the DLQ was empty when this job looked; ${plural(stats.visible, 'message')} arrived since: start another redrive`,
+      };
+    }
+    const holders = await this.runningRedrives(pipe, jobId);
+    const what = `${plural(stats.inFlight, 'message')} in the DLQ ${stats.inFlight === 1 ? 'is' : 'are'}`;
+    const by =
+      holders.length > 0
+        ? `held by another running redrive, ${holders.map((job) => `job ${job.jobId} (${job.actor})`).join(', ')}, which is redriving them; any it keeps become visible again as it ends`
+        : `hidden by another reader (no running redrive of this pipe was found: one on another instance, or a browse of the queue); they become visible again within ${CLAIM_VISIBILITY_SECONDS} s`;
+    return { held: true, note: `nothing was ${dryRun ? 'previewed' : 'redriven'}: the ${what} ${by}` };
+  }
+
+  /** Real redrive jobs of the pipe started in the last day and still running (their heartbeat fresh), but `self`. */
+  private async runningRedrives(pipe: PipeKey, self: string): Promise<RedriveJob[]> {
+    const started = await this.deps.audit.list({
+      from: new Date(Date.now() - HOLDER_LOOKBACK_MS).toISOString(),
+      limit: HOLDER_LOOKBACK_ENTRIES,
+    });
+    const candidates = started.flatMap((audit) =>
+      audit.action === 'redrive' &&
+      audit.outcome === 'started' &&
+      audit.pipe === pipe &&
+      audit.jobId &&
+      audit.jobId !== self
+        ? [audit.jobId]
+        : [],
+    );
+    const jobs = await Promise.all(candidates.map((id) => this.get(id).catch(() => undefined)));
+    return jobs.filter((job): job is RedriveJob => job?.status === 'running');
   }
 
   private async releaseLeases(calls: JobCalls, messages: readonly QueuedMessage[], leased: Set<string>): Promise<void> {
@@ -652,6 +708,10 @@ function summarize(results: readonly RedriveMessageResult[]): string {
   const counts = new Map<string, number>();
   for (const result of results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1);
   return [...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ') || 'no messages';
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function describe(error: unknown): string {
