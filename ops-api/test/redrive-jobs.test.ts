@@ -282,12 +282,13 @@ describe('redrive jobs over many messages', () => {
     expect(second.status).toBe('failed');
     expect(second.note).toContain('nothing was redriven');
     expect(second.note).toContain(`job ${holder} (local-operator)`);
-    const audit = (await app.inject({ method: 'GET', url: '/api/audit', headers: operator })).json().entries as {
-      jobId: string | null;
-      outcome: string;
-      detail: string | null;
-    }[];
-    expect(audit.find((entry) => entry.jobId === second.jobId && entry.outcome === 'failed')?.detail).toBe(second.note);
+    // The audit entry is written just after the job's end is visible.
+    const auditDetail = async () => {
+      const answer = await app.inject({ method: 'GET', url: '/api/audit', headers: operator });
+      const entries = answer.json().entries as { jobId: string | null; outcome: string; detail: string | null }[];
+      return entries.find((entry) => entry.jobId === second.jobId && entry.outcome === 'failed')?.detail;
+    };
+    await expect.poll(auditDetail, { timeout: 5000 }).toBe(second.note);
 
     expect((await waitForJob(holder)).status).toBe('succeeded');
     expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
