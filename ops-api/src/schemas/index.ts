@@ -18,6 +18,31 @@ const isoDateTime = z.iso.datetime({
 });
 const json = z.record(z.string(), z.unknown());
 
+/**
+ * A whole-number query parameter, written in decimal digits only. `z.coerce.number` read it with `Number(text)`, so
+ * an empty `limit=` became 0 ("must be at least 1") and `0x10` or `1e1` were taken as 16 and 10.
+ */
+function decimalParameter(name: string, range: { min: number; max: number }) {
+  return z
+    .string({
+      error: (issue) =>
+        Array.isArray(issue.input)
+          ? `${name} must be given once, got ${issue.input.length} values`
+          : `${name} must be a whole number in decimal digits`,
+    })
+    .regex(/^[0-9]+$/, {
+      error: (issue) => `${name} must be a whole number in decimal digits, got ${JSON.stringify(issue.input)}`,
+    })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(range.min, { error: (issue) => `${name} must be at least ${range.min}, got ${issue.input}` })
+        .max(range.max, { error: (issue) => `${name} must be at most ${range.max}, got ${issue.input}` }),
+    )
+    .describe(`a whole number from ${range.min} to ${range.max}, in decimal digits`);
+}
+
 /** The range a query without `from` covers, counted back from `to` (itself now when left out). */
 export const METRICS_DEFAULT_WINDOW_MS = 3 * 3600_000;
 export const AUDIT_DEFAULT_WINDOW_MS = 86_400_000;
@@ -104,12 +129,7 @@ export const messageParamsSchema = z.object({
 
 export const listMessagesQuerySchema = z
   .object({
-    limit: z.coerce
-      .number({ error: 'limit must be a number' })
-      .int('limit must be an integer')
-      .min(1, 'limit must be at least 1')
-      .max(100, 'limit must be at most 100')
-      .default(20),
+    limit: decimalParameter('limit', { min: 1, max: 100 }).default(20),
     cursor: z.string().max(512, 'cursor is too long').optional(),
     q: z.string().max(200, 'q must be at most 200 characters').optional().describe('order id, email or error text'),
     from: isoDateTime.optional().describe('messages sent to the DLQ at or after this time'),
@@ -298,13 +318,10 @@ export const metricsQuerySchema = z
     pipe: pipeKeySchema,
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),
-    period: z.coerce
-      .number({ error: 'period must be a number of seconds' })
-      .int()
-      .min(60, 'period must be at least 60 seconds')
-      .max(86_400, 'period must be at most 86400 seconds')
-      .refine((p) => p % 60 === 0, 'period must be a multiple of 60')
-      .default(300),
+    period: decimalParameter('period', { min: 60, max: 86_400 })
+      .refine((p) => p % 60 === 0, { error: (issue) => `period must be a multiple of 60 seconds, got ${issue.input}` })
+      .default(300)
+      .describe('seconds, from 60 to 86400, a multiple of 60'),
   })
   .refine(
     (q) => {
@@ -382,7 +399,7 @@ export const auditQuerySchema = z
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),
     actor: z.string().max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: decimalParameter('limit', { min: 1, max: 500 }).default(100),
   })
   .refine(
     (q) => {
