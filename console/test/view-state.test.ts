@@ -1,7 +1,15 @@
+import { METRICS_MAX_DATAPOINTS, metricsQuerySchema } from '@orderflow/ops-api/schemas';
 import { alarmName, COMPOSITE_ALARM, PIPE_ALARMS } from '@orderflow/pipeline';
 import { describe, expect, it } from 'vitest';
 import { alarmViewLink } from '../src/features/alarms/alarm-links.ts';
-import { patchParams, periodFor, pipeFrom, resolveTimeRange, timeRangeSpecFrom } from '../src/lib/view-state.ts';
+import {
+  patchParams,
+  periodFor,
+  pipeFrom,
+  resolveTimeRange,
+  timeRangeSpecFrom,
+  WINDOW_OPTIONS,
+} from '../src/lib/view-state.ts';
 
 describe('view state in the URL', () => {
   it('reads a relative window, falling back to the default for missing or bad values', () => {
@@ -21,6 +29,26 @@ describe('view state in the URL', () => {
     expect(range.from.toISOString()).toBe('2026-01-15T10:00:00.000Z');
     expect(periodFor(range)).toBe(60);
     expect(periodFor(resolveTimeRange({ kind: 'window', seconds: 86400 }))).toBe(1440);
+  });
+
+  it('asks for metrics the ops API accepts over every window offered and absolute ranges up to 60 days', () => {
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    const ranges = [
+      ...WINDOW_OPTIONS.map((option) => resolveTimeRange({ kind: 'window', seconds: option.seconds }, now)),
+      ...[1, 7, 31, 60].map((days) => ({ from: new Date(now - days * 86_400_000), to: new Date(now) })),
+    ];
+    for (const range of ranges) {
+      const query = {
+        pipe: 'standard',
+        from: range.from.toISOString(),
+        to: range.to.toISOString(),
+        period: String(periodFor(range)),
+      };
+      expect(metricsQuerySchema.safeParse(query).error, JSON.stringify(query)).toBeUndefined();
+      expect((range.to.getTime() - range.from.getTime()) / 1000 / periodFor(range)).toBeLessThanOrEqual(
+        METRICS_MAX_DATAPOINTS,
+      );
+    }
   });
 
   it('accepts only known pipes', () => {

@@ -10,7 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { configFromRuntimeInfo } from '../src/config.ts';
-import type { DlqMessage, DlqMessageDetail, ListMessagesResponse, RedriveJob } from '../src/schemas/index.ts';
+import {
+  type DlqMessage,
+  type DlqMessageDetail,
+  type ListMessagesResponse,
+  METRICS_MAX_DATAPOINTS,
+  type RedriveJob,
+} from '../src/schemas/index.ts';
 import { type Backends, startBackends } from './helpers/backends.ts';
 
 let backends: Backends;
@@ -249,6 +255,39 @@ describe('auth and plumbing', () => {
     ]) {
       expect((await app.inject({ method: 'GET', url, headers: viewer })).statusCode, url).toBe(200);
     }
+  });
+
+  it('refuses a metrics range of more datapoints per series than the maximum, suggesting a period that fits', async () => {
+    const to = '2026-11-24T00:00:00Z';
+    const ninetyDaysBefore = '2026-08-26T00:00:00Z';
+    const tooMany = await app.inject({
+      method: 'GET',
+      url: `/api/metrics/filter?pipe=standard&from=${ninetyDaysBefore}&to=${to}&period=60`,
+      headers: viewer,
+    });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json().message).toBe(
+      `querystring: the range ${ninetyDaysBefore}..${to} (90 days) at period 60 s is 129600 datapoints per series, more than the maximum of ${METRICS_MAX_DATAPOINTS}; use period=5400 or more, or a shorter range`,
+    );
+    // The default range (3 hours) is counted too: 3 hours at 60 s fits, and so does exactly the maximum.
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/metrics/filter?pipe=standard&period=60', headers: viewer }))
+        .statusCode,
+    ).toBe(200);
+    const oneDay = await app.inject({
+      method: 'GET',
+      url: `/api/metrics/filter?pipe=standard&from=2026-11-23T00:00:00Z&to=${to}&period=60`,
+      headers: viewer,
+    });
+    expect(oneDay.statusCode).toBe(200);
+    // No period up to the largest (86400 s) fits: then only a shorter range helps.
+    const years = await app.inject({
+      method: 'GET',
+      url: `/api/metrics/filter?pipe=standard&from=2020-01-01T00:00:00Z&to=${to}&period=86400`,
+      headers: viewer,
+    });
+    expect(years.statusCode).toBe(400);
+    expect(years.json().message).toContain(`use a range of at most ${METRICS_MAX_DATAPOINTS} days`);
   });
 
   it('names what is wrong in a filter-lab body, a missing pipe and an unsupported content type', async () => {

@@ -45,6 +45,14 @@ function decimalParameter(name: string, range: { min: number; max: number }) {
 
 /** The range a query without `from` covers, counted back from `to` (itself now when left out). */
 export const METRICS_DEFAULT_WINDOW_MS = 3 * 3600_000;
+/**
+ * Datapoints per series a metrics query may ask for: a day at one-minute periods. The funnel reads a few dozen series
+ * (a stage each, a guard clause each), so a query stays within one GetMetricData answer of up to 100,800 datapoints
+ * (CloudWatch API reference, GetMetricData) instead of paging through many; 1,440 is also GetMetricStatistics' limit
+ * per call. The console asks for about 60 (its `periodFor`).
+ */
+export const METRICS_MAX_DATAPOINTS = 1440;
+const METRICS_MAX_PERIOD_SECONDS = 86_400;
 export const AUDIT_DEFAULT_WINDOW_MS = 86_400_000;
 
 /**
@@ -318,7 +326,7 @@ export const metricsQuerySchema = z
     pipe: pipeKeySchema,
     from: isoDateTime.optional(),
     to: isoDateTime.optional(),
-    period: decimalParameter('period', { min: 60, max: 86_400 })
+    period: decimalParameter('period', { min: 60, max: METRICS_MAX_PERIOD_SECONDS })
       .refine((p) => p % 60 === 0, { error: (issue) => `period must be a multiple of 60 seconds, got ${issue.input}` })
       .default(300)
       .describe('seconds, from 60 to 86400, a multiple of 60'),
@@ -329,8 +337,37 @@ export const metricsQuerySchema = z
       return range.from < range.to;
     },
     { error: FROM_BEFORE_TO },
-  );
+  )
+  .superRefine((q, context) => {
+    const range = rangeOf(q, METRICS_DEFAULT_WINDOW_MS);
+    const seconds = (range.to - range.from) / 1000;
+    if (!(seconds > 0) || typeof q.period !== 'number') return;
+    const datapoints = Math.ceil(seconds / q.period);
+    if (datapoints <= METRICS_MAX_DATAPOINTS) return;
+    const fitting = Math.ceil(seconds / METRICS_MAX_DATAPOINTS / 60) * 60;
+    const from = q.from ?? new Date(range.from).toISOString();
+    const to = q.to ?? new Date(range.to).toISOString();
+    context.addIssue({
+      code: 'custom',
+      message: `the range ${from}..${to} (${duration(seconds)}) at period ${q.period} s is ${datapoints} datapoints per series, more than the maximum of ${METRICS_MAX_DATAPOINTS}; ${
+        fitting <= METRICS_MAX_PERIOD_SECONDS
+          ? `use period=${fitting} or more, or a shorter range`
+          : `no period up to ${METRICS_MAX_PERIOD_SECONDS} s fits: use a range of at most ${duration(METRICS_MAX_DATAPOINTS * METRICS_MAX_PERIOD_SECONDS)}`
+      }`,
+    });
+  });
 export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
+
+/** `90 days`, `3 hours`, `45 minutes`: a range's length as an operator would say it (to a tenth). */
+function duration(seconds: number): string {
+  const [amount, unit] =
+    seconds >= 2 * 86_400
+      ? [seconds / 86_400, 'days']
+      : seconds >= 2 * 3600
+        ? [seconds / 3600, 'hours']
+        : [seconds / 60, 'minutes'];
+  return `${Math.round(amount * 10) / 10} ${unit}`;
+}
 
 const funnelStage = z.object({
   value: z.number(),
