@@ -1,5 +1,5 @@
 import type { MetricsResponse } from '@orderflow/ops-api/schemas';
-import { FUNNEL_STAGES } from '@orderflow/pipeline';
+import { FUNNEL_STAGES, type FunnelStageKey } from '@orderflow/pipeline';
 import type { FunnelStage } from '../../components/charts/funnel-chart.tsx';
 import type { ChartSeries } from '../../components/charts/line-chart.tsx';
 
@@ -18,9 +18,14 @@ export function rejectionsByClause(funnel: Funnel): Funnel['guardRejectedByClaus
   return [...funnel.guardRejectedByClause].sort((a, b) => b.value - a.value);
 }
 
-export function chartSeries(series: MetricsResponse['series']): ChartSeries[] {
+/** Each series named as the funnel names its stage (the metric description), not by the stage's key. */
+export function chartSeries(series: MetricsResponse['series'], funnel: Funnel): ChartSeries[] {
   return series.map((s) => ({
-    label: s.stage,
+    label: isFunnelStage(s.stage) ? funnel[s.stage].label : s.stage,
     points: s.points.map((point) => ({ t: Date.parse(point.timestamp), v: point.value })),
   }));
+}
+
+function isFunnelStage(stage: string): stage is FunnelStageKey {
+  return (FUNNEL_STAGES as readonly string[]).includes(stage);
 }

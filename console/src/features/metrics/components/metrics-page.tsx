@@ -59,7 +59,7 @@ function PipeMetrics({ pipe, timeRange }: { pipe: PipeKey; timeRange: TimeRangeS
                   </ul>
                 )}
               </div>
-              <LineChart title="Records over time" series={chartSeries(data.series)} />
+              <LineChart title="Records over time" series={chartSeries(data.series, data.funnel)} />
             </div>
           </>
         )}
