@@ -87,6 +87,22 @@ describe('dead-letter filters', () => {
     expect(recordCount(MESSAGES)).toBe(6);
   });
 
+  it("shows a record's journal error as the error, and the pipe's DLQ condition only as a condition", async () => {
+    renderView(<DlqPage />, { path: '/dlqs', url: '/dlqs?pipe=standard', baseUrl: api.baseUrl });
+    await waitFor(() => expect(rows()).toHaveLength(3));
+    const errorCell = (id: string) => {
+      const row = screen.getByRole('checkbox', { name: `Select message ${id}` }).closest('tr') as HTMLElement;
+      const column = within(screen.getByRole('table', { name: 'Dead-letter messages' }))
+        .getAllByRole('columnheader')
+        .findIndex((header) => header.textContent === 'Error');
+      return within(row).getAllByRole('cell')[column] as HTMLElement;
+    };
+    expect(errorCell('m-2')).toHaveTextContent(/^ValidationError: orderAmount: must be >= 0$/);
+    // m-3 has no journal error: RecordAgeExceeded is why the pipe gave up, not what the processor threw.
+    expect(errorCell('m-3')).toHaveTextContent(/^no journal error \(DLQ condition: RecordAgeExceeded\)$/);
+    expect(within(errorCell('m-3')).getByTitle(/the pipe's reason for sending the batch to the DLQ/)).toBeVisible();
+  });
+
   it('applies the filters in the URL and writes typed filters back to it', async () => {
     renderView(<DlqPage />, { path: '/dlqs', url: '/dlqs?pipe=standard&stale=fresh', baseUrl: api.baseUrl });
     await waitFor(() => expect(rows()).toEqual(['m-1', 'm-3']));

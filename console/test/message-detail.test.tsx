@@ -27,6 +27,10 @@ describe('message detail', () => {
     view('m-raw');
     const shown = await screen.findByText(/"extraField": "from-the-pipe"/);
     expect(shown.textContent).toBe(JSON.stringify(JSON.parse(body), null, 2));
+    // The condition is the pipe's reason for the DLQ, worded as in the DLQ table, never as the processor's error.
+    expect(screen.getByText('DLQ condition').nextElementSibling).toHaveTextContent(
+      "RetryAttemptsExhausted: the pipe's reason for sending the batch to the DLQ",
+    );
   });
 
   it('shows a body that is not JSON exactly as received', async () => {

@@ -86,9 +86,15 @@ export function recordCount(messages: readonly Pick<DlqMessage, 'batch' | 'recor
   return messages.reduce((sum, message) => sum + recordsIn(message), 0);
 }
 
-/** First journal error of the message, for the table's error column. */
-export function firstError(message: DlqMessage): string {
-  if (message.malformed) return `malformed: ${message.malformed}`;
+/**
+ * The table's error column: the first journal error of the message. Without one, the pipe's DLQ condition (e.g.
+ * `RetryAttemptsExhausted`) is shown as such, `condition: true`: it says why the pipe gave up on the batch, and read
+ * bare in an "Error" column it passed for what the processor threw.
+ */
+export function errorColumn(message: DlqMessage): { text: string; condition: boolean } {
+  if (message.malformed) return { text: `malformed: ${message.malformed}`, condition: false };
   const record = message.records.find((r) => r.error);
-  return record?.error ? `${record.error.name}: ${record.error.message}` : (message.condition ?? '—');
+  if (record?.error) return { text: `${record.error.name}: ${record.error.message}`, condition: false };
+  if (message.condition) return { text: `no journal error (DLQ condition: ${message.condition})`, condition: true };
+  return { text: '—', condition: false };
 }

@@ -4,7 +4,7 @@ import { useRef } from 'react';
 import { Link } from 'react-router';
 import { formatTime } from '../../../lib/format.ts';
 import { messagePath } from '../../../lib/routes.ts';
-import { firstError, recordsIn } from '../filters.ts';
+import { errorColumn, recordsIn } from '../filters.ts';
 
 const ROW_HEIGHT = 36;
 const COLUMNS = 7;
@@ -89,7 +89,9 @@ export function MessageTable({
                 <td>{formatTime(message.sentAt)}</td>
                 <td className="truncate">{orders || '—'}</td>
                 <td>{recordsIn(message)}</td>
-                <td className="truncate">{firstError(message)}</td>
+                <td className="truncate">
+                  <ErrorText message={message} />
+                </td>
                 <td>{message.stale ? 'stale' : ''}</td>
                 <td>
                   <Link to={messagePath(message.pipe, message.id)} aria-label={`Open message ${message.id}`}>
@@ -107,5 +109,18 @@ export function MessageTable({
         </tbody>
       </table>
     </section>
+  );
+}
+
+function ErrorText({ message }: { message: DlqMessage }) {
+  const { text, condition } = errorColumn(message);
+  if (!condition) return text;
+  return (
+    <span
+      className="muted"
+      title="No record of this message has an error in the failure journal; the condition is the pipe's reason for sending the batch to the DLQ. Open the message to see why a record has no error."
+    >
+      {text}
+    </span>
   );
 }

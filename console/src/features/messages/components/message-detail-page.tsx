@@ -48,8 +48,8 @@ function MessageBody({ message }: { message: DlqMessageDetail }) {
         <dd>{PIPES[message.pipe].title}</dd>
         <dt>Sent to the DLQ</dt>
         <dd>{formatTime(message.sentAt)}</dd>
-        <dt>Condition</dt>
-        <dd>{message.condition ?? '—'}</dd>
+        <dt>DLQ condition</dt>
+        <dd>{message.condition ? `${message.condition}: the pipe's reason for sending the batch to the DLQ` : '—'}</dd>
         <dt>Received (browsed)</dt>
         <dd>{plural(message.receiveCount, 'time')}</dd>
         <dt>Stale</dt>
