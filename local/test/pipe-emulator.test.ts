@@ -336,8 +336,8 @@ describe('pipe emulator against DynamoDB Local streams', () => {
       await sleep(1500);
       await emulator.stop();
       const after = pipe.afterRecords();
-      // About 10 ms after it, then 10, 20, 40, 80 ms apart (delays under load only spread them out)...
-      expect(after[0]).toBeGreaterThanOrEqual(10 - 1);
+      // About 10 ms after it, then 10, 20, 40, 80 ms apart (delays under load only spread them out; that the first waits
+      // at all is checked with the 250 ms cadence below, where a read's own duration cannot hide it)...
       expect(after.filter((time) => time < 400).length).toBeGreaterThanOrEqual(3);
       // ...and once the shard has been quiet for about 0.3 s, AWS's interval again.
       for (const gap of pipe.gaps(after.filter((time) => time >= 600))) {
