@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync, type WriteStream, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -24,6 +24,7 @@ import {
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
 import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
 import { startCloudWatchServer } from './cloudwatch/server.ts';
+import { FunctionLogs } from './lambda/function-logs.ts';
 import { LambdaService } from './lambda/lambda-service.ts';
 import { startLambdaServer } from './lambda/server.ts';
 import { CheckpointStore } from './pipes/checkpoints.ts';
@@ -280,9 +281,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stoppers.push(() => cloudwatch.stop());
 
     const { functions, skipped } = functionSpecs(loaded, context);
-    const logDir = join(stateDir, 'logs');
-    mkdirSync(logDir, { recursive: true });
-    const logs = new Map<string, WriteStream>();
+    const logs = new FunctionLogs(join(stateDir, 'logs'));
     const lambda = new LambdaService(functions, {
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
@@ -303,18 +302,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
         NODE_ENV: 'production',
       },
-      log: (functionName, line) => {
-        let stream = logs.get(functionName);
-        if (!stream) {
-          stream = createWriteStream(join(logDir, `${functionName}.log`), { flags: 'a' });
-          logs.set(functionName, stream);
-        }
-        stream.write(`${line}\n`);
-      },
+      log: (functionName, line) => logs.write(functionName, line),
     });
     stoppers.push(async () => {
       await lambda.stop();
-      await Promise.all([...logs.values()].map((s) => new Promise((done) => s.end(done))));
+      await logs.close();
     });
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
       startLambdaServer(lambda, ports.lambda ?? (await freePort())),

@@ -1,0 +1,71 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FunctionLogs } from '../src/lambda/function-logs.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+const line = (i: number) => `line ${String(i).padStart(4, '0')}`; // 9 characters + newline = 10 bytes
+
+describe('function logs', () => {
+  it('appends each function to its own file', async () => {
+    const logs = new FunctionLogs(dir);
+    logs.write('A', 'from a');
+    logs.write('B', 'from b');
+    logs.write('A', 'again a');
+    await logs.close();
+    expect(lines(join(dir, 'A.log'))).toEqual(['from a', 'again a']);
+    expect(lines(join(dir, 'B.log'))).toEqual(['from b']);
+  });
+
+  it('rotates a log that would pass its size to .log.1, losing nothing of the last two generations', async () => {
+    const logs = new FunctionLogs(dir, 100);
+    for (let i = 0; i < 25; i++) logs.write('Fn', line(i));
+    await logs.close();
+    const current = lines(join(dir, 'Fn.log'));
+    const previous = lines(join(dir, 'Fn.log.1'));
+    // 10 lines of 10 bytes fill a file; the 25 lines made three files, of which the first was replaced.
+    expect(previous).toEqual(Array.from({ length: 10 }, (_, i) => line(10 + i)));
+    expect(current).toEqual(Array.from({ length: 5 }, (_, i) => line(20 + i)));
+    expect(statSync(join(dir, 'Fn.log.1')).size).toBeLessThanOrEqual(100);
+  });
+
+  it('counts what a log already holds from an earlier run', async () => {
+    writeFileSync(join(dir, 'Fn.log'), `${'x'.repeat(94)}\n`);
+    const logs = new FunctionLogs(dir, 100);
+    logs.write('Fn', line(0));
+    await logs.close();
+    expect(lines(join(dir, 'Fn.log.1'))).toEqual(['x'.repeat(94)]);
+    expect(lines(join(dir, 'Fn.log'))).toEqual([line(0)]);
+  });
+
+  it('writes a line longer than the limit whole, into a file of its own', async () => {
+    const logs = new FunctionLogs(dir, 100);
+    logs.write('Fn', line(0));
+    logs.write('Fn', 'y'.repeat(300));
+    logs.write('Fn', line(1));
+    await logs.close();
+    expect(lines(join(dir, 'Fn.log.1'))).toEqual(['y'.repeat(300)]);
+    expect(lines(join(dir, 'Fn.log'))).toEqual([line(1)]);
+  });
+
+  it('starts a new file when the log was deleted by hand', async () => {
+    const logs = new FunctionLogs(dir, 100);
+    logs.write('Fn', line(0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    rmSync(join(dir, 'Fn.log'));
+    for (let i = 1; i <= 10; i++) logs.write('Fn', line(i));
+    await logs.close();
+    expect(lines(join(dir, 'Fn.log'))).toEqual([line(10)]);
+  });
+
+  it('refuses a size that is not a positive whole number of bytes', () => {
+    expect(() => new FunctionLogs(dir, 0)).toThrow('maxBytes must be a positive whole number of bytes, got 0');
+  });
+});
