@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ describe('function logs', () => {
   });
 
   it('rotates a log that would pass its size to .log.1, losing nothing of the last two generations', async () => {
-    const logs = new FunctionLogs(dir, 100);
+    const logs = new FunctionLogs(dir, { maxBytes: 100 });
     for (let i = 0; i < 25; i++) logs.write('Fn', line(i));
     await logs.close();
     const current = lines(join(dir, 'Fn.log'));
@@ -38,7 +38,7 @@ describe('function logs', () => {
 
   it('counts what a log already holds from an earlier run', async () => {
     writeFileSync(join(dir, 'Fn.log'), `${'x'.repeat(94)}\n`);
-    const logs = new FunctionLogs(dir, 100);
+    const logs = new FunctionLogs(dir, { maxBytes: 100 });
     logs.write('Fn', line(0));
     await logs.close();
     expect(lines(join(dir, 'Fn.log.1'))).toEqual(['x'.repeat(94)]);
@@ -46,7 +46,7 @@ describe('function logs', () => {
   });
 
   it('writes a line longer than the limit whole, into a file of its own', async () => {
-    const logs = new FunctionLogs(dir, 100);
+    const logs = new FunctionLogs(dir, { maxBytes: 100 });
     logs.write('Fn', line(0));
     logs.write('Fn', 'y'.repeat(300));
     logs.write('Fn', line(1));
@@ -55,17 +55,27 @@ describe('function logs', () => {
     expect(lines(join(dir, 'Fn.log'))).toEqual([line(1)]);
   });
 
-  it('starts a new file when the log was deleted by hand', async () => {
-    const logs = new FunctionLogs(dir, 100);
+  it('starts a new file once the check finds the log deleted or moved by hand', async () => {
+    const logs = new FunctionLogs(dir, { checkMs: 50 });
     logs.write('Fn', line(0));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 60));
     rmSync(join(dir, 'Fn.log'));
-    for (let i = 1; i <= 10; i++) logs.write('Fn', line(i));
+    logs.write('Fn', line(1));
+    expect(existsSync(join(dir, 'Fn.log'))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    renameSync(join(dir, 'Fn.log'), join(dir, 'Fn.old'));
+    logs.write('Fn', line(2));
     await logs.close();
-    expect(lines(join(dir, 'Fn.log'))).toEqual([line(10)]);
+    expect(lines(join(dir, 'Fn.old'))).toEqual([line(1)]);
+    expect(lines(join(dir, 'Fn.log'))).toEqual([line(2)]);
   });
 
-  it('refuses a size that is not a positive whole number of bytes', () => {
-    expect(() => new FunctionLogs(dir, 0)).toThrow('maxBytes must be a positive whole number of bytes, got 0');
+  it('refuses options that are not sizes and durations', () => {
+    expect(() => new FunctionLogs(dir, { maxBytes: 0 })).toThrow(
+      'maxBytes must be a positive whole number of bytes, got 0',
+    );
+    expect(() => new FunctionLogs(dir, { checkMs: Number.NaN })).toThrow(
+      'checkMs must be a number of milliseconds, got NaN',
+    );
   });
 });

@@ -1,28 +1,47 @@
-import { createWriteStream, mkdirSync, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fstatSync, mkdirSync, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where one function log is rotated to `<name>.log.1`: two generations make at most twice this per function. */
 export const FUNCTION_LOG_MAX_BYTES = 16 * 1024 * 1024;
 
+/** How often a log checks that its file is still where it was (deleted or moved by hand: it starts a new one). */
+export const FUNCTION_LOG_CHECK_MS = 1000;
+
 interface OpenLog {
   readonly stream: WriteStream;
+  readonly fd: number;
   bytes: number;
+  checkedAt: number;
+}
+
+export interface FunctionLogsOptions {
+  /** Default FUNCTION_LOG_MAX_BYTES. */
+  maxBytes?: number;
+  /** Default FUNCTION_LOG_CHECK_MS. */
+  checkMs?: number;
 }
 
 /**
  * The functions' logs, `<dir>/<FunctionName>.log`, appended across restarts. A log that would pass `maxBytes` is
  * renamed to `<FunctionName>.log.1` (replacing the previous one) and started afresh, so a runtime left running with
- * demo traffic keeps at most two generations per function instead of filling the disk.
+ * demo traffic keeps at most two generations per function instead of filling the disk. A log whose file was deleted
+ * or moved by hand starts a new one within `checkMs`.
  */
 export class FunctionLogs {
   private readonly open = new Map<string, OpenLog>();
+  private readonly maxBytes: number;
+  private readonly checkMs: number;
 
   constructor(
     readonly dir: string,
-    private readonly maxBytes = FUNCTION_LOG_MAX_BYTES,
+    { maxBytes = FUNCTION_LOG_MAX_BYTES, checkMs = FUNCTION_LOG_CHECK_MS }: FunctionLogsOptions = {},
   ) {
     if (!(Number.isInteger(maxBytes) && maxBytes > 0))
       throw new RangeError(`maxBytes must be a positive whole number of bytes, got ${maxBytes}`);
+    if (!(Number.isFinite(checkMs) && checkMs >= 0))
+      throw new RangeError(`checkMs must be a number of milliseconds, got ${checkMs}`);
+    this.maxBytes = maxBytes;
+    this.checkMs = checkMs;
     mkdirSync(dir, { recursive: true });
   }
 
@@ -30,6 +49,14 @@ export class FunctionLogs {
     const text = `${line}\n`;
     const bytes = Buffer.byteLength(text);
     let log = this.open.get(functionName) ?? this.start(functionName);
+    const now = Date.now();
+    if (now - log.checkedAt >= this.checkMs) {
+      log.checkedAt = now;
+      if (!this.inPlace(functionName, log)) {
+        log.stream.end();
+        log = this.start(functionName);
+      }
+    }
     if (log.bytes > 0 && log.bytes + bytes > this.maxBytes) log = this.rotate(functionName, log);
     log.stream.write(text);
     log.bytes += bytes;
@@ -50,9 +77,19 @@ export class FunctionLogs {
     const path = this.path(functionName);
     // The descriptor is opened here, not by the stream later: a rotation must rename the file this stream writes to.
     const fd = openSync(path, 'a');
-    const log = { stream: createWriteStream(path, { fd }), bytes: statSync(path).size };
+    const log = { stream: createWriteStream(path, { fd }), fd, bytes: fstatSync(fd).size, checkedAt: Date.now() };
     this.open.set(functionName, log);
     return log;
+  }
+
+  /** Whether the log's path still names the file its descriptor writes to. */
+  private inPlace(functionName: string, log: OpenLog): boolean {
+    try {
+      return statSync(this.path(functionName)).ino === fstatSync(log.fd).ino;
+    } catch (error: unknown) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   private rotate(functionName: string, log: OpenLog): OpenLog {
