@@ -1,6 +1,9 @@
 /**
  * In-memory CloudWatch metric storage: raw samples per metric (namespace, name, dimension set), aggregated on read.
- * Keeping raw values is what makes exact percentiles possible; samples older than the retention are dropped.
+ * Keeping raw values is what makes exact percentiles possible; samples older than the retention are dropped. Samples of
+ * one metric with the same value and unit within the same second are kept as one sample with a count: every statistic
+ * of a period of a second or more is unchanged, and the pipes' per-poll metrics (mostly 0s and 1s, dozens of polls a
+ * second under load) take a few samples a second instead of one per poll.
  */
 
 export interface Dimension {
@@ -36,6 +39,9 @@ export interface PutMetric {
 interface Series {
   readonly id: MetricId;
   samples: MetricSample[];
+  /** The second (epoch seconds) of the newest samples, and where each value/unit of it is in `samples`. */
+  second: number;
+  readonly inSecond: Map<string, number>;
 }
 
 /** CloudWatch statistics this store computes (the `Stat` of a MetricStat). */
@@ -78,11 +84,43 @@ export class MetricStore {
     const key = keyOf(metric.namespace, metric.metricName, dimensions);
     let series = this.series.get(key);
     if (!series) {
-      series = { id: { namespace: metric.namespace, metricName: metric.metricName, dimensions }, samples: [] };
+      series = {
+        id: { namespace: metric.namespace, metricName: metric.metricName, dimensions },
+        samples: [],
+        second: Number.NEGATIVE_INFINITY,
+        inSecond: new Map(),
+      };
       this.series.set(key, series);
     }
-    series.samples.push(sample);
+    this.add(series, sample);
     if (sample.timestamp - this.lastPrune > 60_000) this.prune(sample.timestamp);
+  }
+
+  /** How many samples are held: observations of one value and unit in one second count once. */
+  size(): number {
+    let n = 0;
+    for (const series of this.series.values()) n += series.samples.length;
+    return n;
+  }
+
+  private add(series: Series, sample: MetricSample): void {
+    const second = Math.floor(sample.timestamp / 1000);
+    if (second > series.second) {
+      series.second = second;
+      series.inSecond.clear();
+    }
+    if (second === series.second) {
+      const same = `${sample.value}|${sample.unit ?? ''}`;
+      const index = series.inSecond.get(same);
+      const kept = index === undefined ? undefined : series.samples[index];
+      if (index !== undefined && kept) {
+        series.samples[index] = { ...kept, count: (kept.count ?? 1) + (sample.count ?? 1) };
+        return;
+      }
+      series.inSecond.set(same, series.samples.length);
+    }
+    // An older second (a late EMF timestamp) is kept as it came.
+    series.samples.push(sample);
   }
 
   list(filter: { namespace?: string; metricName?: string; dimensions?: readonly { Name: string; Value?: string }[] }) {
@@ -127,8 +165,11 @@ export class MetricStore {
     const oldest = now - this.retentionMs;
     for (const series of this.series.values()) {
       const firstKept = series.samples.findIndex((s) => s.timestamp >= oldest);
-      if (firstKept > 0) series.samples = series.samples.slice(firstKept);
-      else if (firstKept === -1) series.samples = [];
+      if (firstKept === 0) continue;
+      series.samples = firstKept === -1 ? [] : series.samples.slice(firstKept);
+      // Indexes into the samples moved.
+      series.second = Number.NEGATIVE_INFINITY;
+      series.inSecond.clear();
     }
   }
 }
@@ -142,10 +183,11 @@ export function aggregate(samples: readonly MetricSample[], stat: string): numbe
       return samples.reduce((sum, s) => sum + (s.count ?? 1), 0);
     case 'Average':
       return aggregate(samples, 'Sum') / aggregate(samples, 'SampleCount');
+    // Not Math.min(...values): an hour's samples of a busy metric overflow the call stack as arguments.
     case 'Minimum':
-      return Math.min(...samples.map((s) => s.value));
+      return samples.reduce((min, s) => Math.min(min, s.value), Number.POSITIVE_INFINITY);
     case 'Maximum':
-      return Math.max(...samples.map((s) => s.value));
+      return samples.reduce((max, s) => Math.max(max, s.value), Number.NEGATIVE_INFINITY);
     default: {
       const match = /^p(\d+(?:\.\d+)?)$/.exec(stat);
       if (!match)
