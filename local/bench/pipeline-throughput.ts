@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { METRICS_NAMESPACE, PIPES, PROCESSOR_METRICS, SERVICE_NAME } from '@orderflow/pipeline';
+import { DIMENSION_PIPE, METRICS_NAMESPACE, PIPES, PROCESSOR_METRICS, SERVICE_NAME } from '@orderflow/pipeline';
 import { AWS_POLL_INTERVAL_MS, DEFAULT_ACTIVE_POLL_MS } from '../src/pipes/pipe-emulator.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
@@ -136,7 +136,7 @@ async function startHarness(options: LocalRuntimeOptions): Promise<Harness & { s
             namespace: METRICS_NAMESPACE,
             metricName: PROCESSOR_METRICS.recordsProcessed.name,
             dimensions: [
-              { Name: 'Pipe', Value: STANDARD.key },
+              { Name: DIMENSION_PIPE, Value: STANDARD.key },
               { Name: 'service', Value: SERVICE_NAME },
             ],
           },
@@ -209,11 +209,28 @@ function templateWithAcknowledgingProcessor(): { dir: string; remove(): void } {
     if (entry !== basename(codeDir)) symlinkSync(join(source, entry), join(dir, entry));
   mkdirSync(join(dir, basename(codeDir)));
   const metric = PROCESSOR_METRICS.recordsProcessed.name;
-  const emf = (count: string) =>
-    `{ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: ${JSON.stringify(METRICS_NAMESPACE)}, Dimensions: [['service', 'Pipe']], Metrics: [{ Name: ${JSON.stringify(metric)}, Unit: 'Count' }] }] }, service: ${JSON.stringify(SERVICE_NAME)}, Pipe: ${JSON.stringify(STANDARD.key)}, ${JSON.stringify(metric)}: ${count} }`;
+  // The EMF line Powertools writes for the metric (its `service` dimension included), with the batch's count.
+  const emf = {
+    _aws: {
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [['service', DIMENSION_PIPE]],
+          Metrics: [{ Name: metric, Unit: 'Count' }],
+        },
+      ],
+    },
+    service: SERVICE_NAME,
+    [DIMENSION_PIPE]: STANDARD.key,
+  };
   writeFileSync(
     join(dir, basename(codeDir), 'index.mjs'),
-    `export const handler = async (records) => {\n  console.log(JSON.stringify(${emf('records.length')}));\n  return { batchItemFailures: [] };\n};\n`,
+    `const EMF = ${JSON.stringify(emf)};
+export const handler = async (records) => {
+  console.log(JSON.stringify({ ...EMF, _aws: { ...EMF._aws, Timestamp: Date.now() }, ${JSON.stringify(metric)}: records.length }));
+  return { batchItemFailures: [] };
+};
+`,
   );
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
