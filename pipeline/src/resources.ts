@@ -13,6 +13,8 @@ export const LOGICAL_IDS = {
   idempotencyTable: 'IdempotencyTable',
   priorityShipmentsTable: 'PriorityShipmentsTable',
   auditTable: 'AuditTable',
+  /** Redrive jobs and message leases of the ops API: mutable state, kept apart from the append-only audit log. */
+  jobsTable: 'OpsJobsTable',
   notificationQueue: 'OrderNotificationsQueue',
   accountManagerQueue: 'AccountManagerQueue',
 } as const;
@@ -33,6 +35,8 @@ export const HANDLER_ENV = {
 export const JOURNAL_KEYS = { partitionKey: 'recordKey', ttlAttribute: 'expiresAt' } as const;
 /** Audit table: partitioned by UTC day, sorted by time then id, so a time range is a few queries. */
 export const AUDIT_KEYS = { partitionKey: 'day', sortKey: 'atId' } as const;
+/** Ops jobs table: one item per job (`job#<id>`) or lease (`lease#<pipe>#<messageId>`); leases expire by TTL. */
+export const JOBS_KEYS = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
 /** Powertools idempotency persistence defaults. */
 export const IDEMPOTENCY_KEYS = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
 /** Priority shipments of the premium workflow: one item per order. */

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePattern, PatternValidationError, referenceMatch, validatePattern } from '../../src/patterns/index.ts';
 
-// The AWS-validated vectors live beside the checkout (../shared), here and in CI; they are read, never copied.
-const vectorsDir = path.resolve(import.meta.dirname, '../../../../shared/conformance/event-patterns');
+// AWS-validated vectors from LocalStack (Apache-2.0); origin and licence in the fixtures folder's README.
+const vectorsDir = path.resolve(import.meta.dirname, '../fixtures/event-patterns');
 
 interface MatchVector {
   id: string;
