@@ -58,7 +58,7 @@ function toHex(bytes: number[]): string {
 }
 
 export interface CidrRange {
-  /** Hex of the address as written: event-ruler does not clear host bits, so `10.0.0.5/24` starts at .5. */
+  /** Hex of the network address: every host bit cleared, so `10.0.0.5/24` starts at 10.0.0.0. */
   readonly bottom: string;
   /** Hex of the address with every host bit set. */
   readonly top: string;
@@ -82,10 +82,16 @@ export function parseCidr(text: string): CidrRange | string {
   if (!bytes) return `Invalid IP address: ${address}`;
   if (bytes.length === 4 && maskBits > 31) return 'IPv4 mask bits must be < 32';
   if (bytes.length === 16 && maskBits > 127) return 'IPv6 mask bits must be < 128';
+  // The range is the whole network, whatever host bits the address was written with: aws/event-ruler's
+  // `CIDR.cidr` masks them off for the bottom (`computeBottomBytes`) and sets them for the top (`computeTopBytes`),
+  // so `10.0.0.5/24` covers 10.0.0.0-10.0.0.255, as EventBridge matches it.
   let hostBits = bytes.length * 8 - maskBits;
+  const bottom = [...bytes];
   const top = [...bytes];
   for (let i = top.length - 1; i >= 0 && hostBits > 0; i--, hostBits -= 8) {
-    top[i] = (top[i] ?? 0) | (hostBits >= 8 ? 0xff : (1 << hostBits) - 1);
+    const hostMask = hostBits >= 8 ? 0xff : (1 << hostBits) - 1;
+    bottom[i] = (bottom[i] ?? 0) & ~hostMask & 0xff;
+    top[i] = (top[i] ?? 0) | hostMask;
   }
-  return { bottom: toHex(bytes), top: toHex(top) };
+  return { bottom: toHex(bottom), top: toHex(top) };
 }

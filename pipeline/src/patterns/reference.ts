@@ -1,6 +1,6 @@
 import type { Clause, Matcher } from './ast.ts';
 import type { CaseFolded } from './ignore-case.ts';
-import { ipToHex } from './ip.ts';
+import { ipBytes, ipToHex } from './ip.ts';
 import { decimalPlaces, NUMERIC_LIMIT } from './numbers.ts';
 import { parsePattern } from './parse.ts';
 import type { Wildcard } from './wildcard.ts';
@@ -88,6 +88,17 @@ function wildcardRegex(wildcard: Wildcard): RegExp {
   return new RegExp(`^${wildcard.segments.map(escapeRegex).join('[\\s\\S]*')}$`);
 }
 
+/** Whether the address shares the CIDR's first mask bits, compared bit by bit (host bits of the CIDR ignored). */
+function inNetwork(address: string, cidr: string): boolean {
+  const [network = '', mask = ''] = cidr.split('/');
+  const a = ipBytes(address);
+  const n = ipBytes(network);
+  if (!a || !n || a.length !== n.length) return false;
+  const bit = (bytes: number[], i: number) => ((bytes[i >> 3] ?? 0) >> (7 - (i & 7))) & 1;
+  for (let i = 0; i < Number(mask); i++) if (bit(a, i) !== bit(n, i)) return false;
+  return true;
+}
+
 function accepts(m: Matcher, value: Field['value']): boolean {
   const text = typeof value === 'string' ? value : undefined;
   switch (m.kind) {
@@ -114,10 +125,8 @@ function accepts(m: Matcher, value: Field['value']): boolean {
       const belowUpper = upperOpen ? value < upper : value <= upper;
       return aboveLower && belowUpper;
     }
-    case 'cidr': {
-      const hex = text === undefined ? undefined : ipToHex(text);
-      return hex !== undefined && hex.length === m.range.bottom.length && hex >= m.range.bottom && hex <= m.range.top;
-    }
+    case 'cidr':
+      return text !== undefined && inNetwork(text, m.text);
     case 'exists':
       return m.exists;
     case 'anything-but': {

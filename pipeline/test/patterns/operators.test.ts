@@ -63,12 +63,27 @@ describe('string operators', () => {
     expect(verdict({ p: [{ wildcard: '' }] }, { p: '' })).toBe(true);
   });
 
-  it('cidr matches IPv4 and IPv6 addresses in range, from the address as written', () => {
+  it('cidr matches IPv4 and IPv6 addresses in range', () => {
     expect(verdict({ ip: [{ cidr: '10.0.0.0/24' }] }, { ip: '10.0.0.255' })).toBe(true);
     expect(verdict({ ip: [{ cidr: '10.0.0.0/24' }] }, { ip: '10.0.1.0' })).toBe(false);
     expect(verdict({ ip: [{ cidr: '2001:db8::/32' }] }, { ip: '2001:db8:ffff::1' })).toBe(true);
-    // event-ruler does not clear host bits: the range starts at the written address.
-    expect(verdict({ ip: [{ cidr: '10.0.0.5/24' }] }, { ip: '10.0.0.4' })).toBe(false);
+  });
+
+  it('cidr covers the whole network when the address is written with host bits set', () => {
+    // As aws/event-ruler's CIDR.cidr (computeBottomBytes) and EventBridge: the host bits are masked off.
+    expect(verdict({ ip: [{ cidr: '10.0.0.5/24' }] }, { ip: '10.0.0.1' })).toBe(true);
+    expect(verdict({ ip: [{ cidr: '10.0.0.5/24' }] }, { ip: '10.0.0.0' })).toBe(true);
+    expect(verdict({ ip: [{ cidr: '10.0.0.5/24' }] }, { ip: '10.0.0.255' })).toBe(true);
+    expect(verdict({ ip: [{ cidr: '10.0.0.5/24' }] }, { ip: '10.0.1.1' })).toBe(false);
+    expect(verdict({ ip: [{ cidr: '10.0.0.5/29' }] }, { ip: '10.0.0.0' })).toBe(true);
+    expect(verdict({ ip: [{ cidr: '10.0.0.5/29' }] }, { ip: '10.0.0.8' })).toBe(false);
+    expect(verdict({ ip: [{ cidr: '2001:db8::ff/120' }] }, { ip: '2001:db8::1' })).toBe(true);
+    expect(verdict({ ip: [{ cidr: '2001:db8::ff/120' }] }, { ip: '2001:db8::100' })).toBe(false);
+    expect(verdict({ ip: [{ cidr: '2001:db8::ff/121' }] }, { ip: '2001:db8::80' })).toBe(true);
+    expect(verdict({ ip: [{ cidr: '2001:db8::ff/121' }] }, { ip: '2001:db8::7f' })).toBe(false);
+    // Also from JSON text with escapes (`\u0031\u0030` is `10`), where the scanner takes a copy of the string.
+    const compiled = compilePattern({ ip: [{ cidr: '10.0.0.5/24' }] });
+    expect(compiled.matchesJson('{"ip":"\\u0031\\u0030.0.0.1"}')).toBe(true);
   });
 });
 

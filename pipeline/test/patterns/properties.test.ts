@@ -199,3 +199,50 @@ describe('validation of arbitrary input', () => {
     );
   });
 });
+
+describe('cidr', () => {
+  /** Addresses as byte arrays, written as IPv4 dotted quads or as full IPv6 groups (the first never 0: no mapping). */
+  const v4 = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
+  const v6 = fc
+    .tuple(fc.integer({ min: 1, max: 0xffff }), fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 7 }))
+    .map(([first, rest]) => [first, ...rest.slice(0, 7)].flatMap((g) => [g >> 8, g & 0xff]));
+  const write = (bytes: number[]) =>
+    bytes.length === 4
+      ? bytes.join('.')
+      : Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0)).toString(16)).join(
+          ':',
+        );
+  const value = (bytes: number[]) => bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+  /** Near the network more often than not: the probe keeps the network's first bytes and varies the rest. */
+  const cases = fc.oneof(v4, v6).chain((network) =>
+    fc.record({
+      network: fc.constant(network),
+      mask: fc.integer({ min: 0, max: network.length * 8 - 1 }),
+      probe: fc
+        .tuple(
+          fc.integer({ min: 0, max: network.length }),
+          fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 16 }),
+        )
+        .map(([keep, noise]) => network.map((b, i) => (i < keep ? b : (noise[i] ?? 0)))),
+    }),
+  );
+
+  it('matches exactly the addresses that share the first mask bits, host bits of the pattern ignored', () => {
+    let inside = 0;
+    fc.assert(
+      fc.property(cases, ({ network, mask, probe }) => {
+        const hostBits = BigInt(network.length * 8 - mask);
+        const expected = value(probe) >> hostBits === value(network) >> hostBits;
+        const p = { ip: [{ cidr: `${write(network)}/${mask}` }] };
+        const e = { ip: write(probe) };
+        const compiled = compilePattern(p);
+        expect(compiled.matches(e)).toBe(expected);
+        expect(compiled.matchesJson(JSON.stringify(e))).toBe(expected);
+        expect(referenceMatch(p, e)).toBe(expected);
+        if (expected) inside++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(inside).toBeGreaterThan(100);
+  });
+});
