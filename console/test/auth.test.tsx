@@ -1,14 +1,17 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { render, screen } from '@testing-library/react';
+import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryRouter } from 'react-router';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthGate } from '../src/features/auth/components/auth-gate.tsx';
+import { CognitoCallback } from '../src/features/auth/components/cognito-callback.tsx';
 import {
   authorizeUrl,
   type CognitoConfig,
   codeChallenge,
   completeSignIn,
   hostedUiBase,
+  safeReturnTo,
 } from '../src/features/auth/pkce.ts';
 import { useCanOperate, useSession } from '../src/lib/session.tsx';
 import { FakeOpsApi } from './support/fake-ops-api.ts';
@@ -150,5 +153,61 @@ describe('Cognito hosted UI with PKCE', () => {
         new URLSearchParams({ error: 'access_denied', error_description: 'User is disabled' }),
       ),
     ).rejects.toThrow('Cognito refused the sign-in: User is disabled');
+  });
+});
+
+describe('after the Cognito sign-in, the console goes back only to its own paths', () => {
+  const config: CognitoConfig = {
+    mode: 'cognito',
+    userPoolId: 'us-east-1_abc',
+    clientId: 'client-1',
+    domain: 'orderflow-ops',
+    region: 'us-east-1',
+  };
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    window.history.replaceState(null, '', '/');
+  });
+
+  /** Renders the callback page as the hosted UI's redirect opens it; answers where it navigated to. */
+  async function callbackGoesTo(returnTo: unknown): Promise<string> {
+    sessionStorage.setItem('orderflow.pkce', JSON.stringify({ verifier: 'verifier', state: 'state-1', returnTo }));
+    window.history.replaceState(null, '', '/auth/callback?code=code-1&state=state-1');
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Response.json({ access_token: 'jwt-access', token_type: 'Bearer' })),
+    );
+    const goTo = vi.fn<(path: string) => void>();
+    render(
+      <MemoryRouter>
+        <CognitoCallback config={{ apiBaseUrl: '', auth: config }} goTo={goTo} />
+      </MemoryRouter>,
+    );
+    await waitFor(() => expect(goTo).toHaveBeenCalledTimes(1));
+    expect(sessionStorage.getItem('orderflow.token')).toBe('jwt-access');
+    return goTo.mock.calls[0]?.[0] as string;
+  }
+
+  it.each([
+    ['a scheme-relative URL (a console link like https://<console>//evil.example/)', '//evil.example/'],
+    ['a backslash that browsers read as a slash', '/\\evil.example/'],
+    ['a tab that browsers drop', '/\t/evil.example'],
+    ['an absolute URL', 'https://evil.example/'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['a relative path', 'dlqs'],
+    ['no string at all', { href: '//evil.example' }],
+  ])('lands on / instead of %s', async (_what, returnTo) => {
+    expect(await callbackGoesTo(returnTo)).toBe('/');
+  });
+
+  it('lands on the view the user was on, query included', async () => {
+    expect(await callbackGoesTo('/dlqs?pipe=premium&window=3600')).toBe('/dlqs?pipe=premium&window=3600');
+  });
+
+  it('never stores a foreign returnTo when the sign-in starts', async () => {
+    await authorizeUrl(config, 'https://console.example', '//evil.example/');
+    expect(JSON.parse(sessionStorage.getItem('orderflow.pkce') ?? '{}').returnTo).toBe('/');
+    expect(safeReturnTo('/')).toBe('/');
+    expect(safeReturnTo('/audit?actor=a//b')).toBe('/audit?actor=a//b');
   });
 });

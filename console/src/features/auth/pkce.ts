@@ -42,10 +42,24 @@ export function redirectUri(origin: string): string {
   return `${origin}${CONSOLE_AUTH_CALLBACK_PATH}`;
 }
 
+/**
+ * Where the console may go back to after sign-in: a path of this origin, nothing else. `returnTo` comes from the URL
+ * the user opened, so a link such as `https://<console>//evil.example/` would otherwise send a freshly signed-in user
+ * to evil.example (`//host` is a scheme-relative URL, and browsers read `/\host` the same way). A path must start
+ * with exactly one `/` followed by something other than `/` or `\`, and contain no control characters (browsers drop
+ * tabs and newlines from URLs, so `/\t/evil.example` is `//evil.example`); anything else goes to `/`.
+ */
+export function safeReturnTo(returnTo: unknown): string {
+  if (typeof returnTo !== 'string') return '/';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused here
+  if (!/^\/(?![/\\])/.test(returnTo) || /[\u0000-\u001f\u007f]/.test(returnTo)) return '/';
+  return returnTo;
+}
+
 export async function authorizeUrl(config: CognitoConfig, origin: string, returnTo: string): Promise<string> {
   const verifier = randomVerifier();
   const state = randomVerifier();
-  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ verifier, state, returnTo }));
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ verifier, state, returnTo: safeReturnTo(returnTo) }));
   const params = new URLSearchParams({
     response_type: 'code',
     client_id: config.clientId,
@@ -95,7 +109,8 @@ export async function completeSignIn(
   }
   // The access token carries `cognito:groups`, which the ops API maps to roles.
   if (typeof body.access_token !== 'string') throw new CognitoSignInError('token endpoint returned no access_token');
-  return { token: body.access_token, returnTo: pending.returnTo || '/' };
+  // Checked again here: sessionStorage is writable by anything running in this origin's pages.
+  return { token: body.access_token, returnTo: safeReturnTo(pending.returnTo) };
 }
 
 export function logoutUrl(config: CognitoConfig, origin: string): string {

@@ -2,11 +2,25 @@ import { useEffect, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { Loading } from '../../../components/query-state.tsx';
 import type { RuntimeConfig } from '../../../lib/runtime-config.ts';
-import { completeSignIn } from '../pkce.ts';
+import { completeSignIn, safeReturnTo } from '../pkce.ts';
 import { writeToken } from '../token-storage.ts';
 
-/** The hosted UI redirects here with `?code&state`; exchange it once, keep the token, go back where the user was. */
-export function CognitoCallback({ config }: { config: RuntimeConfig }) {
+/** A full navigation, so the auth gate starts with the new token (a prop so that tests can see where it goes). */
+function replaceLocation(path: string): void {
+  window.location.replace(path);
+}
+
+/**
+ * The hosted UI redirects here with `?code&state`; exchange it once, keep the token, go back where the user was: a path
+ * of this console only (`safeReturnTo`), never another site.
+ */
+export function CognitoCallback({
+  config,
+  goTo = replaceLocation,
+}: {
+  config: RuntimeConfig;
+  goTo?: (path: string) => void;
+}) {
   const navigate = useNavigate();
   const [problem, setProblem] = useState<string | null>(null);
   const started = useRef(false);
@@ -21,11 +35,10 @@ export function CognitoCallback({ config }: { config: RuntimeConfig }) {
     completeSignIn(config.auth, window.location.origin, new URLSearchParams(window.location.search))
       .then(({ token, returnTo }) => {
         writeToken(token);
-        // A full navigation so the auth gate starts with the new token.
-        window.location.replace(returnTo);
+        goTo(safeReturnTo(returnTo));
       })
       .catch((error: unknown) => setProblem((error as Error).message));
-  }, [config.auth]);
+  }, [config.auth, goTo]);
   if (problem) {
     return (
       <main className="login" id="main">
