@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import {
   pipeSpecs,
   queueSpecs,
   summarize,
+  TemplateError,
   tableSpecs,
 } from '../src/template/local-plan.ts';
 
@@ -95,6 +96,20 @@ describe('template reader', () => {
         }),
       }),
     ]);
+  });
+
+  it('refuses a pipe whose source settings AWS would refuse, naming the pipe and the value', () => {
+    const youngRecords = brokenCopy((dir) => {
+      const file = join(dir, 'Orderflow.template.json');
+      const template = JSON.parse(readFileSync(file, 'utf8'));
+      template.Resources.Pipe.Properties.SourceParameters.DynamoDBStreamParameters.MaximumRecordAgeInSeconds = 30;
+      writeFileSync(file, JSON.stringify(template));
+    });
+    const load = () => pipeSpecs(loadTemplate(youngRecords), context);
+    expect(load).toThrow(TemplateError);
+    expect(load).toThrow(
+      "maximumRecordAgeInSeconds 30 for pipe 'Pipe' is below 60; AWS allows -1 (unlimited) or 60 to 604800",
+    );
   });
 
   it('turns a single-metric alarm into a query with resolved dimensions', () => {

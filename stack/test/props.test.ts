@@ -38,6 +38,14 @@ describe('bad props fail synth naming the prop', () => {
     expect(error.message).toContain("maximumRetryAttempts -2 for pipe 'premium' is below -1 (unlimited) or 0");
   });
 
+  it('a maximum record age under 60 seconds (AWS allows -1 or 60..604800)', () => {
+    const error = synthError(withStandard({ source: { ...PIPES.standard.source, maximumRecordAgeInSeconds: 30 } }));
+    expect(error.prop).toBe('pipes.standard');
+    expect(error.message).toBe(
+      "pipes.standard: maximumRecordAgeInSeconds 30 for pipe 'standard' is below 60; AWS allows -1 (unlimited) or 60 to 604800",
+    );
+  });
+
   it('a rule whose derived filter is empty', () => {
     // `wildcard` is not supported by Pipes, and the clause also matches a record without the field, so the derived
     // filter can neither keep it nor replace it with `exists: true`: nothing is left.

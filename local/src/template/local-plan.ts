@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type PipeSourceSettings, STACK_NAME } from '@orderflow/pipeline';
+import { PipeDefinitionError, type PipeSourceSettings, STACK_NAME, validateSourceSettings } from '@orderflow/pipeline';
 import type { AlarmSpec } from '../cloudwatch/alarms.ts';
 import type { Dimension } from '../cloudwatch/metric-store.ts';
 import type { MetricDataQuery } from '../cloudwatch/queries.ts';
@@ -304,22 +304,30 @@ export function pipeSpecs(loaded: LoadedTemplate, context: ResolveContext): Pipe
         }
       });
       const number = (key: string, fallback: number) => (stream[key] === undefined ? fallback : Number(stream[key]));
+      // Defaults from the PipeSourceDynamoDBStreamParameters reference.
+      const settings: PipeSourceSettings = {
+        batchSize: number('BatchSize', 100),
+        maximumBatchingWindowInSeconds: number('MaximumBatchingWindowInSeconds', 0),
+        maximumRetryAttempts: number('MaximumRetryAttempts', -1),
+        maximumRecordAgeInSeconds: number('MaximumRecordAgeInSeconds', -1),
+        onPartialBatchItemFailure:
+          stream.OnPartialBatchItemFailure === 'AUTOMATIC_BISECT' ? 'AUTOMATIC_BISECT' : undefined,
+        parallelizationFactor: number('ParallelizationFactor', 1),
+        startingPosition: stream.StartingPosition,
+      };
+      // AWS's ranges, as the stack checks them at synth: a template CreatePipe would refuse does not run locally.
+      try {
+        validateSourceSettings(id, settings);
+      } catch (error: unknown) {
+        if (error instanceof PipeDefinitionError) throw new TemplateError(error.message, { cause: error });
+        throw error;
+      }
       return {
         logicalId: id,
         name: typeof p.Name === 'string' ? p.Name : id,
         sourceTableId,
         targetFunction: targetArn.split(':function:')[1]?.split(':')[0] ?? targetArn,
-        // Defaults from the PipeSourceDynamoDBStreamParameters reference.
-        settings: {
-          batchSize: number('BatchSize', 100),
-          maximumBatchingWindowInSeconds: number('MaximumBatchingWindowInSeconds', 0),
-          maximumRetryAttempts: number('MaximumRetryAttempts', -1),
-          maximumRecordAgeInSeconds: number('MaximumRecordAgeInSeconds', -1),
-          onPartialBatchItemFailure:
-            stream.OnPartialBatchItemFailure === 'AUTOMATIC_BISECT' ? 'AUTOMATIC_BISECT' : undefined,
-          parallelizationFactor: number('ParallelizationFactor', 1),
-          startingPosition: stream.StartingPosition,
-        },
+        settings,
         filters,
         ...(deadLetterQueueId ? { deadLetterQueueId } : {}),
         desiredState: p.DesiredState === 'STOPPED' ? 'STOPPED' : 'RUNNING',

@@ -9,7 +9,7 @@ export interface PipeSourceSettings {
   readonly maximumBatchingWindowInSeconds: number;
   /** -1 (forever) or 0..10000 retries of a failing batch before it goes to the DLQ. */
   readonly maximumRetryAttempts: number;
-  /** -1 (forever) or up to 604800 seconds; older records go to the DLQ unprocessed. */
+  /** -1 (forever) or 60..604800 seconds; older records go to the DLQ unprocessed. */
   readonly maximumRecordAgeInSeconds: number;
   /** Halve a failing batch and retry each half until one failing record is left. */
   readonly onPartialBatchItemFailure: 'AUTOMATIC_BISECT' | undefined;
@@ -25,7 +25,14 @@ interface IntegerRange {
   readonly allowMinusOne?: boolean;
 }
 
-/** Documented ranges (same reference as above). */
+/**
+ * Documented ranges (same reference as above, reread 2026-12-07: BatchSize 1..10000, MaximumBatchingWindowInSeconds
+ * 0..300, MaximumRetryAttempts -1..10000; ParallelizationFactor is the API model's `LimitMax10`). MaximumRecordAgeInSeconds:
+ * the Pipes reference gives the type's absolute range (-1..604800); the same parameter of the same stream poller in
+ * Lambda's CreateEventSourceMapping reference says "The minimum valid value for maximum record age is 60s. Although
+ * values less than 60 and greater than -1 fall within the parameter's absolute range, they are not allowed"
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html), so 0..59 is refused here.
+ */
 export const SOURCE_SETTING_RANGES: Readonly<
   Record<
     keyof Pick<
@@ -42,7 +49,7 @@ export const SOURCE_SETTING_RANGES: Readonly<
   batchSize: { min: 1, max: 10_000 },
   maximumBatchingWindowInSeconds: { min: 0, max: 300 },
   maximumRetryAttempts: { min: 0, max: 10_000, allowMinusOne: true },
-  maximumRecordAgeInSeconds: { min: 0, max: 604_800, allowMinusOne: true },
+  maximumRecordAgeInSeconds: { min: 60, max: 604_800, allowMinusOne: true },
   parallelizationFactor: { min: 1, max: 10 },
 };
 
@@ -74,7 +81,12 @@ export function validateSourceSettings(pipe: string, settings: PipeSourceSetting
     }
     if (value < range.min) {
       const lowest = range.allowMinusOne ? `-1 (unlimited) or ${range.min}` : String(range.min);
-      throw new PipeDefinitionError(`${setting} ${value} for pipe '${pipe}' is below ${lowest}`, pipe, setting);
+      // Between -1 and the minimum (maximumRecordAgeInSeconds 0..59): say what is allowed instead.
+      const message =
+        range.allowMinusOne && value > -1
+          ? `${setting} ${value} for pipe '${pipe}' is below ${range.min}; AWS allows -1 (unlimited) or ${range.min} to ${range.max}`
+          : `${setting} ${value} for pipe '${pipe}' is below ${lowest}`;
+      throw new PipeDefinitionError(message, pipe, setting);
     }
   }
   if (settings.onPartialBatchItemFailure !== undefined && settings.onPartialBatchItemFailure !== 'AUTOMATIC_BISECT') {

@@ -151,6 +151,26 @@ describe('pipe definitions', () => {
       'parallelizationFactor 1.5 for pipe',
     );
   });
+  it('allows a maximum record age of -1 or 60..604800 seconds only, as AWS does', () => {
+    const ok = PIPES.standard.source;
+    for (const age of [-1, 60, 604_800]) {
+      expect(() => validateSourceSettings('standard', { ...ok, maximumRecordAgeInSeconds: age })).not.toThrow();
+    }
+    expect(() => validateSourceSettings('standard', { ...ok, maximumRecordAgeInSeconds: 30 })).toThrow(
+      "maximumRecordAgeInSeconds 30 for pipe 'standard' is below 60; AWS allows -1 (unlimited) or 60 to 604800",
+    );
+    for (const age of [0, 59]) {
+      expect(() => validateSourceSettings('standard', { ...ok, maximumRecordAgeInSeconds: age })).toThrow(
+        PipeDefinitionError,
+      );
+    }
+    expect(() => validateSourceSettings('standard', { ...ok, maximumRecordAgeInSeconds: -2 })).toThrow(
+      "maximumRecordAgeInSeconds -2 for pipe 'standard' is below -1 (unlimited) or 60",
+    );
+    expect(() => validateSourceSettings('standard', { ...ok, maximumRecordAgeInSeconds: 604_801 })).toThrow(
+      "maximumRecordAgeInSeconds 604801 for pipe 'standard' exceeds 604800",
+    );
+  });
   it('refuses clauses that constrain the same field twice', () => {
     expect(() =>
       defineRule([
