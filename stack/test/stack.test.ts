@@ -175,7 +175,7 @@ describe('pipeline resources', () => {
       expect(actionsOn(statements, arnOf(other.functionId))).toEqual([]);
       expect(actionsOn(statements, arnOf(other.dlqId))).toEqual([]);
       expect(statements.flatMap((s) => s.Action)).toHaveLength(8);
-      // DESIGN.md fact 10: the pipe is created after its role policy.
+      // docs/AWS-FACTS.md, fact 10: the pipe is created after its role policy.
       const policyIds = resourcesOfType('AWS::IAM::Policy')
         .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
         .map(([id]) => id);

@@ -58,7 +58,8 @@ export class RecordBlockedError extends Error {
  * applies an older change of an order after a newer one.
  *
  * Powertools' DynamoDB Streams collector reports `dynamodb.SequenceNumber`, which is what Lambda event source
- * mappings expect; a pipe expects the record's `eventID` (BATCH_ITEM_IDENTIFIER, DESIGN.md fact 5). A failed element
+ * mappings expect; a pipe expects the record's `eventID` (BATCH_ITEM_IDENTIFIER, docs/AWS-FACTS.md, fact 5). A failed
+ * element
  * without an `eventID` (not a stream record at all) cannot be named, so it is reported with the empty identifier,
  * which matches no record: Pipes, like Lambda ("an empty string itemIdentifier" counts as a complete failure,
  * https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html), then retries the whole

@@ -43,7 +43,8 @@ export interface FailureJournal {
 }
 
 /**
- * The failure journal table (DESIGN.md fact 7: the DLQ of a stream-sourced pipe holds batch metadata only, so this
+ * The failure journal table (docs/AWS-FACTS.md, fact 7: the DLQ of a stream-sourced pipe holds batch metadata only, so
+ * this
  * is where operators see why a record failed). One `UpdateItem` per failure: `ADD attempts` and
  * `if_not_exists(firstFailureAt)` make concurrent and repeated failures of one record count correctly without a read.
  */

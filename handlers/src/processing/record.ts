@@ -33,7 +33,8 @@ export type RecordOutcome = ProcessedRecord | RejectedRecord;
 
 /**
  * First stage: the envelope must be a stream record (else it fails: no rule can be evaluated on it), then the guard
- * evaluates the full business rule. A rejection is acknowledged by the caller, never failed (DESIGN.md fact 3).
+ * evaluates the full business rule. A rejection is acknowledged by the caller, never failed
+ * (docs/AWS-FACTS.md, fact 3).
  */
 export function screenRecord(raw: unknown, guard: Guard): { record: StreamRecord; verdict: GuardVerdict } {
   const record = parseStreamRecord(raw);

@@ -32,7 +32,7 @@ export interface PipeEmulatorOptions {
   readonly settings: PipeSourceSettings;
   /** FilterCriteria patterns; a record passes when any matches (none: every record passes). */
   readonly filters: readonly EventPattern[];
-  /** Invoked with the bare JSON array of records (DESIGN.md fact 4). */
+  /** Invoked with the bare JSON array of records (docs/AWS-FACTS.md, fact 4). */
   readonly target: (batch: StreamRecord[]) => Promise<TargetOutcome>;
   /** Sends one DLQ message body; absent when the pipe has no DeadLetterConfig (records are then dropped). */
   readonly deadLetter?: (body: string) => Promise<void>;
@@ -88,7 +88,7 @@ function laneOf(keys: unknown, lanes: number): number {
 
 /**
  * Emulates an `AWS::Pipes::Pipe` with a DynamoDB stream source and a Lambda target, following AWS's documentation
- * (DESIGN.md facts 4-7; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html and
+ * (docs/AWS-FACTS.md, facts 4-7; https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html and
  * eb-pipes-batching-concurrency.html):
  * - shards are discovered with DescribeStream and a child shard is read only after its parent is drained;
  * - the filter is evaluated in the `pipes` dialect on the raw record, so `numeric` never matches an `N` string;

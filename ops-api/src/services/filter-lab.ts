@@ -71,7 +71,7 @@ export class FilterLab {
 
 /**
  * The stream record DynamoDB would emit for a change, from plain order JSON (numbers become `{"N": "150"}`, exactly
- * what makes numeric pipe filters useless: DESIGN.md fact 1).
+ * what makes numeric pipe filters useless: docs/AWS-FACTS.md, fact 1).
  */
 export function streamRecordFor(change: {
   eventName: StreamEventName;

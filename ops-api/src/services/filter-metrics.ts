@@ -36,8 +36,8 @@ const STAGE_OF_METRIC: Readonly<Record<string, Stage>> = {
 };
 
 /**
- * The filter-match funnel of a pipe from CloudWatch. AWS publishes no count of filtered-out records (DESIGN.md fact
- * 8): locally the pipe emulator's LOCAL_PIPE_METRICS give exact polled/matched/filtered-out/DLQ counts; in AWS the
+ * The filter-match funnel of a pipe from CloudWatch. AWS publishes no count of filtered-out records (docs/AWS-FACTS.md,
+ * fact 8): locally the pipe emulator's LOCAL_PIPE_METRICS give exact polled/matched/filtered-out/DLQ counts; in AWS the
  * processors' RecordsReceived is what the filter matched, and the stream total is an estimate from DynamoDB's
  * ReturnedRecordsCount divided by the number of readers (pipeline's STREAM_ESTIMATE).
  *

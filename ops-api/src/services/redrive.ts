@@ -84,7 +84,8 @@ export interface RedriveDeps {
 }
 
 /**
- * Redrive jobs (DESIGN.md fact 7: SQS's own redrive cannot replay stream batches). A real run re-invokes the pipe's
+ * Redrive jobs (docs/AWS-FACTS.md, fact 7: SQS's own redrive cannot replay stream batches). A real run re-invokes the
+ * pipe's
  * processor with the same bare-array payload the pipe sends (EventBridge user guide, "Pipes batching and
  * concurrency"), reads the answer as Pipes does (`failedIdentifiers`), and deletes the DLQ message only when every
  * record succeeded; until then the message is merely hidden, so a crash loses nothing.

@@ -25,7 +25,8 @@ type BatchInfo = PipeDlqMessage['DDBStreamBatchInfo'];
 
 /**
  * Re-reads the records a DLQ message stands for: GetShardIterator(AT_SEQUENCE_NUMBER = start) and GetRecords until
- * the end sequence number (DESIGN.md fact 7; DynamoDB Streams API reference, GetShardIterator), shaped as Pipes
+ * the end sequence number (docs/AWS-FACTS.md, fact 7; DynamoDB Streams API reference, GetShardIterator), shaped as
+ * Pipes
  * delivers them to a target (Pipes adds `eventSourceARN`; `ApproximateCreationDateTime` is epoch seconds).
  */
 export class StreamReader {

@@ -4,7 +4,8 @@ import '../schema.ts';
 
 /**
  * The body a stream-sourced pipe sends to its dead-letter queue: metadata only, no records and no error text
- * (DESIGN.md fact 7). Records must be re-read from the stream with GetShardIterator(AT_SEQUENCE_NUMBER) + GetRecords
+ * (docs/AWS-FACTS.md, fact 7). Records must be re-read from the stream with GetShardIterator(AT_SEQUENCE_NUMBER) +
+ * GetRecords
  * while the stream still holds them (24 hours), or taken from the failure journal afterwards.
  */
 export interface PipeDlqMessage {

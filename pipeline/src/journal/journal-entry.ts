@@ -3,7 +3,8 @@ import type { PipeKey } from '../pipes/definitions.ts';
 import '../schema.ts';
 
 /**
- * A failure journal entry, written by a processor for every record it reports as failed (DESIGN.md fact 7: the DLQ
+ * A failure journal entry, written by a processor for every record it reports as failed (docs/AWS-FACTS.md, fact 7: the
+ * DLQ
  * holds only batch metadata, so this is where operators learn why a record failed, and what redrive falls back to
  * once the stream has dropped the record after 24 hours).
  */

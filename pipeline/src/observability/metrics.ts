@@ -2,7 +2,8 @@
  * Metric names, units and dimensions, shared by the processors (EMF through Powertools Metrics), the local runtime's
  * CloudWatch endpoint, the stack's dashboards and alarms, and the ops API.
  *
- * AWS publishes no metric for records a pipe filtered out and no IteratorAge for Pipes (DESIGN.md fact 8), so the
+ * AWS publishes no metric for records a pipe filtered out and no IteratorAge for Pipes (docs/AWS-FACTS.md, fact 8), so
+ * the
  * filter-match funnel is produced by this project: exactly in local mode (the pipe emulator counts), and in AWS from
  * what the processors see.
  */

@@ -19,7 +19,7 @@ export interface Guard {
 }
 
 /**
- * The target guard (DESIGN.md fact 3): the full business rule, which the pipe filter can only approximate.
+ * The target guard (docs/AWS-FACTS.md, fact 3): the full business rule, which the pipe filter can only approximate.
  * Compiled once; a pass costs one match on the typed view, a rejection additionally finds the failing clause.
  */
 export function guardFor(rule: BusinessRule): Guard {

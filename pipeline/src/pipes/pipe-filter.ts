@@ -3,7 +3,7 @@ import { type EventPattern, isObject } from './rule.ts';
 
 /**
  * The strongest pattern EventBridge Pipes can evaluate on the raw stream record that never rejects a record the rule
- * accepts (DESIGN.md fact 3). Walking the rule:
+ * accepts (docs/AWS-FACTS.md, fact 3). Walking the rule:
  * - a field whose matchers the `pipes` dialect rejects (e.g. `anything-but`+`wildcard`; EventBridge user guide,
  *   "Comparison operators", Pipes column) is weakened;
  * - a field under a DynamoDB `N` attribute is weakened whatever its matchers: the raw record carries numbers as

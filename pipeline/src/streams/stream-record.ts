@@ -75,7 +75,8 @@ export function unmarshallImage(image: AttributeMap | undefined): Record<string,
 /**
  * The "typed view" of a record: same shape, but every `N` value (and `NS` member) is a JSON number, so that the
  * full business rule's `numeric` matchers can be evaluated. The raw record keeps numbers as strings, which is why a
- * `numeric` pipe filter on `N` never matches in AWS (DESIGN.md fact 1; Lambda developer guide, "Filtering DynamoDB
+ * `numeric` pipe filter on `N` never matches in AWS (docs/AWS-FACTS.md, fact 1; Lambda developer guide, "Filtering
+ * DynamoDB
  * events": "DynamoDB event filtering doesn't support the use of numeric operators").
  * A value that is not a finite decimal stays a string, so numeric matchers reject it rather than guess.
  */

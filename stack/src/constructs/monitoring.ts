@@ -227,7 +227,8 @@ export class Monitoring extends Construct {
       aws(LAMBDA_NAMESPACE, name, { FunctionName: processor.functionName }, statistic);
     const dlqMetric = (name: string) => aws(SQS_NAMESPACE, name, { QueueName: deadLetterQueue.queueName }, 'Maximum');
 
-    // AWS counts no filtered-out records for Pipes (DESIGN.md fact 8): the head of the funnel is every stream reader's
+    // AWS counts no filtered-out records for Pipes (docs/AWS-FACTS.md, fact 8): the head of the funnel is every stream
+    // reader's
     // GetRecords total divided by the number of readers, and is labelled an estimate.
     const streamLabel = Fn.select(3, Fn.split('/', this.props.ordersTable.tableStreamArn ?? ''));
     const streamEstimate = new MathExpression({

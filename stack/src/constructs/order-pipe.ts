@@ -20,7 +20,8 @@ export interface OrderPipeProps {
 }
 
 /**
- * One `AWS::Pipes::Pipe` from the table's stream to its processor, as the L1 construct (DESIGN.md fact 10: the alpha
+ * One `AWS::Pipes::Pipe` from the table's stream to its processor, as the L1 construct (docs/AWS-FACTS.md, fact 10: the
+ * alpha
  * L2's versions do not line up with aws-cdk-lib). The pipe evaluates the derived filter; the processor evaluates the
  * full rule (fact 3).
  */
@@ -115,7 +116,8 @@ export class OrderPipe extends Construct {
         },
       },
       target: target.functionArn,
-      // Synchronous: the pipe reads the partial batch response (DESIGN.md fact 5) and retries / bisects on failure.
+      // Synchronous: the pipe reads the partial batch response (docs/AWS-FACTS.md, fact 5) and retries / bisects on
+      // failure.
       targetParameters: { lambdaFunctionParameters: { invocationType: 'REQUEST_RESPONSE' } },
       logConfiguration: {
         level: 'ERROR',
@@ -124,7 +126,7 @@ export class OrderPipe extends Construct {
       desiredState: 'RUNNING',
     });
     this.pipe.overrideLogicalId(pipe.pipeId);
-    // DESIGN.md fact 10: without the DLQ send permission in place the pipe's creation does not stabilize.
+    // docs/AWS-FACTS.md, fact 10: without the DLQ send permission in place the pipe's creation does not stabilize.
     this.pipe.node.addDependency(this.policy);
   }
 }

@@ -58,7 +58,7 @@ export class PipelineData extends Construct {
       return created;
     };
 
-    // NEW_AND_OLD_IMAGES: the premium rule compares the old and the new status (DESIGN.md, premium pipe).
+    // NEW_AND_OLD_IMAGES: the premium rule compares the old and the new status (pipeline/src/pipes/definitions.ts).
     this.ordersTable = table(LOGICAL_IDS.ordersTable, {
       partitionKey: { name: 'orderId', type: AttributeType.STRING },
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
@@ -91,7 +91,7 @@ export class PipelineData extends Construct {
     };
     this.notificationQueue = queue(LOGICAL_IDS.notificationQueue, Duration.days(4));
     this.accountManagerQueue = queue(LOGICAL_IDS.accountManagerQueue, Duration.days(4));
-    // 14 days, SQS's maximum: a DLQ message is the only pointer to a failed batch (DESIGN.md fact 7).
+    // 14 days, SQS's maximum: a DLQ message is the only pointer to a failed batch (docs/AWS-FACTS.md, fact 7).
     this.deadLetterQueues = {
       standard: queue(props.pipes.standard.dlqId, Duration.days(14)),
       premium: queue(props.pipes.premium.dlqId, Duration.days(14)),

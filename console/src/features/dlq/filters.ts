@@ -75,7 +75,7 @@ export function filterMessages(messages: readonly DlqMessage[], filters: DlqFilt
 }
 
 /**
- * Records a message stands for: the batch size the pipe wrote in the DLQ metadata (DESIGN.md fact 7), or the
+ * Records a message stands for: the batch size the pipe wrote in the DLQ metadata (docs/AWS-FACTS.md, fact 7), or the
  * records resolved when the body is not pipe metadata.
  */
 export function recordsIn(message: Pick<DlqMessage, 'batch' | 'records'>): number {

@@ -19,7 +19,8 @@ export function OverviewPage() {
   const { timeRange, update } = useViewState();
   const alarms = useAlarms();
   const dlqs = useDlqs();
-  // Each pipe reads every stream record (DESIGN.md fact 9: the two pipes are the stream's two readers), so either
+  // Each pipe reads every stream record (docs/AWS-FACTS.md, fact 9: the two pipes are the stream's two readers), so
+  // either
   // pipe's polled count is the stream total.
   const stream = useFilterMetrics(PIPE_KEYS[0] ?? 'standard', timeRange);
   const polled = stream.data?.funnel.polled;
