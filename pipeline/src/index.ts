@@ -1,5 +1,6 @@
 export * from './dlq/dlq-message.ts';
 export * from './idempotency/idempotency-key.ts';
+export * from './journal/failure-classification.ts';
 export * from './journal/journal-entry.ts';
 export * from './notifications/notifications.ts';
 export * from './observability/alarms.ts';
@@ -17,4 +18,5 @@ export * from './pipes/source-settings.ts';
 export * from './resources.ts';
 export * from './runtime/ops-api-env.ts';
 export * from './runtime/runtime-info.ts';
+export * from './streams/stream-event.ts';
 export * from './streams/stream-record.ts';

@@ -1,13 +1,6 @@
 import { IdempotencyKeyError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { OrderValidationError, StreamRecordError } from '@orderflow/pipeline';
+import { type FailureClassification, OrderValidationError, StreamRecordError } from '@orderflow/pipeline';
 import { NotificationSchemaError } from './effects.ts';
-
-/**
- * `transient`: retrying the same record as is may succeed (throttling, a service or network fault, a concurrent
- * attempt in progress). `permanent`: the record or the configuration must change first (invalid order, malformed
- * record, access denied, missing queue). The journal carries it so operators know whether a plain redrive can help.
- */
-export type FailureClassification = 'transient' | 'permanent';
 
 const PERMANENT_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [
   StreamRecordError,

@@ -1,6 +1,11 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { JOURNAL_KEYS, type JournalEntry, journalRecordKey, type PipeKey } from '@orderflow/pipeline';
-import type { FailureClassification } from './classification.ts';
+import {
+  type FailureClassification,
+  JOURNAL_KEYS,
+  type JournalEntry,
+  journalRecordKey,
+  type PipeKey,
+} from '@orderflow/pipeline';
 import type { RecordIdentity } from './record-identity.ts';
 
 /** Error messages are kept short enough to show in the console and to leave the item's budget to the record. */

@@ -2,14 +2,14 @@
  * Request and response schemas of the ops API: the one source of truth for validation, OpenAPI (`/docs`) and the
  * console's types (`import type { DlqMessage } from '@orderflow/ops-api/schemas'`).
  */
+import { FAILURE_CLASSIFICATIONS, PIPE_KEYS, STREAM_EVENT_NAMES } from '@orderflow/pipeline';
 import { z } from 'zod';
 
-const PIPE_KEY_VALUES = ['standard', 'premium'] as const;
-export const pipeKeySchema = z.enum(PIPE_KEY_VALUES, {
+export const pipeKeySchema = z.enum(PIPE_KEYS, {
   error: (issue) =>
     issue.input === undefined
-      ? `pipe is required; expected one of ${PIPE_KEY_VALUES.join(', ')}`
-      : `unknown pipe ${JSON.stringify(issue.input)}; expected one of ${PIPE_KEY_VALUES.join(', ')}`,
+      ? `pipe is required; expected one of ${PIPE_KEYS.join(', ')}`
+      : `unknown pipe ${JSON.stringify(issue.input)}; expected one of ${PIPE_KEYS.join(', ')}`,
 });
 
 const isoDateTime = z.iso.datetime({
@@ -149,7 +149,7 @@ export type ListMessagesQuery = z.infer<typeof listMessagesQuerySchema>;
 export const recordErrorSchema = z.object({
   name: z.string(),
   message: z.string(),
-  classification: z.enum(['transient', 'permanent']),
+  classification: z.enum(FAILURE_CLASSIFICATIONS),
   attempts: z.number().int(),
   firstFailureAt: z.string(),
   lastFailureAt: z.string(),
@@ -418,7 +418,7 @@ export const filterTestBodySchema = z.union([
   z.object({ record: json.describe('a raw DynamoDB stream record as a pipe delivers it') }).strict(),
   z
     .object({
-      eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+      eventName: z.enum(STREAM_EVENT_NAMES),
       newImage: json.nullable().describe('the order as plain JSON (numbers as numbers)'),
       oldImage: json.nullable(),
     })

@@ -69,7 +69,7 @@ export interface BatchRecords {
 
 const cursorSchema = z.object({
   v: z.literal(1),
-  p: z.enum(PIPE_KEYS as [PipeKey, ...PipeKey[]]),
+  p: z.enum(PIPE_KEYS),
   t: z.number(),
   i: z.string(),
 });

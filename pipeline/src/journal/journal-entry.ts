@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import type { PipeKey } from '../pipes/definitions.ts';
+import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
 import '../schema.ts';
+import { FAILURE_CLASSIFICATIONS } from './failure-classification.ts';
 
 /**
  * A failure journal entry, written by a processor for every record it reports as failed (docs/AWS-FACTS.md, fact 7: the
@@ -10,7 +11,7 @@ import '../schema.ts';
  */
 export const journalEntrySchema = z.object({
   recordKey: z.string(),
-  pipe: z.enum(['standard', 'premium']),
+  pipe: z.enum(PIPE_KEYS),
   eventId: z.string(),
   sequenceNumber: z.string(),
   shardHint: z.optional(z.string()),
@@ -20,7 +21,7 @@ export const journalEntrySchema = z.object({
   recordTruncated: z.boolean(),
   errorName: z.string(),
   errorMessage: z.string(),
-  classification: z.enum(['transient', 'permanent']),
+  classification: z.enum(FAILURE_CLASSIFICATIONS),
   attempts: z.int().check(z.gte(1)),
   firstFailureAt: z.string(),
   lastFailureAt: z.string(),

@@ -1,4 +1,4 @@
-import type { PipeKey } from '../pipes/definitions.ts';
+import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
 import { LAMBDA_NAMESPACE, PIPES_NAMESPACE, SQS_NAMESPACE } from './metrics.ts';
 
 /** Which resource of a pipe an alarm's metric is dimensioned by. */
@@ -196,7 +196,7 @@ export function parseAlarmName(
   if (!name.startsWith(`${prefix}-`)) return undefined;
   const rest = name.slice(prefix.length + 1);
   if (rest === COMPOSITE_ALARM.slug) return { slug: COMPOSITE_ALARM.slug };
-  for (const pipe of ['standard', 'premium'] as const) {
+  for (const pipe of PIPE_KEYS) {
     if (!rest.startsWith(`${pipe}-`)) continue;
     const slug = rest.slice(pipe.length + 1);
     if (PIPE_ALARMS.some((alarm) => alarm.slug === slug)) return { pipe, slug: slug as AlarmSlug };

@@ -2,8 +2,9 @@ import { pipeFilterFor } from './pipe-filter.ts';
 import { type BusinessRule, defineRule, type EventPattern } from './rule.ts';
 import { type PipeSourceSettings, validateSourceSettings } from './source-settings.ts';
 
-export type PipeKey = 'standard' | 'premium';
-export const PIPE_KEYS: readonly PipeKey[] = ['standard', 'premium'];
+/** The pipes' keys, stated here only: every enum of pipe keys (schemas, metrics, alarms, routes) is built from it. */
+export const PIPE_KEYS = ['standard', 'premium'] as const;
+export type PipeKey = (typeof PIPE_KEYS)[number];
 
 export interface PipeDefinition {
   readonly key: PipeKey;

@@ -3,8 +3,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
 import { formatIssues } from '../orders/order.ts';
 import '../schema.ts';
+import { STREAM_EVENT_NAMES, type StreamEventName } from './stream-event.ts';
 
-export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
 export type AttributeMap = Record<string, AttributeValue>;
 
 /**
@@ -34,7 +34,7 @@ const attributeMap = z.record(z.string(), z.record(z.string(), z.unknown()));
 /** Structural check of the envelope; image contents are checked by the order schema. */
 export const streamRecordSchema = z.object({
   eventID: z.string().check(z.minLength(1, 'must be a non-empty string')),
-  eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+  eventName: z.enum(STREAM_EVENT_NAMES),
   eventVersion: z.string(),
   eventSource: z.literal('aws:dynamodb'),
   awsRegion: z.string(),
