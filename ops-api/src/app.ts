@@ -34,7 +34,11 @@ export async function opsApi(app: FastifyInstance, options: { config: OpsApiConf
   await app.register(errorHandler);
   await app.register(security, { config: options.config });
   await app.register(swagger);
-  await app.register(auth, { auth: options.config.auth });
+  await app.register(auth, {
+    auth: options.config.auth,
+    perPrincipalPerMinute: options.config.rateLimitPerMinute,
+    unauthenticatedPerMinute: options.config.unauthenticatedRateLimitPerMinute,
+  });
   await app.register(services, { config: options.config, ...(options.clients ? { clients: options.clients } : {}) });
   await app.register(
     async (api) => {
@@ -51,8 +55,10 @@ export async function buildApp(config: OpsApiConfig, deps: OpsApiDeps = {}): Pro
   const app = Fastify({
     logger: { level: 'warn' },
     bodyLimit: BODY_LIMIT_BYTES,
-    // Behind API Gateway / CloudFront the client address is in X-Forwarded-For (rate limiting keys on it).
-    trustProxy: config.mode === 'aws',
+    // Never X-Forwarded-For: the client writes it (API Gateway appends to what the client sent). `request.ip` is the
+    // socket's peer; in Lambda @fastify/aws-lambda sets it from the event's requestContext.http.sourceIp, the address
+    // API Gateway saw. The rate limit of unauthenticated requests keys on it.
+    trustProxy: false,
     ...deps.server,
   }).withTypeProvider<ZodTypeProvider>();
   await app.register(opsApi, { config, ...(deps.clients ? { clients: deps.clients } : {}) });

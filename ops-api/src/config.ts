@@ -61,8 +61,10 @@ export interface OpsApiConfig {
    * job has finished, because a Lambda instance is frozen between invocations and would stall a background job.
    */
   readonly jobExecution: 'background' | 'inline';
-  /** Requests per minute per client before 429. */
+  /** Requests per minute per authenticated principal before 429. */
   readonly rateLimitPerMinute: number;
+  /** Requests per minute per source address that fail authentication (or hit no route) before 429. */
+  readonly unauthenticatedRateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +79,7 @@ export class ConfigError extends Error {
 
 const DEFAULT_RUNBOOK_BASE_URL = 'https://github.com/orderflow/orderflow/blob/main';
 const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
+const DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE = 30;
 
 const httpUrl = (name: string) =>
   z.url({ protocol: /^https?$/, error: `${name} must be an http(s) URL` }).transform((url) => url.replace(/\/+$/, ''));
@@ -155,6 +158,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
     ...(consoleDir ? { consoleDir } : {}),
     jobExecution: 'inline',
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    unauthenticatedRateLimitPerMinute: DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
   };
 }
 
@@ -170,6 +174,7 @@ export interface LocalConfigOptions {
   consoleDir?: string;
   runbookBaseUrl?: string;
   rateLimitPerMinute?: number;
+  unauthenticatedRateLimitPerMinute?: number;
 }
 
 /** Local mode: everything from `.orderflow/runtime.json` (validated against pipeline's schema). */
@@ -218,5 +223,7 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     jobExecution: 'background',
     rateLimitPerMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    unauthenticatedRateLimitPerMinute:
+      options.unauthenticatedRateLimitPerMinute ?? DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
   };
 }

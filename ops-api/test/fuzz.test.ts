@@ -10,7 +10,12 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   backends = await startBackends();
-  app = await buildApp(configFromRuntimeInfo(backends.info, { rateLimitPerMinute: 100_000 }));
+  app = await buildApp(
+    configFromRuntimeInfo(backends.info, {
+      rateLimitPerMinute: 100_000,
+      unauthenticatedRateLimitPerMinute: 100_000,
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { OpsApiConfig } from '../config.ts';
-import { type ConsoleConfig, consoleConfigSchema } from '../schemas/index.ts';
+import { type ConsoleConfig, consoleConfigSchema, errorResponseSchema } from '../schemas/index.ts';
 
 /** The built console at `/` with SPA fallback (client-side routes answer index.html), and its `/config.json`. */
 export default fp(
@@ -28,7 +28,7 @@ export default fp(
       '/config.json',
       {
         config: { access: 'none' },
-        schema: { hide: true, response: { 200: consoleConfigSchema } },
+        schema: { hide: true, response: { 200: consoleConfigSchema, 429: errorResponseSchema } },
       },
       async () => consoleConfig,
     );
