@@ -7,6 +7,7 @@ import {
   COMPOSITE_ALARM,
   CONSOLE_AUTH_CALLBACK_PATH,
   CONSOLE_OAUTH_SCOPES,
+  DEFAULT_ALARM_PREFIX,
   DEFAULT_JOURNAL_TTL_DAYS,
   HANDLER_ENV,
   IDEMPOTENCY_KEYS,
@@ -48,6 +49,23 @@ beforeAll(() => {
 const ref = (logicalId: string) => ({ Ref: logicalId });
 const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 const streamArn = { 'Fn::GetAtt': [LOGICAL_IDS.ordersTable, 'StreamArn'] };
+/** `arn:<partition>:cloudwatch:<region>:<account>:alarm:orderflow-*`: every alarm of this stack, composites too. */
+const alarmSourceArn = {
+  'aws:SourceArn': {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        ref('AWS::Partition'),
+        ':cloudwatch:',
+        ref('AWS::Region'),
+        ':',
+        ref('AWS::AccountId'),
+        `:alarm:${DEFAULT_ALARM_PREFIX}-*`,
+      ],
+    ],
+  },
+};
 
 function resourceById(logicalId: string) {
   const resource = json.Resources?.[logicalId];
@@ -292,6 +310,46 @@ describe('monitoring', () => {
   it('alarm topic: encrypted, TLS only, email subscription from props', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALARM_EMAIL });
+  });
+
+  // A topic policy replaces SNS's default one (docs/AWS-FACTS.md, fact 12): without this Allow no alarm notifies.
+  it('alarm topic policy: CloudWatch may publish for this account and these alarms, next to the TLS deny', () => {
+    const policies = resourcesOfType('AWS::SNS::TopicPolicy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties.Topics).includes(JSON.stringify(ref(topicId()))),
+    );
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0] ?? [];
+    const statements = (policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)
+      ?.Statement;
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: ref(topicId()),
+          Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') }, ArnLike: alarmSourceArn },
+        }),
+      ]),
+    );
+    expect(statements?.filter((s) => s.Effect === 'Allow')).toHaveLength(1);
+  });
+
+  it('alarm topic key: CloudWatch may encrypt with it only for these alarms of this account', () => {
+    const [, key] = resourcesOfType('AWS::KMS::Key')[0] ?? [];
+    const statements = (key?.Properties.KeyPolicy as { Statement: Record<string, unknown>[] } | undefined)?.Statement;
+    const forCloudWatch = (statements ?? []).filter((s) =>
+      JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'),
+    );
+    expect(forCloudWatch).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') }, ArnLike: alarmSourceArn },
+      }),
+    ]);
   });
 
   it('dashboard: funnel with labelled estimate, pipe, processor, DLQ, journal and guard widgets per pipe', () => {

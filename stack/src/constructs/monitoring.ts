@@ -22,7 +22,7 @@ import {
   SQS_NAMESPACE,
   STREAM_ESTIMATE,
 } from '@orderflow/pipeline';
-import { Duration, Fn } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Fn, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmRule,
@@ -39,7 +39,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -96,18 +96,52 @@ export class Monitoring extends Construct {
     private readonly props: MonitoringProps,
   ) {
     super(scope, id);
+    // Only this stack's alarms (every alarm name starts with the resource prefix, composites included) of this
+    // account may use the topic and its key: the confused-deputy guard for a service principal (aws:SourceArn,
+    // aws:SourceAccount; SNS developer guide, "Amazon SNS access control use cases").
+    const alarmPublisher = new ServicePrincipal('cloudwatch.amazonaws.com', {
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: {
+          'aws:SourceArn': Stack.of(this).formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: `${props.resourcePrefix}-*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    });
     // CloudWatch can only publish to an encrypted topic whose key policy lets it use the key, which rules out the
-    // AWS-managed SNS key (CloudWatch user guide, "Using Amazon CloudWatch alarms", SNS topic encryption).
+    // AWS-managed SNS key (SNS developer guide, "Managing Amazon SNS encryption keys and costs", section "Enable
+    // compatibility between event sources from AWS services and encrypted topics"; docs/AWS-FACTS.md, fact 12).
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the Orderflow alarm topic',
       enableKeyRotation: true,
     });
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAlarmsToUseTheKey',
+        principals: [alarmPublisher],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
     this.topic = new Topic(this, 'AlarmTopic', {
       displayName: 'Orderflow alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default access policy (docs/AWS-FACTS.md, fact 12): `enforceSSL` alone leaves
+    // only the TLS Deny, and nothing would allow CloudWatch to publish, so no alarm notification would ever arrive.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAlarmsToPublish',
+        principals: [alarmPublisher],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);
 
