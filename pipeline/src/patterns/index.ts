@@ -12,6 +12,7 @@ export type Dialect = 'eventbridge' | 'pipes';
 export { type CompiledPattern, compilePattern } from './compile.ts';
 export { PatternValidationError } from './errors.ts';
 export type { ClauseFailure, PatternExplanation } from './explain.ts';
+export { PIPES_POLLER_FIELDS } from './parse.ts';
 export { referenceMatch } from './reference.ts';
 
 /** Throws PatternValidationError, with AWS's reason, when EventBridge (or, for 'pipes', EventBridge Pipes) would. */

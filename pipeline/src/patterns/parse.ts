@@ -24,6 +24,24 @@ import { parseWildcard, WILDCARD_COMPLEXITY_LIMIT, type Wildcard, wildcardComple
  */
 const PIPES_UNSUPPORTED_ANYTHING_BUT = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']);
 
+/**
+ * Record fields the Pipes poller adds, which a Pipes filter cannot use. Source: EventBridge user guide, "Event
+ * filtering in Amazon EventBridge Pipes" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-filtering.html):
+ * "you can filter based on the fields sent by the source API, and not on fields added by the polling operation. The
+ * following fields can't be used in event patterns": this list, for every source (DynamoDB, Kinesis, SQS, MQ, Kafka).
+ * They are top-level fields of the record, so only a pattern's root keys (also in a root `$or`) are checked.
+ */
+export const PIPES_POLLER_FIELDS: ReadonlySet<string> = new Set([
+  'awsRegion',
+  'eventSource',
+  'eventSourceARN',
+  'eventVersion',
+  'eventID',
+  'eventName',
+  'invokeIdentityArn',
+  'eventSourceKey',
+]);
+
 /** A Pipes filter is a string of at most 4096 characters (EventBridge Pipes API reference, `Filter.Pattern`). */
 const PIPES_PATTERN_MAX_LENGTH = 4096;
 
@@ -94,6 +112,14 @@ class PatternReader {
       if (key === '$or') {
         this.readOr(value, steps, rules, at);
         continue;
+      }
+      // A root key names a record field by its first segment (`{"eventName.x": …}` is under eventName too).
+      const rootField = steps.length === 0 ? key.split('.')[0] : undefined;
+      if (this.dialect === 'pipes' && rootField !== undefined && PIPES_POLLER_FIELDS.has(rootField)) {
+        this.fail(
+          at,
+          `${rootField} cannot be used in an EventBridge Pipes filter: the Pipes poller adds it to each record, and Pipes filters only on fields the source sends`,
+        );
       }
       if (insideOr && RESERVED_IN_OR.has(key)) {
         this.fail(at, `${key} is Ruler reserved fieldName which cannot be used inside $or.`);

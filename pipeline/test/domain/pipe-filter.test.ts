@@ -12,7 +12,7 @@ import {
   typedView,
   validatePattern,
 } from '../../src/index.ts';
-import { streamRecord } from './arbitraries.ts';
+import { orderImage, streamRecord } from './arbitraries.ts';
 
 const order = {
   orderId: 'o-1',
@@ -66,8 +66,8 @@ describe('pipeFilterFor', () => {
         },
       },
     });
+    // eventName is added by the Pipes poller and cannot be filtered on: the guard checks it (see below).
     expect(PIPES.premium.pipeFilter).toEqual({
-      eventName: ['MODIFY'],
       dynamodb: {
         OldImage: { orderStatus: { S: ['pending'] } },
         NewImage: { orderStatus: { S: ['shipped'] }, orderAmount: { N: [{ exists: true }] } },
@@ -99,7 +99,29 @@ describe('pipeFilterFor', () => {
     const loose = { dynamodb: { NewImage: { discount: { N: [{ exists: false }] } } } };
     expect(() => requirePipeFilter('loose', loose)).toThrow(EmptyPipeFilterError);
     expect(() => requirePipeFilter('loose', loose)).toThrow(/pipe 'loose'.*empty/);
-    expect(requirePipeFilter('tight', { ...loose, eventName: ['INSERT'] })).toEqual({ eventName: ['INSERT'] });
+    const tight = { ...loose, userIdentity: { type: ['Service'] } };
+    expect(requirePipeFilter('tight', tight)).toEqual({ userIdentity: { type: ['Service'] } });
+  });
+
+  it('drops root fields the Pipes poller adds, wherever the rule names them, and keeps same-named attributes', () => {
+    const rule = {
+      eventName: ['MODIFY'],
+      'eventID.part': ['x'],
+      awsRegion: { nested: ['us-east-1'] },
+      dynamodb: { NewImage: { eventName: { S: ['kept'] }, eventSource: { N: [{ numeric: ['>', 1] }] } } },
+      $or: [{ eventSource: ['aws:dynamodb'] }, { x: ['y'] }],
+    };
+    expect(pipeFilterFor(rule)).toEqual({
+      dynamodb: { NewImage: { eventName: { S: ['kept'] }, eventSource: { N: [{ exists: true }] } } },
+    });
+    expect(pipeFilterFor({ $or: [{ eventName: ['INSERT'], a: ['1'] }, { b: ['2'] }] })).toEqual({
+      $or: [{ a: ['1'] }, { b: ['2'] }],
+    });
+    expect(() => validatePattern(pipeFilterFor(rule), 'pipes')).not.toThrow();
+  });
+
+  it('refuses a rule constrained only by poller-added fields: its filter would pass every record', () => {
+    expect(() => requirePipeFilter('modify-only', { eventName: ['MODIFY'] })).toThrow(/pipe 'modify-only'.*empty/);
   });
 
   it('renders FilterCriteria as CloudFormation expects', () => {
@@ -117,6 +139,39 @@ describe('pipeFilterFor', () => {
         { numRuns: 2000 },
       );
     }
+  });
+
+  it('property: with NEW_AND_OLD_IMAGES, the premium filter passes MODIFY records only, though it has no eventName', () => {
+    // A stream with NEW_AND_OLD_IMAGES writes NewImage on INSERT, both images on MODIFY, OldImage on REMOVE.
+    const consistent = fc
+      .tuple(fc.constantFrom('INSERT' as const, 'MODIFY' as const, 'REMOVE' as const), orderImage, orderImage)
+      .map(([eventName, next, previous]) =>
+        buildStreamRecord({
+          eventName,
+          newImage: eventName === 'REMOVE' ? null : next,
+          oldImage: eventName === 'INSERT' ? null : previous,
+          eventID: 'e1',
+        }),
+      );
+    const filter = compilePattern(PIPES.premium.pipeFilter, 'pipes');
+    let passed = 0;
+    fc.assert(
+      fc.property(consistent, (record) => {
+        if (!filter.matches(record)) return;
+        passed++;
+        expect(record.eventName).toBe('MODIFY');
+      }),
+      { numRuns: 2000 },
+    );
+    expect(passed).toBeGreaterThan(0);
+    // The guard still demands the MODIFY: a record that claims another event name is rejected by that clause.
+    const shipped = buildStreamRecord({
+      eventName: 'INSERT',
+      newImage: { ...order, orderAmount: 5000, orderStatus: 'shipped' },
+      oldImage: { ...order, orderAmount: 5000, orderStatus: 'pending' },
+    });
+    expect(filter.matches(shipped)).toBe(true);
+    expect(guardFor(PIPES.premium.rule).check(shipped)).toMatchObject({ verdict: 'reject', clause: 'event-is-modify' });
   });
 
   it('property: the guard agrees with the full rule on the typed view', () => {

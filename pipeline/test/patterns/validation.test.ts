@@ -133,4 +133,40 @@ describe('validatePattern (pipes)', () => {
   it('accepts cidr, which that table does not list (assumed supported)', () => {
     expect(() => validatePattern({ sourceIPAddress: [{ cidr: '10.0.0.0/24' }] }, 'pipes')).not.toThrow();
   });
+
+  /** eb-pipes-event-filtering.html: "The following fields can't be used in event patterns" (added by the poller). */
+  const pollerFields = [
+    'awsRegion',
+    'eventSource',
+    'eventSourceARN',
+    'eventVersion',
+    'eventID',
+    'eventName',
+    'invokeIdentityArn',
+    'eventSourceKey',
+  ];
+  const pollerReason = (field: string) =>
+    `${field} cannot be used in an EventBridge Pipes filter: the Pipes poller adds it to each record, and Pipes filters only on fields the source sends`;
+
+  it.each(pollerFields)('rejects the poller-added field %s, naming it and why', (field) => {
+    const error = rejection({ [field]: ['x'], dynamodb: { NewImage: { s: { S: ['y'] } } } }, 'pipes');
+    expect(error.path).toBe(`$.${field}`);
+    expect(error.reason).toBe(pollerReason(field));
+    expect(() => validatePattern({ [field]: ['x'] }, 'eventbridge')).not.toThrow();
+  });
+
+  it('rejects a poller-added field however the pattern reaches it: exists, nested, dotted, in a root $or', () => {
+    expect(rejection({ eventName: [{ exists: true }] }, 'pipes').reason).toBe(pollerReason('eventName'));
+    expect(rejection({ eventID: { x: ['1'] } }, 'pipes').path).toBe('$.eventID');
+    expect(rejection({ 'awsRegion.x': ['1'] }, 'pipes').reason).toBe(pollerReason('awsRegion'));
+    const inOr = rejection({ $or: [{ a: ['1'] }, { eventName: ['MODIFY'] }] }, 'pipes');
+    expect(inOr.path).toBe('$.$or[1].eventName');
+    expect(inOr.reason).toBe(pollerReason('eventName'));
+  });
+
+  it("accepts those names below the root, where they are the source's own fields", () => {
+    const nested = { dynamodb: { NewImage: { eventName: { S: ['x'] } } }, detail: { eventSource: ['y'] } };
+    expect(() => validatePattern(nested, 'pipes')).not.toThrow();
+    expect(() => validatePattern({ eventNames: ['x'], EventName: ['y'] }, 'pipes')).not.toThrow();
+  });
 });
