@@ -87,7 +87,7 @@ describe('template reader', () => {
         sourceTableId: 'OrdersTable',
         targetFunction: 'Processor',
         deadLetterQueueId: 'Dlq',
-        filters: [{ eventName: ['INSERT'] }],
+        filters: [{ dynamodb: { NewImage: { orderStatus: { S: ['pending'] } } } }],
         settings: expect.objectContaining({
           batchSize: 7,
           startingPosition: 'LATEST',
@@ -109,6 +109,22 @@ describe('template reader', () => {
     expect(load).toThrow(TemplateError);
     expect(load).toThrow(
       "maximumRecordAgeInSeconds 30 for pipe 'Pipe' is below 60; AWS allows -1 (unlimited) or 60 to 604800",
+    );
+  });
+
+  it('refuses a pipe filter that Pipes cannot evaluate, such as one on the poller-added eventName', () => {
+    const onEventName = brokenCopy((dir) => {
+      const file = join(dir, 'Orderflow.template.json');
+      const template = JSON.parse(readFileSync(file, 'utf8'));
+      template.Resources.Pipe.Properties.SourceParameters.FilterCriteria.Filters.push({
+        Pattern: JSON.stringify({ eventName: ['INSERT'] }),
+      });
+      writeFileSync(file, JSON.stringify(template));
+    });
+    const load = () => pipeSpecs(loadTemplate(onEventName), context);
+    expect(load).toThrow(TemplateError);
+    expect(load).toThrow(
+      'pipe Pipe: FilterCriteria.Filters[1].Pattern: Event pattern is not valid. Reason: eventName cannot be used in an EventBridge Pipes filter: the Pipes poller adds it to each record, and Pipes filters only on fields the source sends at $.eventName',
     );
   });
 

@@ -1,6 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PipeDefinitionError, type PipeSourceSettings, STACK_NAME, validateSourceSettings } from '@orderflow/pipeline';
+import {
+  PatternValidationError,
+  PipeDefinitionError,
+  type PipeSourceSettings,
+  STACK_NAME,
+  validatePattern,
+  validateSourceSettings,
+} from '@orderflow/pipeline';
 import type { AlarmSpec } from '../cloudwatch/alarms.ts';
 import type { Dimension } from '../cloudwatch/metric-store.ts';
 import type { MetricDataQuery } from '../cloudwatch/queries.ts';
@@ -297,11 +304,24 @@ export function pipeSpecs(loaded: LoadedTemplate, context: ResolveContext): Pipe
       )?.DynamoDBStreamParameters?.DeadLetterConfig?.Arn;
       const deadLetterQueueId = getAttTarget(deadLetterSource);
       const filters = (source.FilterCriteria?.Filters ?? []).map((filter, i) => {
+        let pattern: Record<string, unknown>;
         try {
-          return JSON.parse(String(filter.Pattern)) as Record<string, unknown>;
+          pattern = JSON.parse(String(filter.Pattern)) as Record<string, unknown>;
         } catch (error: unknown) {
           throw new TemplateError(`pipe ${id}: FilterCriteria.Filters[${i}].Pattern is not JSON`, { cause: error });
         }
+        // What CreatePipe would refuse does not run locally either: an operator Pipes lacks, or a field the Pipes
+        // poller adds (eventName…), which a Pipes filter cannot use.
+        try {
+          validatePattern(pattern, 'pipes');
+        } catch (error: unknown) {
+          if (error instanceof PatternValidationError)
+            throw new TemplateError(`pipe ${id}: FilterCriteria.Filters[${i}].Pattern: ${error.message}`, {
+              cause: error,
+            });
+          throw error;
+        }
+        return pattern;
       });
       const number = (key: string, fallback: number) => (stream[key] === undefined ? fallback : Number(stream[key]));
       // Defaults from the PipeSourceDynamoDBStreamParameters reference.
