@@ -31,10 +31,19 @@ export class StreamsApiError extends Error {
 export const GET_RECORDS_LIMIT = 1000;
 
 export class StreamsApi {
+  private readonly authorization: string;
+
+  /**
+   * `accessKeyId` is the key the calls are signed with: behind the local IAM gateway it decides who reads (a pipe
+   * reads with its role's key); the signature is not checked.
+   */
   constructor(
     private readonly endpoint: string,
-    private readonly region = 'us-east-1',
-  ) {}
+    region = 'us-east-1',
+    accessKeyId = 'local',
+  ) {
+    this.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`;
+  }
 
   private async call<T>(operation: string, body: unknown): Promise<T> {
     const response = await fetch(this.endpoint, {
@@ -42,8 +51,8 @@ export class StreamsApi {
       headers: {
         'content-type': 'application/x-amz-json-1.0',
         'x-amz-target': `DynamoDBStreams_20120810.${operation}`,
-        // DynamoDB Local reads the access key from the credential scope; the signature is not checked.
-        authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${this.region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+        // DynamoDB Local and the gateway read the access key from the credential scope; the signature is not checked.
+        authorization: this.authorization,
       },
       body: JSON.stringify(body),
     });

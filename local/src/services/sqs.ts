@@ -25,12 +25,14 @@ export interface QueueDepth {
  * resolve without DNS tricks, and the AWS SDK v3 sends SQS calls to the QueueUrl's host. Its store already knows the
  * plain form (`requestHost`, 127.0.0.1:<port> for queues created in-process) and uses it when no host is set, but a
  * host is always set; this makes the store use the plain form. Queues are looked up by exact URL, so every client
- * sees the same `http://127.0.0.1:<port>/000000000000/<name>`.
+ * sees the same `http://127.0.0.1:<port>/000000000000/<name>`. Behind the local IAM gateway the queues are named with
+ * the gateway's host instead (`queueUrlHosts`, by the emulator's port), since clients reach them through it.
  */
+const queueUrlHosts = new Map<string, string>();
 async function usePlainQueueUrls(): Promise<void> {
   const { SqsStore } = await fauxqsStore();
   SqsStore.prototype.buildQueueUrl = (name, port, requestHost) =>
-    `http://${requestHost || `127.0.0.1:${port}`}/000000000000/${name}`;
+    `http://${queueUrlHosts.get(port) ?? (requestHost || `127.0.0.1:${port}`)}/000000000000/${name}`;
 }
 
 /** fauxqs 1.9.2's queue, as far as persistence touches it. */
@@ -108,11 +110,20 @@ async function useJournals(): Promise<void> {
  * With `dataDir`, the queues made with `createQueue` keep their messages in `<dataDir>/sqs/<queue>.ndjson` and get
  * them back when created again after a restart (see QueueJournal).
  */
-export async function startSqs(options: { port?: number; region?: string; dataDir?: string } = {}): Promise<LocalSqs> {
+export async function startSqs(
+  options: {
+    port?: number;
+    region?: string;
+    dataDir?: string;
+    /** `host:port` the queue URLs name, when clients reach the emulator through a gateway; default its own. */
+    queueUrlHost?: string;
+  } = {},
+): Promise<LocalSqs> {
   await usePlainQueueUrls();
   if (options.dataDir) await useJournals();
   const opened: QueueJournal[] = [];
   const port = options.port ?? (await freePort());
+  if (options.queueUrlHost) queueUrlHosts.set(String(port), options.queueUrlHost);
   const server = await startFauxqs({
     port,
     logger: false,
@@ -163,6 +174,7 @@ export async function startSqs(options: { port?: number; region?: string; dataDi
       };
     },
     async stop() {
+      queueUrlHosts.delete(String(port));
       await server.stop();
       for (const journal of opened) journal.close();
     },

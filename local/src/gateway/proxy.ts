@@ -1,0 +1,317 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { type ErrorResponse, serialize } from './errors.ts';
+
+/**
+ * A gateway listener: an HTTP/1.1 front for a backend on an internal port (DynamoDB Local, fauxqs) that reads each
+ * request, lets `inspect` decide, and either forwards the request's bytes unchanged or answers itself.
+ *
+ * It works on the raw connection rather than through `node:http` on both sides, because it sits on the pipeline's hot
+ * path (every processor write and every pipe poll): each client connection gets one backend connection, requests are
+ * parsed only as far as framing and the few headers needed, and responses are piped back byte for byte without being
+ * parsed (only the status code of a response a verdict asked about is read). This relies on clients not pipelining
+ * requests (a request is sent after the previous response has been read), which holds for the AWS SDKs, the AWS CLI
+ * and curl; a pipelining client could see a refusal before the response to its previous request.
+ */
+export interface ProxiedRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Lower-case names; repeated headers joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body as the service reads it: chunked framing removed, gzip content decoded. */
+  readonly body: Buffer;
+}
+
+export type Verdict =
+  | {
+      readonly forward: true;
+      /** Called with the response's status code once it starts (e.g. to count successful writes). */
+      readonly onStatus?: (status: number) => void;
+    }
+  | { readonly forward: false; readonly response: ErrorResponse };
+
+export const FORWARD: Verdict = { forward: true };
+
+export interface GatewayListenerOptions {
+  /** What the listener fronts, for messages (`DynamoDB`, `SQS`). */
+  readonly what: string;
+  readonly backendPort: number;
+  readonly inspect: (request: ProxiedRequest) => Verdict;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface GatewayListener {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+const MAX_HEAD_BYTES = 64 * 1024;
+/** DynamoDB's largest request (BatchWriteItem) is 16 MB; anything beyond this is refused rather than buffered. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
+
+class FramingError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ParsedHead {
+  readonly method: string;
+  readonly url: string;
+  readonly version: string;
+  readonly headers: Record<string, string>;
+  /** Header lines other than `Expect`, for a request whose `Expect` must not reach the backend. */
+  readonly lines: readonly string[];
+}
+
+function parseHead(text: string): ParsedHead {
+  const lines = text.split('\r\n');
+  const [method = '', url = '', version = ''] = (lines[0] ?? '').split(' ');
+  if (!method || !url || !version.startsWith('HTTP/1.'))
+    throw new FramingError(400, `not an HTTP/1.x request line: ${JSON.stringify((lines[0] ?? '').slice(0, 100))}`);
+  const headers: Record<string, string> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new FramingError(400, `malformed header line: ${JSON.stringify(line.slice(0, 100))}`);
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return { method, url, version, headers, lines };
+}
+
+/**
+ * The end of a chunked body starting at `start`, and its decoded bytes; undefined while incomplete.
+ * https://www.rfc-editor.org/rfc/rfc9112#section-7.1
+ */
+function readChunked(buffer: Buffer, start: number): { end: number; body: Buffer } | undefined {
+  const parts: Buffer[] = [];
+  let size = 0;
+  let at = start;
+  for (;;) {
+    const lineEnd = buffer.indexOf(CRLF, at);
+    if (lineEnd < 0) return undefined;
+    const length = Number.parseInt(buffer.toString('latin1', at, lineEnd).split(';')[0] ?? '', 16);
+    if (!Number.isInteger(length) || length < 0) throw new FramingError(400, 'malformed chunk size in a chunked body');
+    if (length === 0) {
+      // Trailers end with an empty line.
+      const end = buffer.indexOf(HEAD_END, lineEnd);
+      return end < 0 ? undefined : { end: end + 4, body: Buffer.concat(parts) };
+    }
+    size += length;
+    if (size > MAX_BODY_BYTES) throw new FramingError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+    const dataStart = lineEnd + 2;
+    if (buffer.length < dataStart + length + 2) return undefined;
+    parts.push(buffer.subarray(dataStart, dataStart + length));
+    at = dataStart + length + 2;
+  }
+}
+
+class Connection {
+  private pending: Buffer | undefined;
+  private backend: Socket | undefined;
+  /** A forwarded request whose response has not started yet, and who wants its status. */
+  private awaitingStart = false;
+  private onStatus: ((status: number) => void) | undefined;
+  private statusPrefix: Buffer | undefined;
+  private continued = false;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly options: GatewayListenerOptions,
+  ) {
+    client.setNoDelay(true);
+    client.on('data', (chunk: Buffer) => this.onData(chunk));
+    client.on('end', () => {
+      if (this.backend) this.backend.end();
+      else client.end();
+    });
+    client.on('error', () => this.backend?.destroy());
+    client.on('close', () => this.backend?.destroy());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    try {
+      while (this.pending && !this.client.destroyed) {
+        const request = this.next(this.pending);
+        if (!request) return;
+        this.pending = request.rest.length > 0 ? request.rest : undefined;
+        this.handle(request.head, request.body, request.raw);
+      }
+    } catch (error: unknown) {
+      const status = error instanceof FramingError ? error.status : 400;
+      this.pending = undefined;
+      this.client.end(
+        serialize(
+          {
+            status,
+            headers: { 'content-type': 'text/plain' },
+            body: `${this.options.what} gateway: ${(error as Error).message}`,
+          },
+          false,
+        ),
+      );
+    }
+  }
+
+  /** The next complete request in `buffer`, or undefined while it is incomplete. */
+  private next(buffer: Buffer): { head: ParsedHead; body: Buffer; raw: Buffer; rest: Buffer } | undefined {
+    const headEnd = buffer.indexOf(HEAD_END);
+    if (headEnd < 0) {
+      if (buffer.length > MAX_HEAD_BYTES) throw new FramingError(431, `request head over ${MAX_HEAD_BYTES} bytes`);
+      return undefined;
+    }
+    const head = parseHead(buffer.toString('latin1', 0, headEnd));
+    const bodyStart = headEnd + 4;
+    let end: number;
+    let body: Buffer;
+    if (head.headers['transfer-encoding']?.toLowerCase().includes('chunked')) {
+      const chunked = readChunked(buffer, bodyStart);
+      if (!chunked) return this.incomplete(head);
+      end = chunked.end;
+      body = chunked.body;
+    } else {
+      const length = head.headers['content-length'] === undefined ? 0 : Number(head.headers['content-length']);
+      if (!Number.isInteger(length) || length < 0)
+        throw new FramingError(400, `content-length ${head.headers['content-length']} is not a byte count`);
+      if (length > MAX_BODY_BYTES) throw new FramingError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+      end = bodyStart + length;
+      if (buffer.length < end) return this.incomplete(head);
+      body = buffer.subarray(bodyStart, end);
+    }
+    if (head.headers['content-encoding']?.toLowerCase() === 'gzip' && body.length > 0) body = gunzipSync(body);
+    return { head, body, raw: buffer.subarray(0, end), rest: buffer.subarray(end) };
+  }
+
+  /** A request whose body has not all arrived: a client that sent `Expect: 100-continue` waits to be told to go on. */
+  private incomplete(head: ParsedHead): undefined {
+    if (!this.continued && head.headers.expect?.toLowerCase() === '100-continue') {
+      this.continued = true;
+      this.client.write(CONTINUE);
+    }
+    return undefined;
+  }
+
+  private handle(head: ParsedHead, body: Buffer, raw: Buffer): void {
+    this.continued = false;
+    const verdict = this.options.inspect({ method: head.method, url: head.url, headers: head.headers, body });
+    if (!verdict.forward) {
+      const keepAlive = !(head.headers.connection?.toLowerCase() === 'close' || head.version === 'HTTP/1.0');
+      const bytes = serialize(verdict.response, keepAlive);
+      if (keepAlive) this.client.write(bytes);
+      else this.client.end(bytes);
+      return;
+    }
+    const backend = this.backend ?? this.openBackend();
+    this.awaitingStart = true;
+    this.onStatus = verdict.onStatus;
+    this.statusPrefix = undefined;
+    let written: boolean;
+    if (head.headers.expect !== undefined) {
+      // The client has been told to continue (or sent its body anyway); the backend must not answer 100 again.
+      const lines = head.lines.filter((line, i) => i === 0 || !/^expect\s*:/i.test(line));
+      const headBytes = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+      written = backend.write(Buffer.concat([headBytes, raw.subarray(raw.indexOf(HEAD_END) + 4)]));
+    } else written = backend.write(raw);
+    if (!written) {
+      this.client.pause();
+      backend.once('drain', () => this.client.resume());
+    }
+  }
+
+  private openBackend(): Socket {
+    const backend = connect({ port: this.options.backendPort, host: '127.0.0.1' });
+    this.backend = backend;
+    backend.setNoDelay(true);
+    backend.on('data', (chunk: Buffer) => {
+      if (this.awaitingStart) this.readStatus(chunk);
+      if (!this.client.write(chunk)) {
+        backend.pause();
+        this.client.once('drain', () => backend.resume());
+      }
+    });
+    backend.on('end', () => this.client.end());
+    backend.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.awaitingStart && !this.client.destroyed) {
+        this.awaitingStart = false;
+        this.client.end(
+          serialize(
+            {
+              status: 502,
+              headers: { 'content-type': 'text/plain' },
+              body: `${this.options.what} gateway: the ${this.options.what} backend on port ${this.options.backendPort} failed: ${error.message}`,
+            },
+            false,
+          ),
+        );
+      } else this.client.destroy();
+      this.options.onError?.(error);
+    });
+    backend.on('close', () => {
+      if (!this.client.destroyed && this.client.writable) this.client.end();
+    });
+    return backend;
+  }
+
+  /** The status code from the start of a response (`HTTP/1.1 200 ...`), which may arrive split. */
+  private readStatus(chunk: Buffer): void {
+    const bytes = this.statusPrefix ? Buffer.concat([this.statusPrefix, chunk]) : chunk;
+    if (bytes.length < 12) {
+      this.statusPrefix = bytes;
+      return;
+    }
+    this.statusPrefix = undefined;
+    this.awaitingStart = false;
+    const status = Number(bytes.toString('latin1', 9, 12));
+    const onStatus = this.onStatus;
+    this.onStatus = undefined;
+    if (onStatus)
+      try {
+        onStatus(status);
+      } catch (error: unknown) {
+        this.options.onError?.(error);
+      }
+  }
+}
+
+/** Starts a gateway listener on 127.0.0.1:`port` in front of `options.backendPort`. */
+export async function startGatewayListener(port: number, options: GatewayListenerOptions): Promise<GatewayListener> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    new Connection(socket, options);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} for the ${options.what} endpoint is already in use; choose another or stop what holds it`
+            : `${options.what} endpoint: ${error.message}`,
+          { cause: error },
+        ),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return {
+    endpoint: `http://127.0.0.1:${actual}`,
+    port: actual,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
