@@ -624,6 +624,85 @@ describe('DLQ browsing, redrive, discard, audit', () => {
     });
   });
 
+  it("shows a message naming another pipe or another account's stream as malformed, and never replays it", async () => {
+    const records = await backends.writeOrders([order('foreign-1')]);
+    const genuine = await backends.sendDlqMessage('standard', records);
+    await listUntilFound('standard', '&q=foreign-1');
+    const [, partition, region, account] = /^arn:([\w-]+):dynamodb:([\w-]*):(\d*):/.exec(
+      genuine.DDBStreamBatchInfo.streamArn,
+    ) as RegExpExecArray;
+    const otherAccount = account === '111122223333' ? '444455556666' : '111122223333';
+    const forged = {
+      otherAccountStream: {
+        ...genuine,
+        DDBStreamBatchInfo: {
+          ...genuine.DDBStreamBatchInfo,
+          streamArn: genuine.DDBStreamBatchInfo.streamArn.replace(`:${account}:`, `:${otherAccount}:`),
+        },
+      },
+      otherPipe: {
+        ...genuine,
+        context: { ...genuine.context, partnerResourceArn: `arn:${partition}:pipes:us-east-1:${account}:pipe/evil` },
+      },
+      premiumPipe: {
+        ...genuine,
+        context: {
+          ...genuine.context,
+          partnerResourceArn: `arn:${partition}:pipes:us-east-1:${account}:pipe/${backends.info.resources.pipes.premium.name}`,
+        },
+      },
+    };
+    expect(region).toBeTruthy();
+    for (const body of Object.values(forged)) await backends.sendRawDlqMessage('standard', JSON.stringify(body));
+    const bodies = new Map<string, string>();
+    let malformed: DlqMessage[] = [];
+    for (let i = 0; i < 40 && malformed.length < 3; i++) {
+      malformed = (await listAll('standard')).filter((m) => m.malformed?.includes('this stack'));
+      if (malformed.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(malformed).toHaveLength(3);
+    for (const message of malformed) {
+      expect(message).toMatchObject({ batch: null, records: [] });
+      const detail = (
+        await app.inject({ method: 'GET', url: `/api/dlqs/standard/messages/${message.id}`, headers: viewer })
+      ).json() as DlqMessageDetail;
+      bodies.set(message.id, detail.body);
+      expect(detail.records).toEqual([]);
+    }
+    const reasons = malformed.map((m) => m.malformed).join('\n');
+    expect(reasons).toContain(`is not a stream of this stack's orders table`);
+    expect(reasons).toContain(`pipe/evil is not this stack's standard pipe`);
+    expect(reasons).toContain(`pipe/${backends.info.resources.pipes.premium.name} is not this stack's standard pipe`);
+
+    const before = applied.length;
+    const start = await app.inject({
+      method: 'POST',
+      url: '/api/dlqs/standard/redrive',
+      headers: operator,
+      payload: { messageIds: malformed.map((m) => m.id), ratePerSecond: 50 },
+    });
+    const job = await waitForJob(start.json().jobId);
+    expect(job.results.map((r) => r.outcome)).toEqual(['kept', 'kept', 'kept']);
+    for (const result of job.results) expect(result.reason).toContain('discard it instead');
+    expect(applied.length).toBe(before);
+    for (const message of malformed) {
+      await app.inject({
+        method: 'DELETE',
+        url: `/api/dlqs/standard/messages/${message.id}`,
+        headers: operator,
+        payload: { reason: 'forged by the test' },
+      });
+    }
+    const genuineMessage = (await listAll('standard', '&q=foreign-1'))[0] as DlqMessage;
+    expect(genuineMessage.malformed).toBeNull();
+    await app.inject({
+      method: 'DELETE',
+      url: `/api/dlqs/standard/messages/${genuineMessage.id}`,
+      headers: operator,
+      payload: { reason: 'test cleanup' },
+    });
+  });
+
   it('discards with a required reason, audited; cancels jobs; lists the audit', async () => {
     const malformed = (await listAll('standard')).find((m) => m.malformed) as DlqMessage;
     const noReason = await app.inject({

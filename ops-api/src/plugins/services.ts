@@ -6,6 +6,7 @@ import type { OpsApiConfig } from '../config.ts';
 import { AlarmReader } from '../services/alarms.ts';
 import { AuditLog } from '../services/audit-log.ts';
 import { DlqBrowser } from '../services/dlq-browser.ts';
+import { DlqOrigin } from '../services/dlq-origin.ts';
 import { DlqQueue } from '../services/dlq-queue.ts';
 import { FilterLab } from '../services/filter-lab.ts';
 import { FilterMetrics } from '../services/filter-metrics.ts';
@@ -53,7 +54,12 @@ export default fp(
     const journal = new JournalReader(clients.dynamodb, config.tables.journal);
     const state = new RecordState(clients.dynamodb, config.tables);
     const lab = new FilterLab();
-    const browser = new DlqBrowser(queue, new StreamReader(clients.streams), journal, state, lab, queueUrls);
+    const origin = new DlqOrigin(clients.dynamodb, {
+      region: config.region,
+      ordersTable: config.tables.orders,
+      pipeNames: perPipe((pipe) => config.pipes[pipe].pipeName),
+    });
+    const browser = new DlqBrowser(queue, new StreamReader(clients.streams), journal, state, lab, queueUrls, origin);
     const audit = new AuditLog(clients.dynamodb, config.tables.audit);
     const redrive = new RedriveService({
       queue,

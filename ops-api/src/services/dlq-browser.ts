@@ -5,7 +5,6 @@ import {
   PIPE_KEYS,
   type PipeDlqMessage,
   type PipeKey,
-  parseDlqMessage,
   parseStreamRecord,
   type StreamRecord,
   unmarshallImage,
@@ -13,6 +12,7 @@ import {
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { DlqMessage, DlqMessageDetail, DlqSummary, ListMessagesQuery, ResolvedRecord } from '../schemas/index.ts';
+import type { DlqOrigin } from './dlq-origin.ts';
 import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
 import type { FilterLab } from './filter-lab.ts';
 import type { JournalReader } from './journal.ts';
@@ -88,6 +88,7 @@ export class DlqBrowser {
     private readonly state: RecordState,
     private readonly lab: FilterLab,
     private readonly queueUrls: Readonly<Record<PipeKey, string>>,
+    private readonly origin: DlqOrigin,
   ) {}
 
   async summaries(): Promise<DlqSummary[]> {
@@ -268,14 +269,23 @@ export class DlqBrowser {
     );
   }
 
-  private cachedRecords(pipe: PipeKey, queued: QueuedMessage): Promise<BatchRecords> {
-    let parsed: PipeDlqMessage;
+  /**
+   * The body as a dead-letter message of this stack's pipe (see {@link DlqOrigin}), or why it is not one: a body that
+   * is not one is shown as malformed and never read further.
+   */
+  async parse(pipe: PipeKey, body: string): Promise<{ message: PipeDlqMessage } | { malformed: string }> {
     try {
-      parsed = parseDlqMessage(queued.body);
-    } catch {
-      return Promise.resolve({ stale: false, reason: null, records: [] });
+      return { message: await this.origin.parse(pipe, body) };
+    } catch (error: unknown) {
+      if (error instanceof DlqMessageError) return { malformed: error.message };
+      throw error;
     }
-    return this.records.get(`${pipe}#${queued.id}`, () => this.recordsOf(pipe, parsed));
+  }
+
+  private async cachedRecords(pipe: PipeKey, queued: QueuedMessage): Promise<BatchRecords> {
+    const parsed = await this.parse(pipe, queued.body);
+    if ('malformed' in parsed) return { stale: false, reason: null, records: [] };
+    return this.records.get(`${pipe}#${queued.id}`, () => this.recordsOf(pipe, parsed.message));
   }
 
   private resolve(pipe: PipeKey, queued: QueuedMessage): Promise<DlqMessage> {
@@ -289,13 +299,11 @@ export class DlqBrowser {
       sentAt: new Date(queued.sentAt).toISOString(),
       receiveCount: queued.receiveCount,
     };
-    let parsed: PipeDlqMessage;
-    try {
-      parsed = parseDlqMessage(queued.body);
-    } catch (error: unknown) {
-      if (!(error instanceof DlqMessageError)) throw error;
-      return { ...base, condition: null, batch: null, malformed: error.message, stale: false, records: [] };
+    const body = await this.parse(pipe, queued.body);
+    if ('malformed' in body) {
+      return { ...base, condition: null, batch: null, malformed: body.malformed, stale: false, records: [] };
     }
+    const parsed = body.message;
     const batch = await this.cachedRecords(pipe, queued);
     const orderIds = batch.records.flatMap((record) => (record.orderId ? [record.orderId] : []));
     const current = await this.state.currentOrders(orderIds);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  DlqMessageError,
   failedIdentifiers,
   type Guard,
   guardFor,
@@ -10,7 +9,6 @@ import {
   PIPES,
   type PipeDlqMessage,
   type PipeKey,
-  parseDlqMessage,
   type StreamRecord,
 } from '@orderflow/pipeline';
 import { ConflictError, NotFoundError } from '../errors.ts';
@@ -452,7 +450,7 @@ export class RedriveService {
   }
 
   private async dryRunMessage(pipe: PipeKey, message: QueuedMessage): Promise<RedriveMessageResult> {
-    const parsed = parseOrReason(message);
+    const parsed = await this.parseOrReason(pipe, message);
     if (typeof parsed === 'string')
       return { messageId: message.id, outcome: 'would-skip', reason: parsed, stale: false, records: [] };
     const batch = await this.deps.browser.recordsOf(pipe, parsed);
@@ -505,7 +503,9 @@ export class RedriveService {
     leasing: Promise<ReadonlyMap<string, LeaseResult>> | undefined,
     calls: JobCalls,
   ): Promise<RedriveMessageResult[]> {
-    const parsed = claimed.map((message) => ({ message, parsed: parseOrReason(message) }));
+    const parsed = await Promise.all(
+      claimed.map(async (message) => ({ message, parsed: await this.parseOrReason(pipe, message) })),
+    );
     const readable = parsed.flatMap((entry) =>
       typeof entry.parsed === 'string' ? [] : [{ message: entry.message, parsed: entry.parsed }],
     );
@@ -616,6 +616,12 @@ export class RedriveService {
     ];
   }
 
+  /** The message's body if it is a dead-letter message of this stack's pipe, else why not (it is kept, never read). */
+  private async parseOrReason(pipe: PipeKey, message: QueuedMessage): Promise<PipeDlqMessage | string> {
+    const parsed = await this.deps.browser.parse(pipe, message.body);
+    return 'malformed' in parsed ? `${parsed.malformed}; discard it instead` : parsed.message;
+  }
+
   /** Invokes the processor synchronously; answers the failed eventIDs with a reason each. */
   private async invoke(pipe: PipeKey, payload: StreamRecord[]): Promise<Map<string, string>> {
     const all = (reason: string) => new Map(payload.map((record) => [record.eventID, reason]));
@@ -646,15 +652,6 @@ export class RedriveService {
     if (failed === 'all')
       return all('the processor answered with an identifier outside the batch (whole batch failed)');
     return new Map([...failed].map((eventId) => [eventId, 'the processor reported the record as failed']));
-  }
-}
-
-function parseOrReason(message: QueuedMessage): PipeDlqMessage | string {
-  try {
-    return parseDlqMessage(message.body);
-  } catch (error: unknown) {
-    if (error instanceof DlqMessageError) return `${error.message}; discard it instead`;
-    throw error;
   }
 }
 
