@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import type { CloudWatchGate } from '../gateway/http-gates.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { type AlarmBoard, type AlarmSpec, alarmArn } from './alarms.ts';
 import type { Dimension, MetricStore } from './metric-store.ts';
@@ -31,7 +32,17 @@ export interface CloudWatchApiContext {
   readonly account: string;
   /** The evaluation clock (tests fix it); default Date.now. */
   readonly now?: () => number;
+  /** Authorizes each request before it is served (local IAM enforcement); absent: every request is served. */
+  readonly gate?: CloudWatchGate;
 }
+
+/** What the caller may see beyond the operation itself. */
+interface Access {
+  /** DescribeAlarms returns composite alarms only to a caller allowed `cloudwatch:DescribeAlarms` on `*`. */
+  readonly compositeAlarms: boolean;
+}
+
+const FULL_ACCESS: Access = { compositeAlarms: true };
 
 type Json = Record<string, unknown>;
 
@@ -116,7 +127,7 @@ function listMetrics(ctx: CloudWatchApiContext, input: Json): Json {
   };
 }
 
-function describeAlarms(ctx: CloudWatchApiContext, input: Json): Json {
+function describeAlarms(ctx: CloudWatchApiContext, input: Json, access: Access): Json {
   ctx.alarms.evaluate(ctx.now?.() ?? Date.now());
   const names = input.AlarmNames as string[] | undefined;
   const prefix = input.AlarmNamePrefix as string | undefined;
@@ -167,13 +178,14 @@ function describeAlarms(ctx: CloudWatchApiContext, input: Json): Json {
             : [],
         )
       : [],
-    CompositeAlarms: types.includes('CompositeAlarm')
-      ? selected.flatMap((spec) => (spec.kind === 'composite' ? [{ ...common(spec), AlarmRule: spec.rule }] : []))
-      : [],
+    CompositeAlarms:
+      types.includes('CompositeAlarm') && access.compositeAlarms
+        ? selected.flatMap((spec) => (spec.kind === 'composite' ? [{ ...common(spec), AlarmRule: spec.rule }] : []))
+        : [],
   };
 }
 
-const OPERATIONS: Record<string, (ctx: CloudWatchApiContext, input: Json) => Json> = {
+const OPERATIONS: Record<string, (ctx: CloudWatchApiContext, input: Json, access: Access) => Json> = {
   PutMetricData: putMetricData,
   GetMetricData: getMetricData,
   ListMetrics: listMetrics,
@@ -209,7 +221,13 @@ export async function handleCloudWatchRequest(
       );
     const text = (await readBody(request)).toString('utf8');
     const input = text ? (JSON.parse(text) as Json) : {};
-    send(response, 200, implementation(ctx, input));
+    const verdict = ctx.gate?.(request, operation, input);
+    if (verdict?.refusal) {
+      response.writeHead(verdict.refusal.status, verdict.refusal.headers);
+      response.end(verdict.refusal.body);
+      return;
+    }
+    send(response, 200, implementation(ctx, input, verdict ?? FULL_ACCESS));
   } catch (error: unknown) {
     const apiError =
       error instanceof CloudWatchApiError

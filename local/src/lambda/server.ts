@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { DenialLog } from '../gateway/denials.ts';
+import type { LambdaGate } from '../gateway/http-gates.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { type Fault, FaultSpecError, FunctionNotFoundError, type LambdaService } from './lambda-service.ts';
 
@@ -11,6 +13,14 @@ import { type Fault, FaultSpecError, FunctionNotFoundError, type LambdaService }
  */
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 const FAULT_PATH = /^\/_local\/faults\/([^/]+)\/?$/;
+const DENIALS_PATH = /^\/_local\/denials\/?$/;
+
+export interface LambdaServerOptions {
+  /** Authorizes each request before it is served (local IAM enforcement); absent: every request is served. */
+  readonly gate?: LambdaGate;
+  /** Served at `GET /_local/denials` (`?limit=N&since=ISO-time&role=LogicalId`). */
+  readonly denials?: DenialLog;
+}
 
 function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -88,12 +98,70 @@ async function fault(service: LambdaService, name: string, request: IncomingMess
   });
 }
 
-export async function handleLambdaRequest(service: LambdaService, request: IncomingMessage, response: ServerResponse) {
+/** `GET /_local/denials`: the most recent denials first, filtered by the query string. */
+function denials(log: DenialLog | undefined, request: IncomingMessage, response: ServerResponse) {
+  if (request.method !== 'GET') return serviceError(response, 405, 'MethodNotAllowed', 'use GET');
+  if (!log)
+    return serviceError(
+      response,
+      404,
+      'ResourceNotFoundException',
+      'IAM enforcement is off (--iam off): nothing is denied',
+    );
+  const query = new URL(request.url ?? '/', 'http://local').searchParams;
+  const limitText = query.get('limit');
+  const limit = limitText === null ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000))
+    return serviceError(
+      response,
+      400,
+      'InvalidParameterValueException',
+      `limit must be an integer from 1 to 1000, got ${limitText}`,
+    );
+  const sinceText = query.get('since');
+  const since = sinceText === null ? undefined : Date.parse(sinceText);
+  if (since !== undefined && Number.isNaN(since))
+    return serviceError(
+      response,
+      400,
+      'InvalidParameterValueException',
+      `since must be an ISO 8601 time, got ${sinceText}`,
+    );
+  const role = query.get('role') ?? undefined;
+  return json(response, 200, {
+    total: log.count,
+    file: log.file ?? null,
+    denials: log.list({
+      ...(limit === undefined ? {} : { limit }),
+      ...(since === undefined ? {} : { since }),
+      ...(role === undefined ? {} : { role }),
+    }),
+  });
+}
+
+export async function handleLambdaRequest(
+  service: LambdaService,
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: LambdaServerOptions = {},
+) {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
+  const refuse = (route: Parameters<LambdaGate>[1]) => {
+    const refusal = options.gate?.(request, route);
+    if (!refusal) return false;
+    response.writeHead(refusal.status, refusal.headers);
+    response.end(refusal.body);
+    return true;
+  };
   try {
     const invokeMatch = INVOKE_PATH.exec(path);
-    if (invokeMatch && request.method === 'POST')
-      return await invoke(service, decodeURIComponent(invokeMatch[1] ?? ''), request, response);
+    if (invokeMatch && request.method === 'POST') {
+      const functionName = decodeURIComponent(invokeMatch[1] ?? '');
+      if (refuse({ kind: 'invoke', functionName })) return;
+      return await invoke(service, functionName, request, response);
+    }
+    if (path.startsWith('/_local/') && refuse({ kind: 'local', path })) return;
+    if (DENIALS_PATH.test(path)) return denials(options.denials, request, response);
     const faultMatch = FAULT_PATH.exec(path);
     if (faultMatch) return await fault(service, decodeURIComponent(faultMatch[1] ?? ''), request, response);
     if (path === '/_local/faults' && request.method === 'GET')
@@ -119,8 +187,12 @@ export interface LambdaServer {
   stop(): Promise<void>;
 }
 
-export async function startLambdaServer(service: LambdaService, port: number): Promise<LambdaServer> {
-  const server = createServer((request, response) => void handleLambdaRequest(service, request, response));
+export async function startLambdaServer(
+  service: LambdaService,
+  port: number,
+  options: LambdaServerOptions = {},
+): Promise<LambdaServer> {
+  const server = createServer((request, response) => void handleLambdaRequest(service, request, response, options));
   await listen(server, port, 'Lambda endpoint');
   return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
 }

@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import type { Principal } from '../iam/authorizer.ts';
+import type { ArnScope } from './dynamodb.ts';
+import type { Enforcer, Permission } from './enforcer.ts';
+import { cloudWatchError, type ErrorResponse, lambdaError } from './errors.ts';
+import { assumedRoleArn } from './principals.ts';
+import { credentialOf } from './sigv4.ts';
+
+/**
+ * Authorization of the two endpoints the runtime serves itself (Lambda, CloudWatch): the gateway check runs inside
+ * their request handlers, before anything is served, instead of in a proxy in front of them.
+ */
+
+/** The Lambda endpoint's check of a route; undefined: serve it. */
+export type LambdaGate = (request: IncomingMessage, route: LambdaRoute) => ErrorResponse | undefined;
+
+export type LambdaRoute =
+  /** `POST /2015-03-31/functions/{FunctionName}/invocations`: the name, a partial or a full ARN, maybe qualified. */
+  | { readonly kind: 'invoke'; readonly functionName: string }
+  /** `/_local/...`: fault injection and the denials log, the local administrator's. */
+  | { readonly kind: 'local'; readonly path: string };
+
+/** `name`, `name:qualifier`, `ACCOUNT:function:name` or a full ARN → the function's ARN (qualifier kept). */
+export function functionArn(functionName: string, scope: ArnScope): string {
+  if (functionName.startsWith('arn:')) return functionName;
+  const marker = functionName.indexOf(':function:');
+  if (marker >= 0)
+    return `arn:aws:lambda:${scope.region}:${functionName.slice(0, marker)}:function:${functionName.slice(marker + 10)}`;
+  return `arn:aws:lambda:${scope.region}:${scope.account}:function:${functionName}`;
+}
+
+export function lambdaGate(enforcer: Enforcer, scope: ArnScope): LambdaGate {
+  return (request, route) => {
+    const principal = enforcer.principalOf(credentialOf(request.headers.authorization, request.url));
+    if (route.kind === 'local') {
+      // Unsigned calls (curl, `npm run fault`) and administrator keys may use the local routes; a role may not.
+      if (principal === undefined || principal.kind === 'admin') return undefined;
+      const action = `local:${request.method ?? 'GET'}`;
+      const message = `User: ${principal.kind === 'role' ? assumedRoleArn(principal) : principal.service} is not authorized to perform: ${action} on resource: ${route.path} because the local administration routes are the account administrator's`;
+      enforcer.denials.record({
+        time: new Date().toISOString(),
+        principal: principal.kind === 'role' ? assumedRoleArn(principal) : principal.service,
+        ...(principal.kind === 'role' ? { role: principal.logicalId } : {}),
+        action,
+        resource: route.path,
+        reason: 'local-admin-route',
+        message,
+        endpoint: 'lambda',
+      });
+      return lambdaError('denied', message);
+    }
+    const permission: Permission = {
+      action: 'lambda:InvokeFunction',
+      resource: functionArn(route.functionName, scope),
+    };
+    if (!principal) {
+      enforcer.recordUnsigned(permission, 'lambda');
+      return lambdaError('unsigned', '');
+    }
+    const decision = enforcer.authorize(principal, permission, 'lambda');
+    return decision.allowed ? undefined : lambdaError('denied', decision.message);
+  };
+}
+
+/** The CloudWatch endpoint's check of an operation; `compositeAlarms` says whether DescribeAlarms may return them. */
+export type CloudWatchGate = (
+  request: IncomingMessage,
+  operation: string,
+  input: Readonly<Record<string, unknown>>,
+) => { readonly refusal: ErrorResponse } | { readonly refusal?: undefined; readonly compositeAlarms: boolean };
+
+const NO_RESOURCE = new Set(['PutMetricData', 'GetMetricData', 'ListMetrics', 'GetMetricStatistics', 'ListDashboards']);
+
+/**
+ * The permissions of a CloudWatch operation, per the Service Authorization Reference for Amazon CloudWatch
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html): PutMetricData,
+ * GetMetricData and ListMetrics have no resource type (`*`; PutMetricData carries `cloudwatch:namespace`);
+ * DescribeAlarms acts on alarms: each of `AlarmNames`, else the alarms the prefix (or nothing) selects, as an ARN
+ * pattern (`arn:aws:cloudwatch:REGION:ACCOUNT:alarm:PREFIX*`).
+ */
+export function cloudWatchPermissions(
+  operation: string,
+  input: Readonly<Record<string, unknown>>,
+  scope: ArnScope,
+): Permission[] {
+  const action = `cloudwatch:${operation}`;
+  const alarm = (name: string) => `arn:aws:cloudwatch:${scope.region}:${scope.account}:alarm:${name}`;
+  if (operation === 'PutMetricData')
+    return [
+      {
+        action,
+        resource: '*',
+        ...(typeof input.Namespace === 'string' ? { context: { 'cloudwatch:namespace': input.Namespace } } : {}),
+      },
+    ];
+  if (NO_RESOURCE.has(operation)) return [{ action, resource: '*' }];
+  if (operation === 'DescribeAlarms') {
+    const names = input.AlarmNames;
+    if (Array.isArray(names) && names.length > 0)
+      return names.map((name) => ({ action, resource: alarm(String(name)) }));
+    const prefix = typeof input.AlarmNamePrefix === 'string' ? input.AlarmNamePrefix : '';
+    return [{ action, resource: alarm(`${prefix}*`) }];
+  }
+  const names = Array.isArray(input.AlarmNames)
+    ? input.AlarmNames
+    : typeof input.AlarmName === 'string'
+      ? [input.AlarmName]
+      : [];
+  return names.length > 0
+    ? names.map((name) => ({ action, resource: alarm(String(name)) }))
+    : [{ action, resource: '*' }];
+}
+
+export function cloudWatchGate(enforcer: Enforcer, scope: ArnScope): CloudWatchGate {
+  return (request, operation, input) => {
+    const permissions = cloudWatchPermissions(operation, input, scope);
+    const principal: Principal | undefined = enforcer.principalOf(
+      credentialOf(request.headers.authorization, request.url),
+    );
+    if (!principal) {
+      enforcer.recordUnsigned(permissions[0], 'cloudwatch');
+      return { refusal: cloudWatchError('unsigned', '') };
+    }
+    const denied = enforcer.authorizeAll(principal, permissions, 'cloudwatch');
+    if (denied) return { refusal: cloudWatchError('denied', denied.message) };
+    // "To use this operation and return information about composite alarms, you must be signed on with the
+    // cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms, CloudWatch API reference).
+    const types = input.AlarmTypes;
+    const wantsComposite = operation === 'DescribeAlarms' && Array.isArray(types) && types.includes('CompositeAlarm');
+    const compositeAlarms =
+      !wantsComposite ||
+      enforcer.authorize(principal, { action: 'cloudwatch:DescribeAlarms', resource: '*' }, 'cloudwatch').allowed;
+    return { compositeAlarms };
+  };
+}
