@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntime, startLocalRuntime } from '@orderflow/local';
+import { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api';
 import { test as base, expect } from '@playwright/test';
 import { AlarmsPage } from './pages/alarms-page.ts';
 import { AuditPage } from './pages/audit-page.ts';
@@ -43,7 +44,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-e2e-'));
       const runtime = await startLocalRuntime({
         traffic: 'off',
-        withOpsApi: true,
+        opsApi: { buildApp, configFromRuntimeInfo },
         consoleDir: CONSOLE_DIST,
         stateDir,
         // Alarms and queue depths every second and retries 100 ms apart: the on-call and DLQ scenarios take

@@ -19,7 +19,8 @@ export class OpsApiClient {
   ) {}
 
   static forRuntime(info: RuntimeInfo, role: 'operator' | 'viewer'): OpsApiClient {
-    if (!info.opsApi) throw new OpsApiError('the runtime was started without the ops API (withOpsApi)', 0);
+    if (!info.opsApi)
+      throw new OpsApiError('the runtime was started without the ops API (the opsApi option of startLocalRuntime)', 0);
     return new OpsApiClient(info.opsApi, info.tokens[role]);
   }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api';
 import { AWS_POLL_INTERVAL_MS } from './pipes/pipe-emulator.ts';
 import { type LocalRuntimePorts, REPO_ROOT, startLocalRuntime } from './runtime.ts';
 import { JavaMissingError, requireJava } from './services/dynamodb-local.ts';
@@ -146,11 +147,10 @@ async function main(): Promise<void> {
       run('npm', ['run', 'build', '-w', 'stack']),
     );
   }
-  const withOpsApi = existsSync(join(REPO_ROOT, 'ops-api/src/index.ts'));
   const runtime = await startLocalRuntime({
     traffic: demoTraffic,
     ports,
-    withOpsApi,
+    opsApi: { buildApp, configFromRuntimeInfo },
     ...(withConsole && existsSync(join(consoleDist, 'index.html')) ? { consoleDir: consoleDist } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values['state-dir'] ? { stateDir: resolvePath(values['state-dir']) } : {}),

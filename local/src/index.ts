@@ -22,6 +22,7 @@ export { StreamsApi } from './pipes/streams-api.ts';
 export {
   LOCAL_ACCOUNT,
   LOCAL_REGION,
+  type LocalOpsApi,
   type LocalRuntime,
   LocalRuntimeError,
   type LocalRuntimeOptions,

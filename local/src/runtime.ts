@@ -11,6 +11,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api';
 import {
   LOGICAL_IDS,
   PIPE_KEYS,
@@ -71,8 +72,8 @@ export interface LocalRuntimeOptions {
   dataDir?: string;
   /** Fixed ports; unset ones are free ports on 127.0.0.1. */
   ports?: LocalRuntimePorts;
-  /** Start the ops API in-process (and serve `consoleDir` from it). Default false. */
-  withOpsApi?: boolean;
+  /** The ops API to start in-process (and serve `consoleDir` from): `@orderflow/ops-api`'s exports. Default none. */
+  opsApi?: LocalOpsApi;
   consoleDir?: string;
   /** Where runtime.json, function logs and (without dataDir) checkpoints go. Default `<repo>/.orderflow`. */
   stateDir?: string;
@@ -88,6 +89,16 @@ export interface LocalRuntimeOptions {
   onInvoke?: (functionName: string, event: unknown) => void;
   /** How often alarms are evaluated and SQS depth is sampled. Default 10 s. */
   observeIntervalMs?: number;
+}
+
+/**
+ * The part of `@orderflow/ops-api` the runtime starts, typed from its exports. Callers pass the package's own
+ * functions (`import { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api'`), so this module does not load
+ * the ops API (Fastify and its plugins) when a runtime runs without it.
+ */
+export interface LocalOpsApi {
+  buildApp: typeof buildApp;
+  configFromRuntimeInfo: typeof configFromRuntimeInfo;
 }
 
 export interface LocalRuntime {
@@ -411,7 +422,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         throw new TemplateError(`template ${loaded.file} has no ${key} pipe (logical id ${PIPES[key].pipeId})`);
       return { name: spec.name, function: spec.targetFunction, dlqUrl: resource(PIPES[key].dlqId, `${key} pipe DLQ`) };
     };
-    const opsApiPort = options.withOpsApi ? (ports.opsApi ?? (await freePort())) : undefined;
+    const opsApiPort = options.opsApi ? (ports.opsApi ?? (await freePort())) : undefined;
     const opsApiUrl = opsApiPort ? `http://127.0.0.1:${opsApiPort}` : undefined;
     const info: RuntimeInfo = runtimeInfoSchema.parse({
       region: LOCAL_REGION,
@@ -436,7 +447,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     });
 
-    if (opsApiPort) await timed('ops API up', () => startOpsApi(info, opsApiPort, options.consoleDir, stoppers));
+    const { opsApi } = options;
+    if (opsApi && opsApiPort)
+      await timed('ops API up', () => startOpsApi(opsApi, info, opsApiPort, options.consoleDir, stoppers));
 
     if (options.writeRuntimeFile !== false) {
       const file = join(stateDir, 'runtime.json');
@@ -487,33 +500,14 @@ async function invokeTarget(
   };
 }
 
-/** The ops API package is optional at run time (it is built in parallel); this is the part of it the runtime uses. */
-interface OpsApiModule {
-  buildApp(config: unknown): Promise<{
-    listen(options: { port: number; host: string }): Promise<string>;
-    close(): Promise<void>;
-    server: import('node:http').Server;
-  }>;
-  configFromRuntimeInfo(info: RuntimeInfo, options?: { consoleDir?: string }): unknown;
-}
-
 async function startOpsApi(
+  opsApi: LocalOpsApi,
   info: RuntimeInfo,
   port: number,
   consoleDir: string | undefined,
   stoppers: (() => Promise<void> | void)[],
 ) {
-  // A variable specifier keeps the ops API's sources out of this package's type check.
-  const specifier = '@orderflow/ops-api';
-  let module: OpsApiModule;
-  try {
-    module = (await import(specifier)) as OpsApiModule;
-  } catch (error: unknown) {
-    throw new LocalRuntimeError(`cannot load the ops API (${specifier}): ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const app = await module.buildApp(module.configFromRuntimeInfo(info, consoleDir ? { consoleDir } : {}));
+  const app = await opsApi.buildApp(opsApi.configFromRuntimeInfo(info, consoleDir ? { consoleDir } : {}));
   await app.listen({ port, host: '127.0.0.1' });
   stoppers.push(async () => {
     app.server.closeAllConnections();
