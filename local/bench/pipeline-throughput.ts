@@ -3,7 +3,16 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DIMENSION_PIPE, METRICS_NAMESPACE, PIPES, PROCESSOR_METRICS, SERVICE_NAME } from '@orderflow/pipeline';
+import {
+  DIMENSION_PIPE,
+  LAMBDA_METRICS,
+  LAMBDA_NAMESPACE,
+  METRICS_NAMESPACE,
+  ORDERS_PARTITION_KEY,
+  PIPES,
+  PROCESSOR_METRICS,
+  SERVICE_NAME,
+} from '@orderflow/pipeline';
 import { AWS_POLL_INTERVAL_MS, DEFAULT_ACTIVE_POLL_MS } from '../src/pipes/pipe-emulator.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
@@ -240,8 +249,8 @@ async function createUnreadTable(dynamo: DynamoDBClient, TableName: string) {
   await dynamo.send(
     new CreateTableCommand({
       TableName,
-      KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'orderId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: ORDERS_PARTITION_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: ORDERS_PARTITION_KEY, AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     }),
@@ -306,8 +315,8 @@ const invocations = harness.batchSizes.length;
 const meanBatch = harness.batchSizes.reduce((a, b) => a + b, 0) / Math.max(1, invocations);
 const invokeDurations = runtime.metrics.statistic(
   {
-    namespace: 'AWS/Lambda',
-    metricName: 'Duration',
+    namespace: LAMBDA_NAMESPACE,
+    metricName: LAMBDA_METRICS.duration,
     dimensions: [{ Name: 'FunctionName', Value: STANDARD.functionId }],
   },
   'Average',

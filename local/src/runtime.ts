@@ -18,6 +18,7 @@ import {
   PIPES,
   type RuntimeInfo,
   runtimeInfoSchema,
+  SQS_METRICS,
   SQS_NAMESPACE,
   STACK_NAME,
   type StreamRecord,
@@ -377,7 +378,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         publish([
           {
             namespace: SQS_NAMESPACE,
-            metricName: 'ApproximateNumberOfMessagesVisible',
+            metricName: SQS_METRICS.messagesVisible,
             dimensions,
             value: depth.visible,
             unit: 'Count',
@@ -385,7 +386,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           },
           {
             namespace: SQS_NAMESPACE,
-            metricName: 'ApproximateNumberOfMessagesNotVisible',
+            metricName: SQS_METRICS.messagesNotVisible,
             dimensions,
             value: depth.notVisible,
             unit: 'Count',
@@ -393,7 +394,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           },
           {
             namespace: SQS_NAMESPACE,
-            metricName: 'ApproximateAgeOfOldestMessage',
+            metricName: SQS_METRICS.ageOfOldestMessage,
             dimensions,
             value: depth.oldestSentAt === undefined ? 0 : Math.floor((now - depth.oldestSentAt) / 1000),
             unit: 'Seconds',

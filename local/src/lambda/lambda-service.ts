@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { LAMBDA_NAMESPACE } from '@orderflow/pipeline';
+import { LAMBDA_METRICS, LAMBDA_NAMESPACE } from '@orderflow/pipeline';
 import type { PutMetric } from '../cloudwatch/metric-store.ts';
 import { parseEmfLine } from './emf.ts';
 
@@ -231,15 +231,22 @@ class FunctionRuntime {
     const dimensions = { FunctionName: this.spec.name };
     const now = Date.now();
     if (this.spec.reservedConcurrency !== undefined && this.inFlight >= this.spec.reservedConcurrency) {
-      this.metric('Throttles', 1, 'Count', now);
+      this.metric(LAMBDA_METRICS.throttles, 1, 'Count', now);
       return { kind: 'throttled', message: `Rate Exceeded. Reserved concurrency of ${this.spec.name} is ${limit}` };
     }
     this.inFlight++;
     this.options.publish([
-      { namespace: LAMBDA_NAMESPACE, metricName: 'Invocations', dimensions, value: 1, unit: 'Count', timestamp: now },
       {
         namespace: LAMBDA_NAMESPACE,
-        metricName: 'ConcurrentExecutions',
+        metricName: LAMBDA_METRICS.invocations,
+        dimensions,
+        value: 1,
+        unit: 'Count',
+        timestamp: now,
+      },
+      {
+        namespace: LAMBDA_NAMESPACE,
+        metricName: LAMBDA_METRICS.concurrentExecutions,
         dimensions,
         value: this.inFlight,
         unit: 'Count',
@@ -260,8 +267,8 @@ class FunctionRuntime {
     this.log(
       `REPORT RequestId: ${requestId}\tDuration: ${duration.toFixed(2)} ms\tBilled Duration: ${Math.ceil(duration)} ms\tMemory Size: ${this.spec.memoryMb} MB`,
     );
-    this.metric('Duration', duration, 'Milliseconds', Date.now());
-    if (result.kind === 'error') this.metric('Errors', 1, 'Count', Date.now());
+    this.metric(LAMBDA_METRICS.duration, duration, 'Milliseconds', Date.now());
+    if (result.kind === 'error') this.metric(LAMBDA_METRICS.errors, 1, 'Count', Date.now());
     return result;
   }
 

@@ -4,6 +4,7 @@ import {
   failedIdentifiers,
   LOCAL_PIPE_METRICS,
   METRICS_NAMESPACE,
+  PIPES_METRICS,
   PIPES_NAMESPACE,
   type PipeDlqMessage,
   type PipeSourceSettings,
@@ -519,15 +520,15 @@ class ShardReader {
     } catch (error: unknown) {
       outcome = { kind: 'error', message: (error as Error).message };
     }
-    this.pipe.metric('pipes', 'Invocations', 1);
-    this.pipe.metric('pipes', 'EventCount', records.length);
-    this.pipe.metric('pipes', 'Duration', performance.now() - started, 'Milliseconds');
-    if (outcome.kind === 'throttled') this.pipe.metric('pipes', 'ExecutionThrottled', 1);
+    this.pipe.metric('pipes', PIPES_METRICS.invocations, 1);
+    this.pipe.metric('pipes', PIPES_METRICS.eventCount, records.length);
+    this.pipe.metric('pipes', PIPES_METRICS.duration, performance.now() - started, 'Milliseconds');
+    if (outcome.kind === 'throttled') this.pipe.metric('pipes', PIPES_METRICS.executionThrottled, 1);
     else if (outcome.kind === 'error') {
-      this.pipe.metric('pipes', outcome.timedOut ? 'ExecutionTimeout' : 'ExecutionFailed', 1);
-      this.pipe.metric('pipes', 'TargetStageFailed', 1);
+      this.pipe.metric('pipes', outcome.timedOut ? PIPES_METRICS.executionTimeout : PIPES_METRICS.executionFailed, 1);
+      this.pipe.metric('pipes', PIPES_METRICS.targetStageFailed, 1);
     } else if ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures?.length) {
-      this.pipe.metric('pipes', 'ExecutionPartiallyFailed', 1);
+      this.pipe.metric('pipes', PIPES_METRICS.executionPartiallyFailed, 1);
     }
     return outcome;
   }

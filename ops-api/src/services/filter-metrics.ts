@@ -13,6 +13,7 @@ import {
   PIPES,
   type PipeKey,
   PROCESSOR_METRICS,
+  SQS_METRICS,
   SQS_NAMESPACE,
   STREAM_ESTIMATE,
 } from '@orderflow/pipeline';
@@ -82,7 +83,7 @@ export class FilterMetrics {
         MetricStat: {
           Metric: {
             Namespace: SQS_NAMESPACE,
-            MetricName: 'NumberOfMessagesSent',
+            MetricName: SQS_METRICS.messagesSent,
             Dimensions: [{ Name: 'QueueName', Value: this.options.dlqNames[query.pipe] }],
           },
           Period: query.period,

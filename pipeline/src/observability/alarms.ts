@@ -1,5 +1,12 @@
 import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
-import { LAMBDA_NAMESPACE, PIPES_NAMESPACE, SQS_NAMESPACE } from './metrics.ts';
+import {
+  LAMBDA_METRICS,
+  LAMBDA_NAMESPACE,
+  PIPES_METRICS,
+  PIPES_NAMESPACE,
+  SQS_METRICS,
+  SQS_NAMESPACE,
+} from './metrics.ts';
 
 /** Which resource of a pipe an alarm's metric is dimensioned by. */
 export type AlarmResource = 'dlq' | 'function' | 'pipe';
@@ -80,7 +87,7 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     consoleView: 'dlqs',
     metric: {
       namespace: SQS_NAMESPACE,
-      metricName: 'ApproximateNumberOfMessagesVisible',
+      metricName: SQS_METRICS.messagesVisible,
       statistic: 'Maximum',
       resource: 'dlq',
     },
@@ -101,7 +108,7 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     consoleView: 'dlqs',
     metric: {
       namespace: SQS_NAMESPACE,
-      metricName: 'ApproximateAgeOfOldestMessage',
+      metricName: SQS_METRICS.ageOfOldestMessage,
       statistic: 'Maximum',
       resource: 'dlq',
     },
@@ -122,8 +129,18 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     consoleView: 'metrics',
     expression: 'IF(invocations > 0, 100 * errors / invocations, 0)',
     metrics: {
-      errors: { namespace: LAMBDA_NAMESPACE, metricName: 'Errors', statistic: 'Sum', resource: 'function' },
-      invocations: { namespace: LAMBDA_NAMESPACE, metricName: 'Invocations', statistic: 'Sum', resource: 'function' },
+      errors: {
+        namespace: LAMBDA_NAMESPACE,
+        metricName: LAMBDA_METRICS.errors,
+        statistic: 'Sum',
+        resource: 'function',
+      },
+      invocations: {
+        namespace: LAMBDA_NAMESPACE,
+        metricName: LAMBDA_METRICS.invocations,
+        statistic: 'Sum',
+        resource: 'function',
+      },
     },
     periodSeconds: 60,
     evaluationPeriods: 3,
@@ -140,7 +157,12 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     firstCheck:
       "Check the pipe's ERROR log group and the processor's errors; a permission error points at the pipe role.",
     consoleView: 'metrics',
-    metric: { namespace: PIPES_NAMESPACE, metricName: 'ExecutionFailed', statistic: 'Sum', resource: 'pipe' },
+    metric: {
+      namespace: PIPES_NAMESPACE,
+      metricName: PIPES_METRICS.executionFailed,
+      statistic: 'Sum',
+      resource: 'pipe',
+    },
     periodSeconds: 60,
     evaluationPeriods: 2,
     datapointsToAlarm: 2,
@@ -155,7 +177,12 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     whatBroke: 'Lambda throttled the processor; the pipe backs off and events are delayed.',
     firstCheck: "Check the account's concurrent executions and the function's reserved concurrency.",
     consoleView: 'metrics',
-    metric: { namespace: LAMBDA_NAMESPACE, metricName: 'Throttles', statistic: 'Sum', resource: 'function' },
+    metric: {
+      namespace: LAMBDA_NAMESPACE,
+      metricName: LAMBDA_METRICS.throttles,
+      statistic: 'Sum',
+      resource: 'function',
+    },
     periodSeconds: 60,
     evaluationPeriods: 5,
     datapointsToAlarm: 3,

@@ -7,6 +7,8 @@
  * filter-match funnel is produced by this project: exactly in local mode (the pipe emulator counts), and in AWS from
  * what the processors see.
  */
+import { PIPE_KEYS } from '../pipes/definitions.ts';
+
 export const METRICS_NAMESPACE = 'Orderflow';
 
 /** Powertools' default `service` dimension value of the processors. */
@@ -59,39 +61,57 @@ export const LOCAL_PIPE_METRICS = {
   recordsSentToDlq: metric('RecordsSentToDlq', 'Count', 'records given up on and described in a DLQ message'),
 } as const;
 
+/*
+ * AWS's metric names, stated once: the local runtime publishes them (pipe emulator, Lambda endpoint, queue depths);
+ * the alarm definitions, the stack's dashboards and the ops API read them. Only names this project uses are listed.
+ */
+
 /** AWS/EventBridge/Pipes metrics (dimension PipeName), published by AWS and by the local emulator. */
 export const PIPES_NAMESPACE = 'AWS/EventBridge/Pipes';
-export const PIPES_METRIC_NAMES = [
-  'Invocations',
-  'EventCount',
-  'Duration',
-  'ExecutionFailed',
-  'ExecutionPartiallyFailed',
-  'ExecutionThrottled',
-  'ExecutionTimeout',
-  'TargetStageFailed',
-] as const;
+export const PIPES_METRICS = {
+  invocations: 'Invocations',
+  eventCount: 'EventCount',
+  duration: 'Duration',
+  executionFailed: 'ExecutionFailed',
+  executionPartiallyFailed: 'ExecutionPartiallyFailed',
+  executionThrottled: 'ExecutionThrottled',
+  executionTimeout: 'ExecutionTimeout',
+  targetStageFailed: 'TargetStageFailed',
+} as const;
 
+/** AWS/Lambda metrics (dimension FunctionName), published by AWS and by the local Lambda endpoint. */
 export const LAMBDA_NAMESPACE = 'AWS/Lambda';
-export const LAMBDA_METRIC_NAMES = ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'] as const;
+export const LAMBDA_METRICS = {
+  invocations: 'Invocations',
+  errors: 'Errors',
+  throttles: 'Throttles',
+  duration: 'Duration',
+  concurrentExecutions: 'ConcurrentExecutions',
+} as const;
 
+/** AWS/SQS metrics (dimension QueueName), published by AWS and by the local runtime's queue observer. */
 export const SQS_NAMESPACE = 'AWS/SQS';
-export const SQS_METRIC_NAMES = [
-  'ApproximateNumberOfMessagesVisible',
-  'ApproximateNumberOfMessagesNotVisible',
-  'ApproximateAgeOfOldestMessage',
-] as const;
+export const SQS_METRICS = {
+  messagesVisible: 'ApproximateNumberOfMessagesVisible',
+  messagesNotVisible: 'ApproximateNumberOfMessagesNotVisible',
+  ageOfOldestMessage: 'ApproximateAgeOfOldestMessage',
+  messagesSent: 'NumberOfMessagesSent',
+} as const;
+
+/** AWS/DynamoDB metrics; stream reads are dimensioned by TableName, Operation and StreamLabel. */
+export const DYNAMODB_NAMESPACE = 'AWS/DynamoDB';
+export const DYNAMODB_METRICS = { returnedRecordsCount: 'ReturnedRecordsCount' } as const;
 
 /**
  * In AWS the head of the funnel (records in the stream) is only estimable: DynamoDB's `ReturnedRecordsCount` for
- * `GetRecords` counts what every reader of the stream fetched, so it is divided by the number of readers (the two
- * pipes) and shown as an estimate.
+ * `GetRecords` counts what every reader of the stream fetched, so it is divided by the number of readers (one pipe
+ * per key) and shown as an estimate.
  */
 export const STREAM_ESTIMATE = {
-  namespace: 'AWS/DynamoDB',
-  metricName: 'ReturnedRecordsCount',
+  namespace: DYNAMODB_NAMESPACE,
+  metricName: DYNAMODB_METRICS.returnedRecordsCount,
   operation: 'GetRecords',
-  readers: 2,
+  readers: PIPE_KEYS.length,
 } as const;
 
 /**
