@@ -4,6 +4,7 @@ import {
   failedIdentifiers,
   LOCAL_PIPE_METRICS,
   METRICS_NAMESPACE,
+  PatternValidationError,
   PIPES_METRICS,
   PIPES_NAMESPACE,
   type PipeDlqMessage,
@@ -71,6 +72,11 @@ interface Lane {
   timer?: NodeJS.Timeout;
 }
 
+/** A pipe filter EventBridge Pipes would refuse; the message names the pipe, the filter and the reason. */
+export class PipeFilterError extends Error {
+  override readonly name = 'PipeFilterError';
+}
+
 /** AWS polls a shard "at a base rate of 4 times per second" (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). */
 export const AWS_POLL_INTERVAL_MS = 250;
 /** The default `activePollMs`. */
@@ -119,7 +125,17 @@ export class PipeEmulator {
       if (value !== undefined && !(Number.isFinite(value) && value > 0))
         throw new RangeError(`pipe ${options.name}: ${name} must be a positive number of milliseconds, got ${value}`);
     }
-    this.matchers = options.filters.map((pattern) => compilePattern(pattern, 'pipes'));
+    // A filter CreatePipe would refuse (an operator Pipes lacks, a poller-added field such as eventName) stops the
+    // pipe here; the engine's error names the field and why, this one also the pipe and the filter.
+    this.matchers = options.filters.map((pattern, i) => {
+      try {
+        return compilePattern(pattern, 'pipes');
+      } catch (error: unknown) {
+        if (!(error instanceof PatternValidationError)) throw error;
+        const message = `pipe ${options.name}: filter ${i} cannot run on EventBridge Pipes: ${error.message}`;
+        throw new PipeFilterError(message, { cause: error });
+      }
+    });
   }
 
   get arn(): string {
