@@ -39,7 +39,11 @@ export interface OpsApiConfig {
     readonly cloudwatch: string;
   };
   /** Static credentials for the emulators; absent in AWS (the default provider chain). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
   readonly tables: {
     readonly orders: string;
     readonly journal: string;
@@ -175,6 +179,11 @@ export interface LocalConfigOptions {
   runbookBaseUrl?: string;
   rateLimitPerMinute?: number;
   unauthenticatedRateLimitPerMinute?: number;
+  /**
+   * The keys the API's AWS calls are signed with: the local runtime gives the in-process API its role's keys, so the
+   * runtime's IAM enforcement holds it to the template's grants. Default: keys that act as the administrator.
+   */
+  credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
 }
 
 /** Local mode: everything from `.orderflow/runtime.json` (validated against pipeline's schema). */
@@ -208,7 +217,7 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
     mode: 'local',
     region: runtime.region,
     endpoints: runtime.endpoints,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
     tables: {
       orders: runtime.resources.ordersTable,
       journal: runtime.resources.journalTable,
