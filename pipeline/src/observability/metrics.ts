@@ -100,7 +100,11 @@ export const SQS_METRICS = {
 
 /** AWS/DynamoDB metrics; stream reads are dimensioned by TableName, Operation and StreamLabel. */
 export const DYNAMODB_NAMESPACE = 'AWS/DynamoDB';
-export const DYNAMODB_METRICS = { returnedRecordsCount: 'ReturnedRecordsCount' } as const;
+export const DYNAMODB_METRICS = {
+  returnedRecordsCount: 'ReturnedRecordsCount',
+  /** Sum per TableName; locally the gateway counts 1 per item of a successful write (an on-demand table's minimum). */
+  consumedWriteCapacityUnits: 'ConsumedWriteCapacityUnits',
+} as const;
 
 /**
  * In AWS the head of the funnel (records in the stream) is only estimable: DynamoDB's `ReturnedRecordsCount` for

@@ -1,16 +1,19 @@
 import * as z from 'zod/mini';
-import '../schema.ts';
-
-/**
- * `.orderflow/runtime.json`, written by `npm start` (the local runtime) for tools and tests, and read by the ops API
- * to point the AWS SDK clients at the local endpoints.
- */
-export const RUNTIME_INFO_FILE = '.orderflow/runtime.json';
+import '../zod-locale.ts';
 
 const pipeResources = z.object({
   name: z.string(),
   function: z.string(),
   dlqUrl: z.url(),
+});
+
+/** The contents of `RUNTIME_INFO_FILE` (`.orderflow/runtime.json`). */
+/** A role of the template and the local keys that act as it. */
+const principal = z.object({
+  roleArn: z.string(),
+  accessKeyId: z.string(),
+  secretAccessKey: z.string(),
+  sessionToken: z.optional(z.string()),
 });
 
 export const runtimeInfoSchema = z.object({
@@ -25,6 +28,13 @@ export const runtimeInfoSchema = z.object({
   opsApi: z.optional(z.url()),
   console: z.optional(z.url()),
   tokens: z.object({ operator: z.string(), viewer: z.string() }),
+  /**
+   * Local IAM enforcement: `on` unless the runtime runs with `--iam off`, and where its denials are listed
+   * (`GET` for the most recent first). Optional so that files of runtimes before enforcement still parse.
+   */
+  iam: z.optional(z.object({ enforcement: z.enum(['on', 'off']), denials: z.optional(z.url()) })),
+  /** Each role of the template (by logical id) and its local keys, random per start; empty with `--iam off`. */
+  principals: z.optional(z.record(z.string(), principal)),
   resources: z.object({
     ordersTable: z.string(),
     journalTable: z.string(),
