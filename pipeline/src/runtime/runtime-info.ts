@@ -7,7 +7,6 @@ const pipeResources = z.object({
   dlqUrl: z.url(),
 });
 
-/** The contents of `RUNTIME_INFO_FILE` (`.orderflow/runtime.json`). */
 /** A role of the template and the local keys that act as it. */
 const principal = z.object({
   roleArn: z.string(),
@@ -16,6 +15,7 @@ const principal = z.object({
   sessionToken: z.optional(z.string()),
 });
 
+/** The contents of `RUNTIME_INFO_FILE` (`.orderflow/runtime.json`). */
 export const runtimeInfoSchema = z.object({
   region: z.string(),
   endpoints: z.object({
