@@ -46,6 +46,13 @@ describe('bad props fail synth naming the prop', () => {
     );
   });
 
+  it('a rule constrained only by a field the Pipes poller adds (eventName), which a pipe filter cannot use', () => {
+    const rule = defineRule([{ id: 'modify', description: 'a MODIFY', pattern: { eventName: ['MODIFY'] } }]);
+    const error = synthError({ pipes: { ...PIPES, premium: { ...PIPES.premium, rule } } });
+    expect(error.prop).toBe('pipes.premium');
+    expect(error.message).toMatch(/pipe 'premium'.*derived filter is empty/);
+  });
+
   it('a rule whose derived filter is empty', () => {
     // `wildcard` is not supported by Pipes, and the clause also matches a record without the field, so the derived
     // filter can neither keep it nor replace it with `exists: true`: nothing is left.
