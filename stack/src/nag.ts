@@ -27,6 +27,13 @@ export function acknowledgeFindings(stack: OrderflowStack): void {
       'Downstream notification queue: its consumers live outside this stack and own their retry and redrive policy; messages carry a deterministic notificationId so a consumer can de-duplicate.',
     );
   }
+  for (const pipe of Object.values(stack.pipes)) {
+    acknowledge(
+      pipe,
+      'IAM5[Resource::*]',
+      'dynamodb:ListStreams, which the EventBridge user guide lists for a DynamoDB stream source, supports no resource-level permissions (Service Authorization Reference); every other action of the pipe role is on its own stream, processor, DLQ and log group.',
+    );
+  }
   const functions = [
     ...Object.values(stack.processors.functions),
     ...(stack.opsToolkit ? [stack.opsToolkit.apiFunction] : []),
@@ -50,7 +57,7 @@ export function acknowledgeFindings(stack: OrderflowStack): void {
     acknowledge(
       fn,
       'IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and CloudWatch GetMetricData support no resource-level permissions (Service Authorization Reference).',
+      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and CloudWatch GetMetricData/ListMetrics support no resource-level permissions (Service Authorization Reference).',
     );
   }
   if (stack.opsToolkit) acknowledgeOpsToolkit(stack, stack.opsToolkit);

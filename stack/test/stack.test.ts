@@ -11,6 +11,7 @@ import {
   DEFAULT_JOURNAL_TTL_DAYS,
   HANDLER_ENV,
   IDEMPOTENCY_KEYS,
+  JOBS_KEYS,
   JOURNAL_KEYS,
   LOGICAL_IDS,
   OPS_API_ENV,
@@ -18,6 +19,7 @@ import {
   PIPE_ALARMS,
   PIPE_KEYS,
   PIPES,
+  type PipeKey,
   requirePipeFilter,
   runbookPath,
 } from '@orderflow/pipeline';
@@ -87,14 +89,6 @@ function statementsOfRole(roleLogicalId: string): { Action: string | string[]; R
 function roleOf(functionLogicalId: string): string {
   const role = json.Resources?.[functionLogicalId]?.Properties.Role as { 'Fn::GetAtt': [string, string] };
   return role['Fn::GetAtt'][0];
-}
-
-function actionsOn(statements: { Action: string | string[]; Resource: unknown }[], resource: unknown): string[] {
-  const serialized = JSON.stringify(resource);
-  return statements
-    .filter((statement) => JSON.stringify(statement.Resource).includes(serialized))
-    .flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]))
-    .sort();
 }
 
 describe('pipeline resources', () => {
@@ -174,42 +168,26 @@ describe('pipeline resources', () => {
     },
   );
 
-  it.each(PIPE_KEYS)(
-    '%s pipe role: only its stream, its processor, its DLQ and its log group; pipe waits for it',
-    (key) => {
-      const pipe = PIPES[key];
-      const resource = resourceById(pipe.pipeId);
-      const roleId = (resource.Properties.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-      const statements = statementsOfRole(roleId);
-      const other = PIPES[key === 'standard' ? 'premium' : 'standard'];
-      expect(actionsOn(statements, streamArn)).toEqual([
-        'dynamodb:DescribeStream',
-        'dynamodb:GetRecords',
-        'dynamodb:GetShardIterator',
-        'dynamodb:ListStreams',
-      ]);
-      expect(actionsOn(statements, arnOf(pipe.functionId))).toEqual(['lambda:InvokeFunction']);
-      expect(actionsOn(statements, arnOf(pipe.dlqId))).toEqual(['sqs:SendMessage']);
-      expect(actionsOn(statements, arnOf(other.functionId))).toEqual([]);
-      expect(actionsOn(statements, arnOf(other.dlqId))).toEqual([]);
-      expect(statements.flatMap((s) => s.Action)).toHaveLength(8);
-      // docs/AWS-FACTS.md, fact 10: the pipe is created after its role policy.
-      const policyIds = resourcesOfType('AWS::IAM::Policy')
-        .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
-        .map(([id]) => id);
-      expect(resource?.DependsOn).toEqual(expect.arrayContaining(policyIds));
-      template.hasResourceProperties('AWS::IAM::Role', {
-        AssumeRolePolicyDocument: {
-          Statement: [
-            Match.objectLike({
-              Principal: { Service: 'pipes.amazonaws.com' },
-              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
-            }),
-          ],
-        },
-      });
-    },
-  );
+  it.each(PIPE_KEYS)('%s pipe role: assumed only by pipes of this account; the pipe waits for its policy', (key) => {
+    const pipe = PIPES[key];
+    const resource = resourceById(pipe.pipeId);
+    const roleId = (resource.Properties.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    // docs/AWS-FACTS.md, fact 10: the pipe is created after its role policy.
+    const policyIds = resourcesOfType('AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+      .map(([id]) => id);
+    expect(resource?.DependsOn).toEqual(expect.arrayContaining(policyIds));
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'pipes.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+          }),
+        ],
+      },
+    });
+  });
 
   it.each(PIPE_KEYS)('%s processor: Node.js 22 on arm64, tracing, Insights layer, environment', (key) => {
     const pipe = PIPES[key];
@@ -234,29 +212,180 @@ describe('pipeline resources', () => {
       POWERTOOLS_METRICS_NAMESPACE: 'Orderflow',
     });
   });
+});
 
-  it('processor grants follow each workflow: standard notifies, premium marks priority and tells account managers', () => {
-    const standard = statementsOfRole(roleOf(PIPES.standard.functionId));
-    const premium = statementsOfRole(roleOf(PIPES.premium.functionId));
-    const notification = arnOf(LOGICAL_IDS.notificationQueue);
-    const accountManager = arnOf(LOGICAL_IDS.accountManagerQueue);
-    const priority = arnOf(LOGICAL_IDS.priorityShipmentsTable);
-    expect(actionsOn(standard, notification)).toContain('sqs:SendMessage');
-    expect(actionsOn(standard, accountManager)).toEqual([]);
-    expect(actionsOn(standard, priority)).toEqual([]);
-    expect(actionsOn(premium, accountManager)).toContain('sqs:SendMessage');
-    expect(actionsOn(premium, priority)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    expect(actionsOn(premium, notification)).toEqual([]);
-    for (const statements of [standard, premium]) {
-      expect(actionsOn(statements, arnOf(LOGICAL_IDS.ordersTable))).toEqual(['dynamodb:GetItem']);
-      expect(actionsOn(statements, arnOf(LOGICAL_IDS.idempotencyTable))).toEqual([
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-      ]);
-      expect(actionsOn(statements, arnOf(LOGICAL_IDS.auditTable))).toEqual([]);
+/** `Resource` of a statement as a readable name: pinned logical ids as they are, log groups by name. */
+function resourceLabel(resource: unknown): string {
+  if (resource === '*') return '*';
+  const value = resource as Record<string, unknown>;
+  if (value['Fn::GetAtt']) {
+    const [id, attribute] = value['Fn::GetAtt'] as [string, string];
+    const target = json.Resources?.[id];
+    const name = target?.Properties.LogGroupName;
+    const base = target?.Type === 'AWS::Logs::LogGroup' && typeof name === 'string' ? `log-group:${name}` : id;
+    return attribute === 'Arn' ? base : `${base}.${attribute}`;
+  }
+  if (value['Fn::Join']) {
+    const parts = (value['Fn::Join'] as [string, unknown[]])[1];
+    const text = parts.map((part) => (typeof part === 'string' ? part : `<${resourceLabel(part)}>`)).join('');
+    const alarm = text.match(/:alarm:.*$/);
+    return alarm ? alarm[0].slice(1) : text;
+  }
+  return JSON.stringify(resource);
+}
+
+type Grants = Record<string, string[]>;
+
+/** Every Allow of every policy attached to the role, as resource -> sorted actions, plus its managed policies. */
+function grantsOf(roleLogicalId: string): Grants {
+  const grants: Grants = {};
+  for (const statement of statementsOfRole(roleLogicalId) as { Effect: string; Action: unknown; Resource: unknown }[]) {
+    expect(statement.Effect).toBe('Allow');
+    const actions = [statement.Action].flat() as string[];
+    for (const resource of [statement.Resource].flat()) {
+      const label = resourceLabel(resource);
+      grants[label] = [...new Set([...(grants[label] ?? []), ...actions])].sort();
     }
+  }
+  const managed = json.Resources?.[roleLogicalId]?.Properties.ManagedPolicyArns as unknown[] | undefined;
+  for (const arn of managed ?? []) {
+    const text = JSON.stringify(arn);
+    grants[`managed:${text.slice(text.lastIndexOf('policy/') + 'policy/'.length, text.lastIndexOf('"'))}`] = [];
+  }
+  return grants;
+}
+
+const opsApiFunctionId = () =>
+  resourcesOfType('AWS::Lambda::Function').find(([id]) => id.startsWith('OpsToolkitOpsApiFunction'))?.[0] ?? '';
+const pipeRoleOf = (key: PipeKey) =>
+  (resourceById(PIPES[key].pipeId).Properties.RoleArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+
+/** What every function needs from Lambda itself: its logs, Insights, and active tracing's X-Ray writes. */
+const FUNCTION_BASICS: Grants = {
+  '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  'managed:service-role/AWSLambdaBasicExecutionRole': [],
+  'managed:CloudWatchLambdaInsightsExecutionRolePolicy': [],
+};
+const IDEMPOTENCY = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/**
+ * Role -> resource -> actions, exactly (docs/AWS-FACTS.md, fact 15): a grant the code needs and lacks, or one it
+ * does not call, fails here. The calls each role makes are listed next to the grants in the stack's constructs.
+ */
+const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Grants]> = {
+  'standard pipe': () => [
+    pipeRoleOf('standard'),
+    {
+      [`${LOGICAL_IDS.ordersTable}.StreamArn`]: [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+      ],
+      '*': ['dynamodb:ListStreams'],
+      [PIPES.standard.functionId]: ['lambda:InvokeFunction'],
+      [PIPES.standard.dlqId]: ['sqs:SendMessage'],
+      'log-group:/aws/vendedlogs/pipes/orderflow-standard': ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    },
+  ],
+  'premium pipe': () => [
+    pipeRoleOf('premium'),
+    {
+      [`${LOGICAL_IDS.ordersTable}.StreamArn`]: [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+      ],
+      '*': ['dynamodb:ListStreams'],
+      [PIPES.premium.functionId]: ['lambda:InvokeFunction'],
+      [PIPES.premium.dlqId]: ['sqs:SendMessage'],
+      'log-group:/aws/vendedlogs/pipes/orderflow-premium': ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    },
+  ],
+  'standard processor': () => [
+    roleOf(PIPES.standard.functionId),
+    {
+      ...FUNCTION_BASICS,
+      [LOGICAL_IDS.journalTable]: ['dynamodb:UpdateItem'],
+      [LOGICAL_IDS.idempotencyTable]: IDEMPOTENCY,
+      [LOGICAL_IDS.notificationQueue]: ['sqs:SendMessage'],
+    },
+  ],
+  'premium processor': () => [
+    roleOf(PIPES.premium.functionId),
+    {
+      ...FUNCTION_BASICS,
+      [LOGICAL_IDS.journalTable]: ['dynamodb:UpdateItem'],
+      [LOGICAL_IDS.idempotencyTable]: IDEMPOTENCY,
+      [LOGICAL_IDS.priorityShipmentsTable]: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      [LOGICAL_IDS.accountManagerQueue]: ['sqs:SendMessage'],
+    },
+  ],
+  'ops API': () => [
+    roleOf(opsApiFunctionId()),
+    {
+      ...FUNCTION_BASICS,
+      '*': ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      [`alarm:${DEFAULT_ALARM_PREFIX}-*`]: ['cloudwatch:DescribeAlarms'],
+      ...Object.fromEntries(
+        PIPE_KEYS.flatMap((key) => [
+          [
+            PIPES[key].dlqId,
+            ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+          ],
+          [PIPES[key].functionId, ['lambda:InvokeFunction']],
+        ]),
+      ),
+      [`${LOGICAL_IDS.ordersTable}.StreamArn`]: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem'],
+      [LOGICAL_IDS.idempotencyTable]: ['dynamodb:BatchGetItem'],
+      [LOGICAL_IDS.journalTable]: ['dynamodb:BatchGetItem', 'dynamodb:Scan'],
+      [LOGICAL_IDS.auditTable]: ['dynamodb:PutItem', 'dynamodb:Query'],
+      [LOGICAL_IDS.jobsTable]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    },
+  ],
+};
+
+describe('least privilege: each role gets exactly what its code calls', () => {
+  it.each(Object.keys(EXPECTED_GRANTS))('%s', (role) => {
+    const [roleLogicalId, expected] = (EXPECTED_GRANTS[role] as () => [string, Grants])();
+    expect(grantsOf(roleLogicalId)).toEqual(expected);
+  });
+
+  it('the audit table denies every change to an item to every principal; PutItem stays (conditional in code)', () => {
+    const policy = resourceById(LOGICAL_IDS.auditTable).Properties.ResourcePolicy as {
+      PolicyDocument: { Statement: Record<string, unknown>[] };
+    };
+    expect(policy.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'AuditEntriesAreNeverChangedOrRemoved',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: [
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PartiQLUpdate',
+          'dynamodb:PartiQLDelete',
+        ],
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it('jobs and leases have their own table: pk, TTL, on demand, PITR, encrypted, protected', () => {
+    expect(resourceById(LOGICAL_IDS.jobsTable)).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: JOBS_KEYS.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: JOBS_KEYS.partitionKey, AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: JOBS_KEYS.ttlAttribute, Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
   });
 });
 
@@ -378,41 +507,14 @@ describe('monitoring', () => {
 });
 
 describe('ops toolkit', () => {
-  it('ops API: environment for loadConfig, only the issue list of permissions', () => {
-    const [apiId] =
-      resourcesOfType('AWS::Lambda::Function').find(([id]) => id.startsWith('OpsToolkitOpsApiFunction')) ?? [];
-    const api = resourceById(apiId ?? 'OpsToolkitOpsApiFunction');
+  it('ops API: environment for loadConfig, the jobs table next to the audit table', () => {
+    const api = resourceById(opsApiFunctionId());
     const variables = (api.Properties.Environment as unknown as { Variables: Record<string, unknown> }).Variables;
     for (const name of Object.values(OPS_API_ENV).filter((n) => !['AWS_REGION', 'ORDERFLOW_CONSOLE_DIR'].includes(n))) {
       expect(variables[name], name).toBeDefined();
     }
-    const statements = statementsOfRole(roleOf(apiId ?? ''));
-    for (const key of PIPE_KEYS) {
-      expect(actionsOn(statements, arnOf(PIPES[key].dlqId))).toEqual([
-        'sqs:ChangeMessageVisibility',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:ReceiveMessage',
-      ]);
-      expect(actionsOn(statements, arnOf(PIPES[key].functionId))).toEqual(['lambda:InvokeFunction']);
-    }
-    expect(actionsOn(statements, streamArn)).toEqual([
-      'dynamodb:DescribeStream',
-      'dynamodb:GetRecords',
-      'dynamodb:GetShardIterator',
-    ]);
-    expect(actionsOn(statements, arnOf(LOGICAL_IDS.auditTable))).toEqual([
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-    ]);
-    // GetMetricData and active tracing's X-Ray writes support no resource-level permissions.
-    expect(actionsOn(statements, '*')).toEqual([
-      'cloudwatch:GetMetricData',
-      'xray:PutTelemetryRecords',
-      'xray:PutTraceSegments',
-    ]);
-    expect(JSON.stringify(statements)).not.toMatch(/"(sqs|dynamodb|lambda|cloudwatch):\*"/);
+    expect(variables[OPS_API_ENV.jobsTable]).toEqual(ref(LOGICAL_IDS.jobsTable));
+    expect(variables[OPS_API_ENV.auditTable]).toEqual(ref(LOGICAL_IDS.auditTable));
   });
 
   it('HTTP API: Cognito JWT authorizer on every route, CORS for the console only', () => {

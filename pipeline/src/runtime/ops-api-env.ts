@@ -11,6 +11,8 @@ export const OPS_API_ENV = {
   standardPipeName: 'ORDERFLOW_STANDARD_PIPE_NAME',
   premiumPipeName: 'ORDERFLOW_PREMIUM_PIPE_NAME',
   auditTable: 'AUDIT_TABLE_NAME',
+  /** Redrive jobs and message leases (`LOGICAL_IDS.jobsTable`, keys `JOBS_KEYS`), apart from the append-only audit. */
+  jobsTable: 'JOBS_TABLE_NAME',
   /** Origin of the console (CORS allows only this origin), e.g. `https://d111.cloudfront.net`. */
   consoleOrigin: 'ORDERFLOW_CONSOLE_ORIGIN',
   /** Base URL of the runbooks (alarm runbook links are `<base>/docs/runbooks/<slug>.md`). */

@@ -207,6 +207,7 @@ export class OpsToolkit extends Construct {
         [OPS_API_ENV.standardPipeName]: pipes.standard.pipeName,
         [OPS_API_ENV.premiumPipeName]: pipes.premium.pipeName,
         [OPS_API_ENV.auditTable]: data.auditTable.tableName,
+        [OPS_API_ENV.jobsTable]: data.jobsTable.tableName,
         [HANDLER_ENV.ordersTable]: data.ordersTable.tableName,
         [HANDLER_ENV.journalTable]: data.journalTable.tableName,
         [HANDLER_ENV.idempotencyTable]: data.idempotencyTable.tableName,
@@ -291,11 +292,17 @@ export class OpsToolkit extends Construct {
     new CfnOutput(scope, 'CognitoDomain', { value: cognitoHost });
   }
 
-  /** The issue's list, and nothing else: each statement on the toolkit's own resources. */
+  /**
+   * Exactly the calls the ops API sends (ops-api/src/services/*.ts), each on the toolkit's own resources, and nothing
+   * else (docs/AWS-FACTS.md, fact 15). A batch call is authorised as its single-item action: DeleteMessageBatch as
+   * sqs:DeleteMessage, ChangeMessageVisibilityBatch as sqs:ChangeMessageVisibility, and a TransactWriteItems as the
+   * action of each item (Put, Delete).
+   */
   private grantOpsApi(props: OpsToolkitProps): void {
     const { data, processors } = props;
     const fn = this.apiFunction;
     const dlqArns = Object.values(data.deadLetterQueues).map((queue) => queue.queueArn);
+    // dlq-queue.ts: receive (browse, claim), delete (discard; after a redrive), visibility (release), attributes.
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'InspectDeadLetterQueues',
@@ -303,13 +310,16 @@ export class OpsToolkit extends Construct {
         resources: dlqArns,
       }),
     );
+    // stream-reader.ts: an iterator at the DLQ message's sequence number, then its records. The shard and stream come
+    // from the DLQ message, so the API never describes or lists streams.
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReReadOrdersStream',
-        actions: ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
+        actions: ['dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
         resources: [data.ordersTable.tableStreamArn ?? ''],
       }),
     );
+    // redrive.ts: re-invokes the processor with the DLQ message's records.
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'RedriveToProcessors',
@@ -317,10 +327,16 @@ export class OpsToolkit extends Construct {
         resources: Object.values(processors).map((processor) => processor.functionArn),
       }),
     );
-    // GetMetricData supports no resource-level permissions (Service Authorization Reference, Amazon CloudWatch).
+    // filter-metrics.ts: ListMetrics finds the dimension sets, GetMetricData reads them; neither supports a resource
+    // type (Service Authorization Reference, Amazon CloudWatch), so `*` is the only resource that grants them.
     fn.addToRolePolicy(
-      new PolicyStatement({ sid: 'ReadMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      new PolicyStatement({
+        sid: 'ReadMetrics',
+        actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'],
+        resources: ['*'],
+      }),
     );
+    // alarms.ts: this stack's alarms, which all share the resource prefix.
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReadPipelineAlarms',
@@ -335,19 +351,18 @@ export class OpsToolkit extends Construct {
         ],
       }),
     );
-    // Current item for a record older than the stream's 24 hours; idempotency records for the redrive dry run
-    // and the message view (which records are already applied).
-    data.ordersTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
-    data.idempotencyTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
-    data.journalTable.grant(
-      fn,
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:Scan',
-      'dynamodb:UpdateItem',
-    );
-    // Append-only: the API may add and read audit entries, never change or remove one.
-    data.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:GetItem');
+    // record-state.ts: the current order (a record older than the stream's 24 hours) and the idempotency records
+    // (already applied?), both by BatchGetItem.
+    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem');
+    data.idempotencyTable.grant(fn, 'dynamodb:BatchGetItem');
+    // journal.ts: entries by record key (BatchGetItem) and, once the stream dropped a range, the pipe's entries (Scan).
+    // The processors write the journal; the API never changes it.
+    data.journalTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:Scan');
+    // audit-log.ts: append (a put conditional on a new key) and read by day (Query); never GetItem, never a change.
+    // The table's resource policy denies every change to every principal (pipeline-data.ts).
+    data.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query');
+    // job-store.ts and leases.ts: jobs (update with heartbeats, read, cancel) and leases (conditional put, alone or
+    // in a transaction; read the holder; delete on release, alone or in a transaction).
+    data.jobsTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
   }
 }

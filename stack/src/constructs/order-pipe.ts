@@ -64,13 +64,16 @@ export class OrderPipe extends Construct {
         new PolicyStatement({
           sid: 'ReadOrdersStream',
           effect: Effect.ALLOW,
-          actions: [
-            'dynamodb:DescribeStream',
-            'dynamodb:GetRecords',
-            'dynamodb:GetShardIterator',
-            'dynamodb:ListStreams',
-          ],
+          actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
           resources: [streamArn],
+        }),
+        // ListStreams supports no resource type, so only `*` grants it (Service Authorization Reference, Amazon
+        // DynamoDB; docs/AWS-FACTS.md, fact 15); on the stream ARN it was a grant that never applied.
+        new PolicyStatement({
+          sid: 'ListStreams',
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:ListStreams'],
+          resources: ['*'],
         }),
         new PolicyStatement({
           sid: 'InvokeProcessor',

@@ -1,6 +1,7 @@
 import {
   AUDIT_KEYS,
   IDEMPOTENCY_KEYS,
+  JOBS_KEYS,
   JOURNAL_KEYS,
   LOGICAL_IDS,
   type PipeKey,
@@ -16,6 +17,7 @@ import {
   TableEncryption,
   type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type CfnQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ResolvedPipe } from '../props.ts';
@@ -29,9 +31,40 @@ export interface PipelineDataProps {
 }
 
 /**
- * The stateful part of the pipeline: the Orders table and its stream, the processors' tables, the downstream queues
- * and the pipes' dead-letter queues. Logical ids are pinned to pipeline's `LOGICAL_IDS` so the local runtime, the
- * ops API and runbooks can find them by name.
+ * Actions that change or remove an existing item, denied on the audit table to every principal (an explicit Deny in a
+ * resource-based policy wins over any Allow; IAM user guide, "Policy evaluation logic"; docs/AWS-FACTS.md, fact 15).
+ * `BatchWriteItem` is denied whole: its put requests overwrite unconditionally. Transactions are authorised per item
+ * with these same actions. What no policy can express: a `PutItem` that overwrites an existing item is the same
+ * action as one that adds a new item, and IAM has no condition key for a request's `ConditionExpression`; the ops API
+ * adds entries with `attribute_not_exists` (ops-api/src/services/audit-log.ts), and an administrator can still
+ * remove this policy (`PutResourcePolicy`/`DeleteResourcePolicy` are left allowed on purpose, so the table never
+ * locks its own account out; CloudTrail records either call). `Resource: '*'` means this table: a table's own ARN
+ * cannot be referenced in its own policy without a circular dependency.
+ */
+function auditAppendOnly(): PolicyDocument {
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'AuditEntriesAreNeverChangedOrRemoved',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: [
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PartiQLUpdate',
+          'dynamodb:PartiQLDelete',
+        ],
+        resources: ['*'],
+      }),
+    ],
+  });
+}
+
+/**
+ * The stateful part of the pipeline: the Orders table and its stream, the processors' tables, the ops API's audit
+ * and jobs tables, the downstream queues and the pipes' dead-letter queues. Logical ids are pinned to pipeline's
+ * `LOGICAL_IDS` so the local runtime, the ops API and runbooks can find them by name.
  */
 export class PipelineData extends Construct {
   readonly ordersTable: Table;
@@ -39,6 +72,7 @@ export class PipelineData extends Construct {
   readonly idempotencyTable: Table;
   readonly priorityShipmentsTable: Table;
   readonly auditTable: Table;
+  readonly jobsTable: Table;
   readonly notificationQueue: Queue;
   readonly accountManagerQueue: Queue;
   readonly deadLetterQueues: Readonly<Record<PipeKey, Queue>>;
@@ -77,6 +111,13 @@ export class PipelineData extends Construct {
     this.auditTable = table(LOGICAL_IDS.auditTable, {
       partitionKey: { name: AUDIT_KEYS.partitionKey, type: AttributeType.STRING },
       sortKey: { name: AUDIT_KEYS.sortKey, type: AttributeType.STRING },
+      resourcePolicy: auditAppendOnly(),
+    });
+    // Redrive jobs and message leases change all the time (heartbeats, cancels, releases); they live apart from the
+    // audit log so that the audit table can refuse every change to an item.
+    this.jobsTable = table(LOGICAL_IDS.jobsTable, {
+      partitionKey: { name: JOBS_KEYS.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: JOBS_KEYS.ttlAttribute,
     });
 
     const queue = (logicalId: string, retention: Duration): Queue => {

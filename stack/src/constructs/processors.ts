@@ -14,11 +14,19 @@ export interface ProcessorsProps {
   readonly logRetention: RetentionDays;
 }
 
-// Powertools' idempotency persistence layer reads, writes, updates and deletes its records (Powertools for AWS Lambda
-// (TypeScript), "Idempotency", IAM permissions).
+// Exactly the calls the processors make (docs/AWS-FACTS.md, fact 15), and nothing they do not:
+// - Powertools' idempotency persistence layer (`DynamoDBPersistenceLayer`) sends PutItem (conditional), GetItem,
+//   UpdateItem and DeleteItem (Powertools for AWS Lambda (TypeScript), "Idempotency", IAM permissions);
+// - the failure journal is one UpdateItem per failed record (handlers/src/processing/journal.ts);
+// - the priority mark is a conditional PutItem, then a GetItem when it exists
+//   (handlers/src/adapters/priority-shipments.ts);
+// - notifications are one SendMessage each (handlers/src/adapters/sqs-notifications.ts); the queue URL comes from the
+//   environment, so neither GetQueueUrl nor GetQueueAttributes is needed.
+// No processor reads the Orders table: the record's images carry the order.
 const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-// Journal and priority marks are upserts of one item; nothing scans or deletes them from a processor.
-const UPSERT_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const JOURNAL_ACTIONS = ['dynamodb:UpdateItem'];
+const PRIORITY_MARK_ACTIONS = ['dynamodb:PutItem', 'dynamodb:GetItem'];
+const NOTIFY_ACTIONS = ['sqs:SendMessage'];
 
 /** The two processors, each the target of one pipe, with only the grants its workflow needs. */
 export class Processors extends Construct {
@@ -52,14 +60,13 @@ export class Processors extends Construct {
         logRetention: props.logRetention,
         logicalId: pipe.functionId,
       });
-      data.ordersTable.grant(fn, 'dynamodb:GetItem');
-      data.journalTable.grant(fn, ...UPSERT_ACTIONS);
+      data.journalTable.grant(fn, ...JOURNAL_ACTIONS);
       data.idempotencyTable.grant(fn, ...IDEMPOTENCY_ACTIONS);
       functions[key] = fn;
     }
-    data.notificationQueue.grantSendMessages(functions.standard);
-    data.priorityShipmentsTable.grant(functions.premium, ...UPSERT_ACTIONS);
-    data.accountManagerQueue.grantSendMessages(functions.premium);
+    data.notificationQueue.grant(functions.standard, ...NOTIFY_ACTIONS);
+    data.priorityShipmentsTable.grant(functions.premium, ...PRIORITY_MARK_ACTIONS);
+    data.accountManagerQueue.grant(functions.premium, ...NOTIFY_ACTIONS);
     this.functions = functions;
   }
 }
