@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { until } from '@orderflow/pipeline/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processGroupAlive as alive, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../src/services/dynamodb-local.ts';
-import { until } from './helpers.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'orderflow-ddb-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

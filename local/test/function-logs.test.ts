@@ -56,17 +56,33 @@ describe('function logs', () => {
   });
 
   it('starts a new file once the check finds the log deleted or moved by hand', async () => {
-    const logs = new FunctionLogs(dir, { checkMs: 50 });
+    let clock = 0;
+    const logs = new FunctionLogs(dir, { checkMs: 50, now: () => clock });
     logs.write('Fn', line(0));
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    clock += 50;
     rmSync(join(dir, 'Fn.log'));
     logs.write('Fn', line(1));
     expect(existsSync(join(dir, 'Fn.log'))).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    clock += 50;
     renameSync(join(dir, 'Fn.log'), join(dir, 'Fn.old'));
     logs.write('Fn', line(2));
     await logs.close();
     expect(lines(join(dir, 'Fn.old'))).toEqual([line(1)]);
+    expect(lines(join(dir, 'Fn.log'))).toEqual([line(2)]);
+  });
+
+  it('checks no sooner than checkMs: until then, lines go to the file it has open, even if moved', async () => {
+    let clock = 0;
+    const logs = new FunctionLogs(dir, { checkMs: 50, now: () => clock });
+    logs.write('Fn', line(0));
+    renameSync(join(dir, 'Fn.log'), join(dir, 'Fn.old'));
+    clock += 49;
+    logs.write('Fn', line(1));
+    expect(existsSync(join(dir, 'Fn.log'))).toBe(false);
+    clock += 1;
+    logs.write('Fn', line(2));
+    await logs.close();
+    expect(lines(join(dir, 'Fn.old'))).toEqual([line(0), line(1)]);
     expect(lines(join(dir, 'Fn.log'))).toEqual([line(2)]);
   });
 

@@ -91,7 +91,7 @@ export function pipeOver(
     filters?: Record<string, unknown>[];
     checkpoints?: CheckpointStore;
     streams?: StreamsApi;
-    timing?: { pollIntervalMs?: number; activePollMs?: number };
+    timing?: { pollIntervalMs?: number; activePollMs?: number; shardDiscoveryMs?: number };
   } = {},
 ): PipeHarness {
   const store = new MetricStore();
@@ -121,14 +121,6 @@ export function pipeOver(
 }
 
 export const ok: TargetOutcome = { kind: 'response', payload: null };
-
-export async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 export const orderIdOf = (record: StreamRecord) => record.dynamodb.Keys.orderId?.S as string;
 

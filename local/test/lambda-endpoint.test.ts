@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricStore } from '../src/cloudwatch/metric-store.ts';
 import { LambdaService } from '../src/lambda/lambda-service.ts';
@@ -103,8 +104,8 @@ describe('Lambda endpoint, called by @aws-sdk/client-lambda', () => {
 
   it('captures the log and turns EMF lines into metrics, and publishes AWS/Lambda metrics', async () => {
     await invoke({ action: 'emf' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(total(store, 'Orderflow', 'RecordsProcessed', { Pipe: 'standard' })).toBe(3);
+    // The function's output reaches the log and the metric store after its answer: wait for the EMF line's metric.
+    await until(() => total(store, 'Orderflow', 'RecordsProcessed', { Pipe: 'standard' }) === 3, 'the EMF metric');
     expect(logs.some((line) => line.startsWith('handled '))).toBe(true);
     expect(logs.some((line) => line.startsWith('REPORT RequestId:'))).toBe(true);
     expect(total(store, 'AWS/Lambda', 'Errors', { FunctionName: 'Echo' })).toBe(2);

@@ -6,6 +6,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { alarmName, parseDlqMessage, runtimeInfoSchema } from '@orderflow/pipeline';
+import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
@@ -116,11 +117,14 @@ describe('the local runtime from the synthesized template and the real handler b
       const stateOf = async () =>
         (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
       expect((await stateOf())?.StateValue).toBe('OK');
-      const deadline = Date.now() + 30_000;
-      while ((await stateOf())?.StateValue !== 'ALARM' && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      const alarm = await stateOf();
-      expect(alarm?.StateValue).toBe('ALARM');
+      const alarm = await until(
+        async () => {
+          const current = await stateOf();
+          return current?.StateValue === 'ALARM' && current;
+        },
+        `${name} in ALARM`,
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       expect(alarm?.StateReason).toMatch(
         /^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 \(.+\)\] was greater than the threshold \(0\.0\)/,
       );

@@ -19,6 +19,8 @@ export interface FunctionLogsOptions {
   maxBytes?: number;
   /** Default FUNCTION_LOG_CHECK_MS. */
   checkMs?: number;
+  /** The clock the checks are timed by (ms). Default `Date.now`; tests pass their own. */
+  now?: () => number;
 }
 
 /**
@@ -31,10 +33,11 @@ export class FunctionLogs {
   private readonly open = new Map<string, OpenLog>();
   private readonly maxBytes: number;
   private readonly checkMs: number;
+  private readonly now: () => number;
 
   constructor(
     readonly dir: string,
-    { maxBytes = FUNCTION_LOG_MAX_BYTES, checkMs = FUNCTION_LOG_CHECK_MS }: FunctionLogsOptions = {},
+    { maxBytes = FUNCTION_LOG_MAX_BYTES, checkMs = FUNCTION_LOG_CHECK_MS, now = Date.now }: FunctionLogsOptions = {},
   ) {
     if (!(Number.isInteger(maxBytes) && maxBytes > 0))
       throw new RangeError(`maxBytes must be a positive whole number of bytes, got ${maxBytes}`);
@@ -42,6 +45,7 @@ export class FunctionLogs {
       throw new RangeError(`checkMs must be a number of milliseconds, got ${checkMs}`);
     this.maxBytes = maxBytes;
     this.checkMs = checkMs;
+    this.now = now;
     mkdirSync(dir, { recursive: true });
   }
 
@@ -49,7 +53,7 @@ export class FunctionLogs {
     const text = `${line}\n`;
     const bytes = Buffer.byteLength(text);
     let log = this.open.get(functionName) ?? this.start(functionName);
-    const now = Date.now();
+    const now = this.now();
     if (now - log.checkedAt >= this.checkMs) {
       log.checkedAt = now;
       if (!this.inPlace(functionName, log)) {
@@ -77,7 +81,7 @@ export class FunctionLogs {
     const path = this.path(functionName);
     // The descriptor is opened here, not by the stream later: a rotation must rename the file this stream writes to.
     const fd = openSync(path, 'a');
-    const log = { stream: createWriteStream(path, { fd }), fd, bytes: fstatSync(fd).size, checkedAt: Date.now() };
+    const log = { stream: createWriteStream(path, { fd }), fd, bytes: fstatSync(fd).size, checkedAt: this.now() };
     this.open.set(functionName, log);
     return log;
   }
