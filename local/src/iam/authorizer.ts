@@ -43,6 +43,11 @@ export interface AuthorizationDecision {
    * dynamodb:PutItem action`. Empty for an allow.
    */
   readonly message: string;
+  /**
+   * The statement that decided, for logs: the Allow that allowed or the Deny that denied, e.g.
+   * `AWS::IAM::Policy Name: Statement[2] (Sid)`. Absent for the admin and for an implicit deny.
+   */
+  readonly policy?: string;
 }
 
 export interface Authorizer {
