@@ -452,6 +452,8 @@ export async function buildPolicySet(
   const resourcePolicies: ResourcePolicySource[] = [];
   const warnings: string[] = [];
 
+  /** Roles with a permissions boundary: their identity-based policies are dropped (see below). */
+  const bounded = new Set<string>();
   const roleIds = resources.filter(([, r]) => r.Type === 'AWS::IAM::Role').map(([id]) => id);
   for (const id of roleIds) {
     const ref = reader.value(id)?.ref;
@@ -476,12 +478,14 @@ export async function buildPolicySet(
       const source = reader.document(entry.PolicyDocument, `inline policy ${policyName} of role ${id}`);
       if (source) policies.push(source);
     }
-    if (p.PermissionsBoundary !== undefined)
+    if (p.PermissionsBoundary !== undefined) {
+      bounded.add(id);
       reader.unsupported.push({
         policy: `AWS::IAM::Role ${id}`,
         reasons: ['its PermissionsBoundary is not evaluated: no identity-based policy allows anything for this role'],
         treatment: 'never-allows',
       });
+    }
     const trustPolicy =
       p.AssumeRolePolicyDocument === undefined
         ? undefined
@@ -490,7 +494,7 @@ export async function buildPolicySet(
       logicalId: id,
       name,
       ...(typeof p.Path === 'string' ? { path: p.Path } : {}),
-      policies: p.PermissionsBoundary === undefined ? policies : [],
+      policies,
       ...(trustPolicy ? { trustPolicy } : {}),
     });
     for (const raw of list(p.ManagedPolicyArns)) {
@@ -705,6 +709,9 @@ export async function buildPolicySet(
     }
   }
 
+  // A permissions boundary is not evaluated; a role that has one gets no identity-based allow at all, which can only
+  // deny more than AWS would.
+  for (const id of bounded) rolesById.get(id)?.policies.splice(0);
   const set = await createPolicySet({
     account,
     region,
