@@ -472,7 +472,8 @@ describe('the synthesized Orderflow template (stack/cdk.out)', () => {
       ) ?? [];
     const alarmArn = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${String(alarm?.Properties?.AlarmName)}`;
     const topicPolicy = Object.values(raw.Resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy');
-    const statements = (topicPolicy?.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    const document = topicPolicy?.Properties?.PolicyDocument as { Statement?: Record<string, unknown>[] } | undefined;
+    const statements = document?.Statement ?? [];
     const allowsCloudWatch = statements.some(
       (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? '').includes('cloudwatch.amazonaws.com'),
     );
