@@ -25,7 +25,7 @@ export interface Permission {
 }
 
 /** Where a request came in, named in the denials log. */
-export type Endpoint = 'dynamodb' | 'sqs' | 'lambda' | 'cloudwatch' | 'pipe' | 'alarm-action';
+export type Endpoint = 'dynamodb' | 'sqs' | 'lambda' | 'cloudwatch' | 'sns' | 'pipe' | 'alarm-action';
 
 /**
  * Authorizes requests with the policy evaluator and records every denial. Shared by the gateway listeners, the pipe
