@@ -1,7 +1,19 @@
+import { AlarmHistory, type AlarmType } from './history.ts';
 import type { Dimension, MetricStore } from './metric-store.ts';
 import { type MetricDataQuery, runQueries } from './queries.ts';
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export const ALARM_STATES: readonly AlarmState[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
+
+/** The ARNs an alarm notifies when it enters each state (AlarmActions, OKActions, InsufficientDataActions). */
+export interface AlarmActionLists {
+  readonly ALARM: readonly string[];
+  readonly OK: readonly string[];
+  readonly INSUFFICIENT_DATA: readonly string[];
+}
+
+export const NO_ACTIONS: AlarmActionLists = Object.freeze({ ALARM: [], OK: [], INSUFFICIENT_DATA: [] });
 
 /** A metric alarm as synthesized (`AWS::CloudWatch::Alarm`), with intrinsics already resolved to local names. */
 export interface MetricAlarmSpec {
@@ -25,6 +37,11 @@ export interface MetricAlarmSpec {
   readonly threshold: number;
   readonly comparison: string;
   readonly treatMissingData: string;
+  /** The template's `Unit`, if any (echoed in notifications' Trigger). */
+  readonly unit?: string;
+  /** Whether the template set DatapointsToAlarm (notifications list it only then). */
+  readonly datapointsToAlarmSet?: boolean;
+  readonly actions?: AlarmActionLists;
 }
 
 export interface CompositeAlarmSpec {
@@ -33,6 +50,7 @@ export interface CompositeAlarmSpec {
   readonly description?: string;
   readonly actionsEnabled: boolean;
   readonly rule: string;
+  readonly actions?: AlarmActionLists;
 }
 
 export type AlarmSpec = MetricAlarmSpec | CompositeAlarmSpec;
@@ -45,6 +63,28 @@ export interface AlarmStatus {
   updatedAt: number;
   /** Last time the state value changed (StateTransitionedTimestamp), epoch ms. */
   transitionedAt: number;
+  /** ActionsEnabled as it is now (the template's value until Enable/DisableAlarmActions). */
+  actionsEnabled: boolean;
+  /** AlarmConfigurationUpdatedTimestamp, epoch ms. */
+  configurationUpdatedAt: number;
+}
+
+/** A change of an alarm's state value, as alarm actions and the history see it. */
+export interface AlarmTransition {
+  readonly spec: AlarmSpec;
+  readonly oldState: AlarmState;
+  readonly oldReason: string;
+  readonly newState: AlarmState;
+  readonly reason: string;
+  readonly reasonData?: string;
+  /** Epoch ms. */
+  readonly at: number;
+  /** Composite alarms: the children whose state made the rule true (AWS's TriggeringChildren). */
+  readonly triggeringChildren?: readonly { readonly name: string; readonly state: AlarmState; readonly at: number }[];
+}
+
+export class AlarmNotFoundError extends Error {
+  override readonly name = 'AlarmNotFoundError';
 }
 
 export class AlarmDefinitionError extends Error {
@@ -220,39 +260,200 @@ export function evaluateCompositeRule(
   return { value, causes };
 }
 
-/** Holds every alarm's state and re-evaluates them (metric alarms first, then composites that read them). */
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
+/** `Wednesday 10 November, 2021 02:45:55 UTC`, the form AWS uses in composite alarms' state reasons. */
+export function longDate(ms: number): string {
+  const date = new Date(ms);
+  const day = String(date.getUTCDate()).padStart(2, '0');
+  return `${WEEKDAYS[date.getUTCDay()]} ${day} ${MONTHS[date.getUTCMonth()]}, ${date.getUTCFullYear()} ${date.toISOString().slice(11, 19)} UTC`;
+}
+
+/** The alarm names (or ARNs' names) a composite rule reads, each once, in rule order. */
+export function ruleAlarmNames(rule: string): string[] {
+  const names: string[] = [];
+  evaluateCompositeRule(rule, (name) => {
+    if (!names.includes(name)) names.push(name);
+    return 'OK';
+  });
+  return names;
+}
+
+export function alarmTypeOf(spec: AlarmSpec): AlarmType {
+  return spec.kind === 'metric' ? 'MetricAlarm' : 'CompositeAlarm';
+}
+
+export interface AlarmBoardOptions {
+  /** For alarm ARNs in composite reasons; default us-east-1 and 000000000000, the local runtime's. */
+  readonly region?: string;
+  readonly account?: string;
+}
+
+/**
+ * Holds every alarm's state and re-evaluates them (metric alarms first, then composites that read them). Each change
+ * of a state value is recorded in `history` and handed to the `onTransition` listeners (alarm actions).
+ */
 export class AlarmBoard {
   readonly status = new Map<string, AlarmStatus>();
+  readonly history = new AlarmHistory();
+  private readonly listeners = new Set<(transition: AlarmTransition) => void>();
+  /**
+   * Alarms whose state SetAlarmState set. A metric alarm keeps it until the next scheduled evaluation; a composite
+   * until one of its children changes state (the children's states when it was set are kept to tell). SetAlarmState,
+   * CloudWatch API reference.
+   */
+  private readonly held = new Map<string, ReadonlyMap<string, AlarmState> | undefined>();
+  private readonly region: string;
+  private readonly account: string;
 
   constructor(
     readonly specs: readonly AlarmSpec[],
     private readonly store: MetricStore,
     created = Date.now(),
+    options: AlarmBoardOptions = {},
   ) {
-    for (const spec of specs)
-      this.status.set(spec.name, {
+    this.region = options.region ?? 'us-east-1';
+    this.account = options.account ?? '000000000000';
+    for (const spec of specs) {
+      const status: AlarmStatus = {
         state: 'INSUFFICIENT_DATA',
         reason: 'Unchecked: Initial alarm creation',
         updatedAt: created,
         transitionedAt: created,
+        actionsEnabled: spec.actionsEnabled,
+        configurationUpdatedAt: created,
+      };
+      this.status.set(spec.name, status);
+      this.history.record({
+        alarmName: spec.name,
+        alarmType: alarmTypeOf(spec),
+        timestamp: created,
+        historyItemType: 'ConfigurationUpdate',
+        summary: `Alarm "${spec.name}" created`,
+        data: JSON.stringify({ version: '1.0', type: 'Create', createdAlarm: this.configuration(spec, status) }),
       });
+    }
   }
 
-  evaluate(now = Date.now()): void {
+  /** The alarm named so, or undefined. */
+  spec(name: string): AlarmSpec | undefined {
+    return this.specs.find((spec) => spec.name === name);
+  }
+
+  arnOf(name: string): string {
+    return alarmArn(name, this.region, this.account);
+  }
+
+  /** Calls `listener` with every change of an alarm's state value; returns the unsubscribe function. */
+  onTransition(listener: (transition: AlarmTransition) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Re-evaluates every alarm. `scheduled: false` (a DescribeAlarms reading fresh state) leaves a state set by
+   * SetAlarmState in place; the scheduled evaluation (default) is the one that replaces it, as in CloudWatch.
+   */
+  evaluate(now = Date.now(), options: { scheduled?: boolean } = {}): void {
+    const scheduled = options.scheduled ?? true;
     for (const spec of this.specs) {
       if (spec.kind !== 'metric') continue;
+      if (this.held.has(spec.name)) {
+        if (!scheduled) continue;
+        this.held.delete(spec.name);
+      }
       const status = this.statusOf(spec.name);
       const next = evaluateMetricAlarm(spec, this.store, now, status.state);
-      this.apply(status, next.state, next.reason, now, next.reasonData);
+      this.apply(spec, status, next.state, next.reason, now, next.reasonData);
     }
     for (const spec of this.specs) {
       if (spec.kind !== 'composite') continue;
+      if (this.held.has(spec.name)) {
+        const children = this.held.get(spec.name);
+        if (children && [...children].every(([name, state]) => this.status.get(name)?.state === state)) continue;
+        this.held.delete(spec.name);
+      }
       const status = this.statusOf(spec.name);
       const { value, causes } = evaluateCompositeRule(spec.rule, (name) => this.status.get(name)?.state);
-      const reason = value
-        ? `${causes.join(', ')} ${causes.length === 1 ? 'is' : 'are'} in the state named by the alarm rule`
-        : 'The alarm rule does not hold';
-      this.apply(status, value ? 'ALARM' : 'OK', reason, now);
+      const state: AlarmState = value ? 'ALARM' : 'OK';
+      if (state === status.state) continue;
+      // AWS names the child whose transition changed the rule: "<child ARN> transitioned to ALARM at <date>".
+      const latest = ruleAlarmNames(spec.rule)
+        .map((name) => ({ name, status: this.statusOf(name) }))
+        .sort((a, b) => b.status.transitionedAt - a.status.transitionedAt)[0];
+      const reason = latest
+        ? `${this.arnOf(latest.name)} transitioned to ${latest.status.state} at ${longDate(latest.status.transitionedAt)}`
+        : `The alarm rule ${value ? 'holds' : 'does not hold'}`;
+      this.apply(spec, status, state, reason, now, undefined, {
+        triggeringChildren: value
+          ? causes.map((name) => {
+              const child = this.statusOf(name);
+              return { name, state: child.state, at: child.transitionedAt };
+            })
+          : [],
+      });
+    }
+  }
+
+  /**
+   * SetAlarmState: sets the state now and runs the actions of a state that differs from the previous one. A metric
+   * alarm keeps it until the next scheduled evaluation, a composite until one of its children changes state.
+   */
+  setState(name: string, state: AlarmState, reason: string, reasonData?: string, now = Date.now()): void {
+    const spec = this.spec(name);
+    if (!spec) throw new AlarmNotFoundError(`Alarm ${name} not found`);
+    const status = this.statusOf(name);
+    this.held.set(
+      name,
+      spec.kind === 'composite'
+        ? new Map(ruleAlarmNames(spec.rule).map((child) => [child, this.statusOf(child).state]))
+        : undefined,
+    );
+    if (status.state === state) {
+      status.reason = reason;
+      if (reasonData === undefined) delete status.reasonData;
+      else status.reasonData = reasonData;
+      status.updatedAt = now;
+      return;
+    }
+    this.apply(spec, status, state, reason, now, reasonData, { triggeringChildren: [] });
+  }
+
+  /** EnableAlarmActions / DisableAlarmActions; names of no alarm are ignored, as CloudWatch does. */
+  setActionsEnabled(names: readonly string[], enabled: boolean, now = Date.now()): void {
+    for (const name of names) {
+      const spec = this.spec(name);
+      const status = this.status.get(name);
+      if (!spec || !status || status.actionsEnabled === enabled) continue;
+      status.actionsEnabled = enabled;
+      status.configurationUpdatedAt = now;
+      this.history.record({
+        alarmName: name,
+        alarmType: alarmTypeOf(spec),
+        timestamp: now,
+        historyItemType: 'ConfigurationUpdate',
+        summary: `Alarm "${name}" updated`,
+        data: JSON.stringify({
+          version: '1.0',
+          type: 'Update',
+          updatedAlarm: this.configuration(spec, status),
+          originalUpdatedFields: { actionsEnabled: !enabled },
+        }),
+      });
     }
   }
 
@@ -262,14 +463,102 @@ export class AlarmBoard {
     return status;
   }
 
-  private apply(status: AlarmStatus, state: AlarmState, reason: string, now: number, reasonData?: string): void {
+  /** The alarm's configuration as the history's ConfigurationUpdate items carry it. */
+  private configuration(spec: AlarmSpec, status: AlarmStatus): Record<string, unknown> {
+    const actions = spec.actions ?? NO_ACTIONS;
+    const common = {
+      alarmName: spec.name,
+      alarmArn: this.arnOf(spec.name),
+      ...(spec.description ? { alarmDescription: spec.description } : {}),
+      actionsEnabled: status.actionsEnabled,
+      okactions: actions.OK,
+      alarmActions: actions.ALARM,
+      insufficientDataActions: actions.INSUFFICIENT_DATA,
+    };
+    if (spec.kind === 'composite') return { type: 'CompositeAlarm', ...common, alarmRule: spec.rule };
+    return {
+      type: 'MetricAlarm',
+      ...common,
+      ...(spec.single
+        ? {
+            namespace: spec.single.Namespace,
+            metricName: spec.single.MetricName,
+            dimensions: spec.single.Dimensions.map((d) => ({ name: d.Name, value: d.Value })),
+            ...(spec.single.ExtendedStatistic
+              ? { extendedStatistic: spec.single.ExtendedStatistic }
+              : { statistic: spec.single.Statistic }),
+          }
+        : { metrics: spec.queries }),
+      period: spec.period,
+      evaluationPeriods: spec.evaluationPeriods,
+      datapointsToAlarm: spec.datapointsToAlarm,
+      threshold: spec.threshold,
+      comparisonOperator: spec.comparison,
+      treatMissingData: spec.treatMissingData,
+    };
+  }
+
+  private apply(
+    spec: AlarmSpec,
+    status: AlarmStatus,
+    state: AlarmState,
+    reason: string,
+    now: number,
+    reasonData?: string,
+    extra: Pick<AlarmTransition, 'triggeringChildren'> = {},
+  ): void {
     // AWS updates the reason only on a state change; a steady alarm keeps the reason of its last transition.
     if (status.state === state) return;
+    const oldState = status.state;
+    const oldReason = status.reason;
     status.state = state;
     status.reason = reason;
     if (reasonData === undefined) delete status.reasonData;
     else status.reasonData = reasonData;
     status.updatedAt = now;
     status.transitionedAt = now;
+    this.history.record({
+      alarmName: spec.name,
+      alarmType: alarmTypeOf(spec),
+      timestamp: now,
+      historyItemType: 'StateUpdate',
+      summary: `Alarm updated from ${oldState} to ${state}`,
+      data: JSON.stringify({
+        version: '1.0',
+        oldState: { stateValue: oldState, stateReason: oldReason },
+        newState: {
+          stateValue: state,
+          stateReason: reason,
+          ...(reasonData === undefined ? {} : { stateReasonData: parseOrKeep(reasonData) }),
+        },
+      }),
+    });
+    const transition: AlarmTransition = {
+      spec,
+      oldState,
+      oldReason,
+      newState: state,
+      reason,
+      ...(reasonData === undefined ? {} : { reasonData }),
+      at: now,
+      ...extra,
+    };
+    const failures: unknown[] = [];
+    for (const listener of this.listeners) {
+      try {
+        listener(transition);
+      } catch (error: unknown) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+function parseOrKeep(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }

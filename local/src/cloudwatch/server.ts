@@ -3,7 +3,16 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { CloudWatchGate } from '../gateway/http-gates.ts';
 import { closeServer, listen } from '../services/http.ts';
-import { type AlarmBoard, type AlarmSpec, alarmArn } from './alarms.ts';
+import {
+  ALARM_STATES,
+  type AlarmBoard,
+  AlarmNotFoundError,
+  type AlarmSpec,
+  type AlarmState,
+  alarmArn,
+  NO_ACTIONS,
+} from './alarms.ts';
+import { ALARM_TYPES, AlarmHistoryError, type AlarmType, HISTORY_ITEM_TYPES, type HistoryItemType } from './history.ts';
 import type { Dimension, MetricStore } from './metric-store.ts';
 import { type MetricDataQuery, runQueries } from './queries.ts';
 
@@ -128,7 +137,8 @@ function listMetrics(ctx: CloudWatchApiContext, input: Json): Json {
 }
 
 function describeAlarms(ctx: CloudWatchApiContext, input: Json, access: Access): Json {
-  ctx.alarms.evaluate(ctx.now?.() ?? Date.now());
+  // A fresh reading, which leaves a state set by SetAlarmState until the next scheduled evaluation.
+  ctx.alarms.evaluate(ctx.now?.() ?? Date.now(), { scheduled: false });
   const names = input.AlarmNames as string[] | undefined;
   const prefix = input.AlarmNamePrefix as string | undefined;
   const stateValue = input.StateValue as string | undefined;
@@ -148,10 +158,11 @@ function describeAlarms(ctx: CloudWatchApiContext, input: Json, access: Access):
       AlarmName: spec.name,
       AlarmArn: alarmArn(spec.name, ctx.region, ctx.account),
       ...(spec.description ? { AlarmDescription: spec.description } : {}),
-      ActionsEnabled: spec.actionsEnabled,
-      OKActions: [],
-      AlarmActions: [],
-      InsufficientDataActions: [],
+      AlarmConfigurationUpdatedTimestamp: (status?.configurationUpdatedAt ?? 0) / 1000,
+      ActionsEnabled: status?.actionsEnabled ?? spec.actionsEnabled,
+      OKActions: (spec.actions ?? NO_ACTIONS).OK,
+      AlarmActions: (spec.actions ?? NO_ACTIONS).ALARM,
+      InsufficientDataActions: (spec.actions ?? NO_ACTIONS).INSUFFICIENT_DATA,
       StateValue: status?.state,
       StateReason: status?.reason,
       ...(status?.reasonData ? { StateReasonData: status.reasonData } : {}),
@@ -185,11 +196,153 @@ function describeAlarms(ctx: CloudWatchApiContext, input: Json, access: Access):
   };
 }
 
+/** A string parameter the operation requires; AWS's MissingParameter error names it. */
+function requiredString(input: Json, name: string): string {
+  const value = input[name];
+  if (value === undefined || value === null || value === '')
+    throw new CloudWatchApiError('MissingParameter', `The parameter ${name} is required.`);
+  if (typeof value !== 'string')
+    throw new CloudWatchApiError(
+      'InvalidParameterValue',
+      `The parameter ${name} must be a string, got ${JSON.stringify(value)}.`,
+    );
+  return value;
+}
+
+function alarmNames(input: Json): string[] {
+  const names = input.AlarmNames;
+  if (names === undefined) throw new CloudWatchApiError('MissingParameter', 'The parameter AlarmNames is required.');
+  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string'))
+    throw new CloudWatchApiError('InvalidParameterValue', `The parameter AlarmNames must be a list of alarm names.`);
+  if (names.length > 100)
+    throw new CloudWatchApiError(
+      'InvalidParameterValue',
+      `The parameter AlarmNames holds at most 100 names, got ${names.length}.`,
+    );
+  return names as string[];
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new CloudWatchApiError(
+    'InvalidParameterValue',
+    `The parameter ${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}.`,
+  );
+}
+
+/**
+ * DescribeAlarmHistory (AlarmName, AlarmTypes, HistoryItemType, StartDate, EndDate, MaxRecords, NextToken, ScanBy).
+ * Timestamps come back as `Date`s; the protocol layer writes them (epoch seconds in AWS JSON 1.0).
+ */
+function describeAlarmHistory(ctx: CloudWatchApiContext, input: Json, access: Access): Json {
+  const alarmName = input.AlarmName === undefined ? undefined : requiredString(input, 'AlarmName');
+  if (input.AlarmTypes !== undefined && !Array.isArray(input.AlarmTypes))
+    throw new CloudWatchApiError('InvalidParameterValue', 'The parameter AlarmTypes must be a list of alarm types.');
+  const types = (input.AlarmTypes as unknown[] | undefined)?.map((type) =>
+    oneOf<AlarmType>(type, ALARM_TYPES, 'AlarmTypes'),
+  );
+  const itemType =
+    input.HistoryItemType === undefined
+      ? undefined
+      : oneOf<HistoryItemType>(input.HistoryItemType, HISTORY_ITEM_TYPES, 'HistoryItemType');
+  const startDate = input.StartDate === undefined ? undefined : toMs(input.StartDate, 'StartDate');
+  const endDate = input.EndDate === undefined ? undefined : toMs(input.EndDate, 'EndDate');
+  if (startDate !== undefined && endDate !== undefined && startDate > endDate)
+    throw new CloudWatchApiError('InvalidParameterValue', 'The parameter StartDate must not be after EndDate.');
+  const scanBy =
+    input.ScanBy === undefined
+      ? 'TimestampDescending'
+      : oneOf(input.ScanBy, ['TimestampDescending', 'TimestampAscending'] as const, 'ScanBy');
+  if (input.MaxRecords !== undefined && typeof input.MaxRecords !== 'number')
+    throw new CloudWatchApiError(
+      'InvalidParameterValue',
+      `The parameter MaxRecords must be a number, got ${JSON.stringify(input.MaxRecords)}.`,
+    );
+  if (input.NextToken !== undefined && typeof input.NextToken !== 'string')
+    throw new CloudWatchApiError('InvalidNextToken', 'The parameter NextToken must be a string.');
+  // Composite alarms' history needs cloudwatch:DescribeAlarmHistory on * (DescribeAlarmHistory, API reference).
+  const allowed = (types ?? ['MetricAlarm']).filter((type) => type !== 'CompositeAlarm' || access.compositeAlarms);
+  let page: ReturnType<AlarmBoard['history']['query']>;
+  try {
+    page = ctx.alarms.history.query({
+      ...(alarmName === undefined ? {} : { alarmName }),
+      alarmTypes: allowed,
+      ...(itemType === undefined ? {} : { historyItemType: itemType }),
+      ...(startDate === undefined ? {} : { startDate }),
+      ...(endDate === undefined ? {} : { endDate }),
+      ...(typeof input.MaxRecords === 'number' ? { maxRecords: input.MaxRecords } : {}),
+      ...(typeof input.NextToken === 'string' ? { nextToken: input.NextToken } : {}),
+      ascending: scanBy === 'TimestampAscending',
+    });
+  } catch (error: unknown) {
+    if (error instanceof AlarmHistoryError) throw new CloudWatchApiError(error.code, error.message);
+    throw error;
+  }
+  return {
+    AlarmHistoryItems: page.items.map((item) => ({
+      AlarmName: item.alarmName,
+      AlarmType: item.alarmType,
+      Timestamp: new Date(item.timestamp),
+      HistoryItemType: item.historyItemType,
+      HistorySummary: item.summary,
+      HistoryData: item.data,
+    })),
+    ...(page.nextToken ? { NextToken: page.nextToken } : {}),
+  };
+}
+
+function setActionsEnabled(enabled: boolean) {
+  return (ctx: CloudWatchApiContext, input: Json): Json => {
+    ctx.alarms.setActionsEnabled(alarmNames(input), enabled, ctx.now?.() ?? Date.now());
+    return {};
+  };
+}
+
+/** SetAlarmState: the state holds until the next scheduled evaluation, and a changed state runs its actions. */
+function setAlarmState(ctx: CloudWatchApiContext, input: Json): Json {
+  const name = requiredString(input, 'AlarmName');
+  const state = oneOf<AlarmState>(input.StateValue ?? missing('StateValue'), ALARM_STATES, 'StateValue');
+  const reason = input.StateReason;
+  if (typeof reason !== 'string')
+    throw new CloudWatchApiError('MissingParameter', 'The parameter StateReason is required.');
+  if (reason.length > 1023)
+    throw new CloudWatchApiError('InvalidParameterValue', 'The parameter StateReason holds at most 1023 characters.');
+  const data = input.StateReasonData;
+  if (data !== undefined) {
+    if (typeof data !== 'string' || data.length > 4000)
+      throw new CloudWatchApiError(
+        'InvalidParameterValue',
+        'The parameter StateReasonData must be a string of at most 4000 characters.',
+      );
+    try {
+      JSON.parse(data);
+    } catch {
+      throw new CloudWatchApiError('InvalidFormat', 'The parameter StateReasonData is not valid JSON.');
+    }
+  }
+  try {
+    ctx.alarms.setState(name, state, reason, data as string | undefined, ctx.now?.() ?? Date.now());
+  } catch (error: unknown) {
+    if (error instanceof AlarmNotFoundError)
+      throw new CloudWatchApiError('ResourceNotFound', `Alarm ${name} not found`, 404);
+    throw error;
+  }
+  return {};
+}
+
+function missing(name: string): never {
+  throw new CloudWatchApiError('MissingParameter', `The parameter ${name} is required.`);
+}
+
 const OPERATIONS: Record<string, (ctx: CloudWatchApiContext, input: Json, access: Access) => Json> = {
   PutMetricData: putMetricData,
   GetMetricData: getMetricData,
   ListMetrics: listMetrics,
   DescribeAlarms: describeAlarms,
+  DescribeAlarmHistory: describeAlarmHistory,
+  EnableAlarmActions: setActionsEnabled(true),
+  DisableAlarmActions: setActionsEnabled(false),
+  SetAlarmState: setAlarmState,
 };
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -202,7 +355,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 
 function send(response: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', ...headers });
-  response.end(JSON.stringify(body));
+  // AWS JSON 1.0 writes timestamps as epoch seconds; operations return them as Dates.
+  response.end(
+    JSON.stringify(body, function (this: Record<string, unknown>, key: string, value: unknown) {
+      const raw = this[key];
+      return raw instanceof Date ? raw.getTime() / 1000 : value;
+    }),
+  );
 }
 
 export async function handleCloudWatchRequest(

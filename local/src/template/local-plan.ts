@@ -13,8 +13,18 @@ import type { Dimension } from '../cloudwatch/metric-store.ts';
 import type { MetricDataQuery } from '../cloudwatch/queries.ts';
 import type { FunctionSpec } from '../lambda/lambda-service.ts';
 import {
+  type KeySpec,
+  SUBSCRIPTION_PROTOCOLS,
+  type SubscriptionProtocol,
+  type SubscriptionSpec,
+  stableUuid,
+  type TopicSpec,
+  topicArn,
+} from '../sns/model.ts';
+import {
   type CloudFormationTemplate,
   IntrinsicResolver,
+  type LocalResourceValue,
   type ResolveContext,
   type TemplateResource,
 } from './intrinsics.ts';
@@ -31,6 +41,9 @@ export const SUPPORTED_TYPES = [
   'AWS::Pipes::Pipe',
   'AWS::CloudWatch::Alarm',
   'AWS::CloudWatch::CompositeAlarm',
+  'AWS::SNS::Topic',
+  'AWS::SNS::Subscription',
+  'AWS::SNS::TopicPolicy',
 ] as const;
 
 export interface LoadedTemplate {
@@ -369,6 +382,11 @@ export function alarmSpecs(loaded: LoadedTemplate, context: ResolveContext): Ala
       name,
       ...(typeof p.AlarmDescription === 'string' ? { description: p.AlarmDescription } : {}),
       actionsEnabled: p.ActionsEnabled !== false,
+      actions: {
+        ALARM: actionList(p.AlarmActions, `${id}.AlarmActions`),
+        OK: actionList(p.OKActions, `${id}.OKActions`),
+        INSUFFICIENT_DATA: actionList(p.InsufficientDataActions, `${id}.InsufficientDataActions`),
+      },
     };
     if (resource.Type === 'AWS::CloudWatch::CompositeAlarm') {
       specs.push({ kind: 'composite', ...common, rule: String(p.AlarmRule) });
@@ -409,10 +427,154 @@ export function alarmSpecs(loaded: LoadedTemplate, context: ResolveContext): Ala
       period,
       evaluationPeriods: Number(p.EvaluationPeriods),
       datapointsToAlarm: Number(p.DatapointsToAlarm ?? p.EvaluationPeriods),
+      datapointsToAlarmSet: p.DatapointsToAlarm !== undefined,
       threshold: Number(p.Threshold),
       comparison: String(p.ComparisonOperator),
       treatMissingData: String(p.TreatMissingData ?? 'missing'),
+      ...(typeof p.Unit === 'string' ? { unit: p.Unit } : {}),
     });
+  }
+  return specs;
+}
+
+/** An alarm's action list: ARNs (a topic's `Ref` resolves to its ARN). */
+function actionList(value: unknown, where: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((arn) => typeof arn !== 'string'))
+    throw new TemplateError(`${where} must be a list of ARNs, got ${JSON.stringify(value)}`);
+  return value as string[];
+}
+
+export function keySpecs(loaded: LoadedTemplate, context: Omit<ResolveContext, 'resources'>): KeySpec[] {
+  const resolver = staticResolver(loaded, context);
+  return resourcesOf(loaded, 'AWS::KMS::Key')
+    .filter(([id, r]) => resolver.isCreated(r, id))
+    .map(([id, resource]) => {
+      // The key id is the logical id (as `iam/policies.ts` names keys), so ARNs are stable across starts.
+      const keyId = id;
+      const enabled = props(resource).Enabled;
+      return {
+        logicalId: id,
+        keyId,
+        arn: `arn:aws:kms:${context.region}:${context.account}:key/${keyId}`,
+        enabled: enabled !== false && enabled !== 'false',
+      };
+    });
+}
+
+/** Names and ARNs of the template's topics, known before anything runs (a topic's `Ref` is its ARN). */
+export function topicNames(
+  loaded: LoadedTemplate,
+  context: Omit<ResolveContext, 'resources'>,
+): Map<string, { name: string; arn: string }> {
+  const resolver = staticResolver(loaded, context);
+  const out = new Map<string, { name: string; arn: string }>();
+  for (const [id, resource] of resourcesOf(loaded, 'AWS::SNS::Topic')) {
+    if (!resolver.isCreated(resource, id)) continue;
+    const p = props(resource);
+    const fifo = p.FifoTopic === true || p.FifoTopic === 'true';
+    let name = physicalName(resolver, id, p.TopicName, `${id}.TopicName`);
+    if (p.TopicName === undefined && fifo) name = `${name}.fifo`;
+    if (fifo !== name.endsWith('.fifo'))
+      throw new TemplateError(
+        `topic ${id}: a FIFO topic's name ends with .fifo and only a FIFO topic's does (TopicName ${name}, FifoTopic ${fifo})`,
+      );
+    out.set(id, { name, arn: topicArn(context.region, context.account, name) });
+  }
+  return out;
+}
+
+/**
+ * The local values of the template's topics (`Ref` = the ARN; TopicArn, TopicName) and KMS keys (`Ref` = the key id;
+ * Arn, KeyId), for the resolve context: alarm actions, topic policies and key references resolve through them.
+ */
+export function topicAndKeyResources(
+  loaded: LoadedTemplate,
+  context: Omit<ResolveContext, 'resources'>,
+): Map<string, LocalResourceValue> {
+  const out = new Map<string, LocalResourceValue>();
+  for (const [id, { name, arn }] of topicNames(loaded, context))
+    out.set(id, { ref: arn, attributes: { TopicArn: arn, TopicName: name } });
+  for (const key of keySpecs(loaded, context))
+    out.set(key.logicalId, { ref: key.keyId, attributes: { Arn: key.arn, KeyId: key.keyId } });
+  return out;
+}
+
+/** The template's topics, with their policy (AWS::SNS::TopicPolicy) and encryption key. */
+export function topicSpecs(loaded: LoadedTemplate, context: ResolveContext): TopicSpec[] {
+  const resolver = new IntrinsicResolver(loaded.template, context);
+  const names = topicNames(loaded, context);
+  const policies = new Map<string, { logicalId: string; document: unknown }>();
+  for (const [id, resource] of resourcesOf(loaded, 'AWS::SNS::TopicPolicy')) {
+    if (!resolver.isCreated(resource, id)) continue;
+    const p = resolver.resolve(props(resource), id) as { PolicyDocument?: unknown; Topics?: unknown };
+    if (!Array.isArray(p.Topics) || p.Topics.length === 0) throw new TemplateError(`topic policy ${id} has no Topics`);
+    for (const arn of p.Topics) policies.set(String(arn), { logicalId: id, document: p.PolicyDocument });
+  }
+  return [...names].map(([id, { name, arn }]) => {
+    const resource = loaded.template.Resources[id] as TemplateResource;
+    const p = resolver.resolve(props(resource), id) as Record<string, unknown>;
+    const signatureVersion = String(p.SignatureVersion ?? '1');
+    if (signatureVersion !== '1' && signatureVersion !== '2')
+      throw new TemplateError(`topic ${id}: SignatureVersion must be 1 or 2, got ${signatureVersion}`);
+    const policy = policies.get(arn);
+    return {
+      logicalId: id,
+      name,
+      arn,
+      ...(typeof p.DisplayName === 'string' && p.DisplayName !== '' ? { displayName: p.DisplayName } : {}),
+      ...(typeof p.KmsMasterKeyId === 'string' && p.KmsMasterKeyId !== '' ? { kmsMasterKeyId: p.KmsMasterKeyId } : {}),
+      fifo: name.endsWith('.fifo'),
+      contentBasedDeduplication: p.ContentBasedDeduplication === true || p.ContentBasedDeduplication === 'true',
+      signatureVersion,
+      ...(policy ? { policy } : {}),
+    };
+  });
+}
+
+/**
+ * The template's subscriptions: AWS::SNS::Subscription resources and topics' `Subscription` entries. A protocol the
+ * runtime does not deliver, or a filter policy (not evaluated locally), is refused naming the subscription, rather
+ * than delivering what AWS would not.
+ */
+export function subscriptionSpecs(loaded: LoadedTemplate, context: ResolveContext): SubscriptionSpec[] {
+  const resolver = new IntrinsicResolver(loaded.template, context);
+  const topics = topicNames(loaded, context);
+  const specs: SubscriptionSpec[] = [];
+  const add = (id: string, topic: string, raw: Record<string, unknown>) => {
+    const protocol = String(raw.Protocol ?? '');
+    if (!(SUBSCRIPTION_PROTOCOLS as readonly string[]).includes(protocol))
+      throw new TemplateError(
+        `subscription ${id}: protocol ${protocol || '(none)'} is not delivered locally (${SUBSCRIPTION_PROTOCOLS.join(', ')})`,
+      );
+    if (raw.FilterPolicy !== undefined)
+      throw new TemplateError(`subscription ${id}: FilterPolicy is not evaluated locally; remove it to run locally`);
+    if (typeof raw.Endpoint !== 'string' || raw.Endpoint === '')
+      throw new TemplateError(`subscription ${id} has no Endpoint`);
+    if (![...topics.values()].some((t) => t.arn === topic))
+      throw new TemplateError(`subscription ${id}: TopicArn ${topic} is not a topic of the template`);
+    specs.push({
+      logicalId: id,
+      arn: `${topic}:${stableUuid(`subscription:${context.stackName}/${id}`)}`,
+      topicArn: topic,
+      protocol: protocol as SubscriptionProtocol,
+      endpoint: raw.Endpoint,
+      rawMessageDelivery: raw.RawMessageDelivery === true || raw.RawMessageDelivery === 'true',
+    });
+  };
+  for (const [id, { arn }] of topics) {
+    const inline = (loaded.template.Resources[id] as TemplateResource).Properties?.Subscription;
+    if (inline === undefined) continue;
+    const list = resolver.resolve(inline, `${id}.Subscription`);
+    if (!Array.isArray(list)) throw new TemplateError(`topic ${id}: Subscription must be a list`);
+    list.forEach((entry, i) => {
+      add(`${id}.Subscription.${i}`, arn, entry as Record<string, unknown>);
+    });
+  }
+  for (const [id, resource] of resourcesOf(loaded, 'AWS::SNS::Subscription')) {
+    if (!resolver.isCreated(resource, id)) continue;
+    const p = resolver.resolve(props(resource), id) as Record<string, unknown>;
+    add(id, String(p.TopicArn ?? ''), p);
   }
   return specs;
 }
