@@ -5,9 +5,9 @@ import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   LOCAL_PIPE_METRICS,
   METRICS_NAMESPACE,
-  PIPES,
   PIPES_NAMESPACE,
   parseDlqMessage,
+  pipeFilterOf,
   type StreamRecord,
 } from '@orderflow/pipeline';
 import { until } from '@orderflow/pipeline/testing';
@@ -37,7 +37,7 @@ describe('pipe emulator against DynamoDB Local streams', () => {
         delivered.push(...batch.map(orderIdOf));
         return ok;
       },
-      { filters: [PIPES.standard.pipeFilter as Record<string, unknown>] },
+      { filters: [pipeFilterOf('standard') as Record<string, unknown>] },
     );
     const numeric = pipeOver(
       fixture,

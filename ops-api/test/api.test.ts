@@ -4,6 +4,7 @@ import {
   IDEMPOTENCY_STATUS,
   idempotencyRecordId,
   PIPES,
+  pipeFilterOf,
   type StreamRecord,
 } from '@orderflow/pipeline';
 import type { FastifyInstance } from 'fastify';
@@ -350,7 +351,7 @@ describe('pipes, filter lab, metrics, alarms', () => {
     const answer = await app.inject({ method: 'GET', url: '/api/pipes', headers: viewer });
     const pipes = answer.json().pipes as { key: string; pipeFilter: unknown; functionName: string }[];
     expect(pipes.map((pipe) => pipe.key)).toEqual(['standard', 'premium']);
-    expect(pipes[0]?.pipeFilter).toEqual(PIPES.standard.pipeFilter);
+    expect(pipes[0]?.pipeFilter).toEqual(pipeFilterOf('standard'));
     expect(pipes[0]?.functionName).toBe(PIPES.standard.functionId);
   });
 

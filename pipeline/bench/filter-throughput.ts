@@ -17,7 +17,8 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type CompiledPattern, compilePattern } from '../src/patterns/index.ts';
 import { PIPES } from '../src/pipes/definitions.ts';
-import { typedView } from '../src/streams/stream-record.ts';
+import { pipeFilterOf } from '../src/pipes/derived-filters.ts';
+import { typedView } from '../src/streams/typed-view.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -144,8 +145,8 @@ interface Case {
   texts: readonly string[];
 }
 const cases: Case[] = Object.values(PIPES).flatMap((pipe) => [
-  { name: `${pipe.key} pipe filter`, pattern: pipe.pipeFilter, input: 'objects', events: records, texts },
-  { name: `${pipe.key} pipe filter`, pattern: pipe.pipeFilter, input: 'json', events: records, texts },
+  { name: `${pipe.key} pipe filter`, pattern: pipeFilterOf(pipe.key), input: 'objects', events: records, texts },
+  { name: `${pipe.key} pipe filter`, pattern: pipeFilterOf(pipe.key), input: 'json', events: records, texts },
   {
     name: `${pipe.key} rule (typed view)`,
     pattern: pipe.rule.pattern,

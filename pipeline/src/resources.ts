@@ -2,6 +2,7 @@
  * Names shared by the stack (which creates the resources), the handlers (which read them from the environment), the
  * local runtime (which creates them from the synthesized template) and the ops API.
  */
+import type { PipeKey } from './pipes/definitions.ts';
 
 /** The CloudFormation stack; the local runtime reads `<STACK_NAME>.template.json` from the cloud assembly. */
 export const STACK_NAME = 'Orderflow';
@@ -31,7 +32,9 @@ export const HANDLER_ENV = {
   journalTtlDays: 'JOURNAL_TTL_DAYS',
 } as const;
 
-/** Failure journal table: one item per (pipe, stream record). */
+/** Orders table: single partition key. */
+export const ORDERS_PARTITION_KEY = 'orderId';
+/** Failure journal table: one item per (pipe, stream record), keyed by {@link journalRecordKey}. */
 export const JOURNAL_KEYS = { partitionKey: 'recordKey', ttlAttribute: 'expiresAt' } as const;
 /** Audit table: partitioned by UTC day, sorted by time then id, so a time range is a few queries. */
 export const AUDIT_KEYS = { partitionKey: 'day', sortKey: 'atId' } as const;
@@ -45,3 +48,14 @@ export const PRIORITY_SHIPMENT_KEYS = { partitionKey: 'orderId' } as const;
 export const DEFAULT_JOURNAL_TTL_DAYS = 14;
 /** DynamoDB's item size limit is 400 KB; the journal keeps the record below this to leave room for the rest. */
 export const JOURNAL_RECORD_MAX_BYTES = 350 * 1024;
+
+/** The failure journal's key of a stream record: `<pipe>#<eventID>`. */
+export function journalRecordKey(pipe: PipeKey, eventId: string): string {
+  return `${pipe}#${eventId}`;
+}
+
+/**
+ * `.orderflow/runtime.json`, written by `npm start` (the local runtime) for tools and tests, and read by the ops API
+ * to point the AWS SDK clients at the local endpoints (`runtimeInfoSchema`).
+ */
+export const RUNTIME_INFO_FILE = '.orderflow/runtime.json';

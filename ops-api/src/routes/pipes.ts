@@ -1,4 +1,4 @@
-import { PIPE_KEYS, PIPES } from '@orderflow/pipeline';
+import { PIPE_KEYS, PIPES, pipeFilterOf } from '@orderflow/pipeline';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type PipeSummary, pipesResponseSchema } from '../schemas/index.ts';
 import { ERROR_RESPONSES } from './errors.ts';
@@ -18,7 +18,7 @@ const pipes: FastifyPluginAsyncZod = async (app) => {
         pattern: pipe.rule.pattern,
         clauses: pipe.rule.clauses.map((clause) => ({ ...clause, pattern: clause.pattern })),
       },
-      pipeFilter: pipe.pipeFilter,
+      pipeFilter: pipeFilterOf(key),
       source: { ...pipe.source, onPartialBatchItemFailure: pipe.source.onPartialBatchItemFailure ?? null },
     };
   });

@@ -8,6 +8,7 @@ import {
   PIPE_KEYS,
   PIPES,
   type PipeKey,
+  pipeFilterOf,
   type StreamEventName,
   type StreamRecord,
 } from '@orderflow/pipeline';
@@ -27,7 +28,7 @@ export class FilterLab {
     this.pipes = Object.fromEntries(
       PIPE_KEYS.map((key) => [
         key,
-        { guard: guardFor(PIPES[key].rule), pipeFilter: compilePattern(PIPES[key].pipeFilter, 'pipes') },
+        { guard: guardFor(PIPES[key].rule), pipeFilter: compilePattern(pipeFilterOf(key), 'pipes') },
       ]),
     ) as Record<PipeKey, { guard: Guard; pipeFilter: CompiledPattern }>;
   }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { formatIssues } from '../orders/order.ts';
-import '../schema.ts';
+import '../zod-locale.ts';
 
 /**
  * The body a stream-sourced pipe sends to its dead-letter queue: metadata only, no records and no error text

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
-import '../schema.ts';
+import { PIPE_KEYS } from '../pipes/definitions.ts';
+import '../zod-locale.ts';
 import { FAILURE_CLASSIFICATIONS } from './failure-classification.ts';
 
 /**
@@ -30,7 +30,3 @@ export const journalEntrySchema = z.object({
 });
 
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
-
-export function journalRecordKey(pipe: PipeKey, eventId: string): string {
-  return `${pipe}#${eventId}`;
-}

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { ORDER_STATUSES } from '../orders/order.ts';
-import '../schema.ts';
+import { ORDER_STATUSES } from '../orders/order-status.ts';
+import '../zod-locale.ts';
 
 /**
  * Messages the processors send downstream. Versioned: consumers must check `schemaVersion`; additive changes keep

@@ -1,15 +1,6 @@
 import * as z from 'zod/mini';
-import '../schema.ts';
-
-/**
- * Lifecycle of an order. `pending` and `shipped` drive the pipes; the rest are states a real shop reaches and the
- * processors must tolerate (a cancelled or refunded order is not an error, it is simply not matched).
- */
-export const ORDER_STATUSES = ['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-/** DynamoDB `Orders` table key schema (single partition key). */
-export const ORDERS_PARTITION_KEY = 'orderId';
+import '../zod-locale.ts';
+import { ORDER_STATUSES } from './order-status.ts';
 
 /** Decimal with at most two fractional digits, as a shop stores money. */
 const MONEY = /^\d+(\.\d{1,2})?$/;

@@ -1,5 +1,4 @@
-import { pipeFilterFor } from './pipe-filter.ts';
-import { type BusinessRule, defineRule, type EventPattern } from './rule.ts';
+import { type BusinessRule, defineRule } from './rule.ts';
 import { type PipeSourceSettings, validateSourceSettings } from './source-settings.ts';
 
 /** The pipes' keys, stated here only: every enum of pipe keys (schemas, metrics, alarms, routes) is built from it. */
@@ -17,10 +16,11 @@ export interface PipeDefinition {
   /** Logical id of the `AWS::Pipes::Pipe`. */
   readonly pipeId: string;
   readonly source: PipeSourceSettings;
-  /** The business rule in the full pattern language, over the record's typed view. */
+  /**
+   * The business rule in the full pattern language, over the record's typed view. What the pipe itself evaluates on
+   * the raw record is derived from it by the engine (`pipeFilterOf`, `@orderflow/pipeline/engine`).
+   */
   readonly rule: BusinessRule;
-  /** Derived from the rule: what the pipe itself evaluates on the raw record. */
-  readonly pipeFilter: EventPattern;
 }
 
 /**
@@ -69,9 +69,9 @@ const premiumRule = defineRule([
   },
 ]);
 
-function definePipe(definition: Omit<PipeDefinition, 'pipeFilter'>): PipeDefinition {
+function definePipe(definition: PipeDefinition): PipeDefinition {
   validateSourceSettings(definition.key, definition.source);
-  return { ...definition, pipeFilter: pipeFilterFor(definition.rule.pattern) };
+  return definition;
 }
 
 /** The two pipes, defined once. Everything else (stack, local runtime, handlers, ops API) reads them from here. */

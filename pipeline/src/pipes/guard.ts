@@ -1,5 +1,5 @@
 import { type CompiledPattern, compilePattern } from '../patterns/index.ts';
-import { typedView } from '../streams/stream-record.ts';
+import { typedView } from '../streams/typed-view.ts';
 import type { BusinessRule, RuleClause } from './rule.ts';
 
 export type GuardVerdict =

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod/mini';
 import { formatIssues } from '../orders/order.ts';
-import '../schema.ts';
+import '../zod-locale.ts';
 import { STREAM_EVENT_NAMES, type StreamEventName } from './stream-event.ts';
 
 export type AttributeMap = Record<string, AttributeValue>;
@@ -70,36 +70,6 @@ export function parseStreamRecord(value: unknown): StreamRecord {
 /** The image as plain JSON (numbers as numbers), or undefined when the record carries none. */
 export function unmarshallImage(image: AttributeMap | undefined): Record<string, unknown> | undefined {
   return image ? unmarshall(image as Parameters<typeof unmarshall>[0], { wrapNumbers: false }) : undefined;
-}
-
-/**
- * The "typed view" of a record: same shape, but every `N` value (and `NS` member) is a JSON number, so that the
- * full business rule's `numeric` matchers can be evaluated. The raw record keeps numbers as strings, which is why a
- * `numeric` pipe filter on `N` never matches in AWS (docs/AWS-FACTS.md, fact 1; Lambda developer guide, "Filtering
- * DynamoDB
- * events": "DynamoDB event filtering doesn't support the use of numeric operators").
- * A value that is not a finite decimal stays a string, so numeric matchers reject it rather than guess.
- */
-export function typedView<T>(record: T): T {
-  return convertNumbers(record) as T;
-}
-
-function convertNumbers(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(convertNumbers);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    if (key === 'N' && typeof inner === 'string') out[key] = toNumber(inner);
-    else if (key === 'NS' && Array.isArray(inner))
-      out[key] = inner.map((n) => (typeof n === 'string' ? toNumber(n) : n));
-    else out[key] = convertNumbers(inner);
-  }
-  return out;
-}
-
-function toNumber(text: string): number | string {
-  const n = Number(text);
-  return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
 /** The order key of a record (from `Keys`, present on every event type). */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePattern } from '../../src/patterns/index.ts';
 import { PIPES } from '../../src/pipes/definitions.ts';
+import { pipeFilterOf } from '../../src/pipes/derived-filters.ts';
 import { isValidPattern } from './support.ts';
 
 /*
@@ -303,7 +304,7 @@ describe('matchesJson against JSON.parse + matches on generated JSON text', () =
     });
 
   it('agree on stream-record texts with later keys that continue, or only resemble, the pipes’ paths', () => {
-    const patterns = Object.values(PIPES).flatMap((pipe) => [pipe.pipeFilter, pipe.rule.pattern]);
+    const patterns = Object.values(PIPES).flatMap((pipe) => [pipeFilterOf(pipe.key), pipe.rule.pattern]);
     let matched = 0;
     fc.assert(
       fc.property(recordText, (text) => {

@@ -1,5 +1,5 @@
 import type { FilterTestResponse } from '@orderflow/ops-api/schemas';
-import { PIPE_KEYS, PIPES } from '@orderflow/pipeline';
+import { PIPE_KEYS, PIPES, pipeFilterOf } from '@orderflow/pipeline';
 
 function Verdict({ value }: { value: boolean }) {
   return <strong className={value ? 'ok-text' : 'error-text'}>{value ? 'matches' : 'does not match'}</strong>;
@@ -58,7 +58,7 @@ export function Verdicts({ response }: { response: FilterTestResponse }) {
               </ul>
               <details>
                 <summary>Pipe filter pattern</summary>
-                <pre className="code">{JSON.stringify(pipe.pipeFilter, null, 2)}</pre>
+                <pre className="code">{JSON.stringify(pipeFilterOf(key), null, 2)}</pre>
               </details>
             </section>
           );
