@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type DynamoDbLocal, LOCAL_CREDENTIALS, type LocalSqs, startDynamoDbLocal, startSqs } from '@orderflow/local';
 import {
   HANDLER_ENV,
   IDEMPOTENCY_KEYS,
@@ -33,8 +34,6 @@ import {
   type StreamRecord,
 } from '@orderflow/pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../local/src/services/dynamodb-local.ts';
-import { type LocalSqs, startSqs } from '../../local/src/services/sqs.ts';
 import { bundleProcessors } from '../scripts/bundle.ts';
 import { captureOutput, emfMetrics, jsonLines } from './support.ts';
 

@@ -30,8 +30,14 @@ export {
   REPO_ROOT,
   startLocalRuntime,
 } from './runtime.ts';
-export { JavaMissingError, LOCAL_CREDENTIALS, requireJava, startDynamoDbLocal } from './services/dynamodb-local.ts';
+export {
+  type DynamoDbLocal,
+  JavaMissingError,
+  LOCAL_CREDENTIALS,
+  requireJava,
+  startDynamoDbLocal,
+} from './services/dynamodb-local.ts';
 export { assertPortFree, freePort } from './services/ports.ts';
-export { startSqs } from './services/sqs.ts';
+export { type LocalSqs, startSqs } from './services/sqs.ts';
 export { loadTemplate, summarize, TemplateError } from './template/local-plan.ts';
 export { demoOrder, startDemoTraffic } from './traffic/demo-traffic.ts';
