@@ -33,8 +33,8 @@ export interface DenialQuery {
 const KEPT = 1000;
 
 /**
- * Every denial of the run: appended to an NDJSON file (one `write(2)` per line, so a killed runtime loses none) and
- * kept in memory, most recent 1,000, for `list()`.
+ * Every denial of the run: appended to an NDJSON file (one `write(2)` per line, so a killed runtime loses none; the
+ * file starts empty with each run, whose keys are new) and kept in memory, most recent 1,000, for `list()`.
  */
 export class DenialLog {
   private readonly recent: Denial[] = [];
@@ -45,7 +45,7 @@ export class DenialLog {
   constructor(readonly file: string | undefined) {
     if (file) {
       mkdirSync(dirname(file), { recursive: true });
-      this.fd = openSync(file, 'a');
+      this.fd = openSync(file, 'w');
     }
   }
 
