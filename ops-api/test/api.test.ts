@@ -7,6 +7,7 @@ import {
   pipeFilterOf,
   type StreamRecord,
 } from '@orderflow/pipeline';
+import { until } from '@orderflow/pipeline/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -36,24 +37,31 @@ const order = (id: string, overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function waitForJob(jobId: string): Promise<RedriveJob> {
-  for (let i = 0; i < 200; i++) {
-    const answer = await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: viewer });
-    const job = answer.json() as RedriveJob;
-    if (job.status !== 'running') return job;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`job ${jobId} did not finish`);
+async function jobOf(jobId: string): Promise<RedriveJob> {
+  return (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: viewer })).json() as RedriveJob;
+}
+
+function waitForJob(jobId: string): Promise<RedriveJob> {
+  return until(
+    async () => {
+      const job = await jobOf(jobId);
+      return job.status !== 'running' && job;
+    },
+    `redrive job ${jobId} to end`,
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
 }
 
 /** Lists until a search finds something: the API reuses one walk of a DLQ for 2 seconds. */
-async function listUntilFound(pipe: string, query: string): Promise<DlqMessage[]> {
-  for (let i = 0; i < 40; i++) {
-    const found = await listAll(pipe, query);
-    if (found.length > 0) return found;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing found for ${query}`);
+function listUntilFound(pipe: string, query: string): Promise<DlqMessage[]> {
+  return until(
+    async () => {
+      const found = await listAll(pipe, query);
+      return found.length > 0 && found;
+    },
+    `a message found by ${query}`,
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
 }
 
 async function listAll(pipe: string, query = ''): Promise<DlqMessage[]> {
@@ -584,8 +592,13 @@ describe('DLQ browsing, redrive, discard, audit', () => {
     const records = await backends.writeOrders([order('twice-1')]);
     await backends.sendDlqMessage('standard', records);
     const target = (await listUntilFound('standard', '&q=twice-1'))[0] as DlqMessage;
+    // The processor is held until one job has ended: the job that claimed the message is still redriving it then.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     backends.setProcessor('standard', async (batch: StreamRecord[]) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await held;
       for (const record of batch) applied.push(record.eventID);
       return { batchItemFailures: [] };
     });
@@ -599,7 +612,14 @@ describe('DLQ browsing, redrive, discard, audit', () => {
         }),
       ),
     );
-    const jobs = await Promise.all([waitForJob(a?.json().jobId), waitForJob(b?.json().jobId)]);
+    const ids: string[] = [a?.json().jobId, b?.json().jobId];
+    await until(
+      async () => (await Promise.all(ids.map(jobOf))).some((job) => job.status !== 'running'),
+      'one of the two jobs to end while the other is held in the processor',
+      30_000,
+    );
+    release();
+    const jobs = await Promise.all(ids.map(waitForJob));
     const outcomes = jobs.map((job) => job.results[0]?.outcome).sort();
     expect(outcomes).toEqual(['already-being-redriven', 'redriven']);
     expect(jobs.find((job) => job.results[0]?.outcome === 'already-being-redriven')?.results[0]?.reason).toContain(
@@ -656,11 +676,14 @@ describe('DLQ browsing, redrive, discard, audit', () => {
     expect(region).toBeTruthy();
     for (const body of Object.values(forged)) await backends.sendRawDlqMessage('standard', JSON.stringify(body));
     const bodies = new Map<string, string>();
-    let malformed: DlqMessage[] = [];
-    for (let i = 0; i < 40 && malformed.length < 3; i++) {
-      malformed = (await listAll('standard')).filter((m) => m.malformed?.includes('this stack'));
-      if (malformed.length < 3) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const malformed = await until(
+      async () => {
+        const found = (await listAll('standard')).filter((m) => m.malformed?.includes('this stack'));
+        return found.length >= 3 && found;
+      },
+      'the three forged messages listed as malformed',
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
     expect(malformed).toHaveLength(3);
     for (const message of malformed) {
       expect(message).toMatchObject({ batch: null, records: [] });

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { StreamRecord } from '@orderflow/pipeline';
+import { until } from '@orderflow/pipeline/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -67,13 +68,15 @@ async function startJob(payload: Record<string, unknown>): Promise<string> {
   return answer.json().jobId as string;
 }
 
-async function waitForJob(jobId: string, until = (job: RedriveJob) => job.status !== 'running'): Promise<RedriveJob> {
-  for (let i = 0; i < 600; i++) {
-    const job = (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: operator })).json();
-    if (until(job as RedriveJob)) return job as RedriveJob;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`job ${jobId} did not get there`);
+function waitForJob(jobId: string, done = (job: RedriveJob) => job.status !== 'running'): Promise<RedriveJob> {
+  return until(
+    async () => {
+      const job = (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: operator })).json();
+      return done(job as RedriveJob) && (job as RedriveJob);
+    },
+    `redrive job ${jobId} to get there`,
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
 }
 
 async function dlqDepth(): Promise<{ visible: number; hidden: number }> {
@@ -276,7 +279,14 @@ describe('redrive jobs over many messages', () => {
     );
     // A slow job claims every message ahead of its work, so a second redrive-all finds none visible.
     const holder = await startJob({ all: true, ratePerSecond: 2 });
-    await expect.poll(dlqDepth, { timeout: 5000 }).toEqual({ visible: 0, hidden: messages.length });
+    await until(
+      async () => {
+        const depth = await dlqDepth();
+        return depth.visible === 0 && depth.hidden === messages.length;
+      },
+      'every message claimed (hidden) by the slow job',
+      5000,
+    );
     const second = await waitForJob(await startJob({ all: true, ratePerSecond: 1000 }));
     expect(second.results).toEqual([]);
     expect(second.status).toBe('failed');
@@ -288,7 +298,7 @@ describe('redrive jobs over many messages', () => {
       const entries = answer.json().entries as { jobId: string | null; outcome: string; detail: string | null }[];
       return entries.find((entry) => entry.jobId === second.jobId && entry.outcome === 'failed')?.detail;
     };
-    await expect.poll(auditDetail, { timeout: 5000 }).toBe(second.note);
+    await until(async () => (await auditDetail()) === second.note, "the failed job's audit entry", 5000);
 
     expect((await waitForJob(holder)).status).toBe('succeeded');
     expect(await dlqDepth()).toEqual({ visible: 0, hidden: 0 });
@@ -315,7 +325,7 @@ describe('redrive jobs over many messages', () => {
     // What another instance reads: the stored job, finished (written just after the local copy), with as many results
     // as fit in the item.
     const store = new JobStore(clients.dynamodb, backends.info.resources.auditTable);
-    await expect.poll(async () => (await store.load(jobId))?.job.status, { timeout: 5000 }).toBe('failed');
+    await until(async () => (await store.load(jobId))?.job.status === 'failed', 'the stored job to fail', 5000);
     const stored = await store.load(jobId);
     expect(stored?.job.progress.done).toBe(messages.length);
     expect(stored?.job.results.length).toBeGreaterThan(0);

@@ -73,17 +73,24 @@ describe('ShardRecordCache', () => {
   it('makes concurrent batches of one shard wait for the read in flight instead of repeating it', async () => {
     const cache = new ShardRecordCache();
     let reads = 0;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const read = async () => {
       reads += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await held;
       return segment(1, [1, 2, 3, 4, 5, 6, 7, 8]);
     };
-    const answers = await Promise.all([
+    // Every lookup is made while the first read of its shard is held in flight.
+    const lookups = Promise.all([
       cache.lookupOrRead(key, [info(1, 2)], read),
       cache.lookupOrRead(key, [info(3, 4)], read),
       cache.lookupOrRead(key, [info(5, 8)], read),
       cache.lookupOrRead('stream shard-2', [info(1, 1, 'shard-2')], read),
     ]);
+    release();
+    const answers = await lookups;
     expect(answers.map((answer) => answer.map(ids))).toEqual([
       [['e1', 'e2']],
       [['e3', 'e4']],

@@ -23,6 +23,7 @@ import {
   type RuntimeInfo,
   type StreamRecord,
 } from '@orderflow/pipeline';
+import { until } from '@orderflow/pipeline/testing';
 import { startFauxqs } from 'fauxqs';
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../../local/src/services/dynamodb-local.ts';
 import { freePort } from '../../../local/src/services/ports.ts';
@@ -214,7 +215,7 @@ export async function startBackends(): Promise<Backends> {
   const shardIterators = new Map<string, string | undefined>();
   async function readNewRecords(expected: number): Promise<StreamRecord[]> {
     const out: StreamRecord[] = [];
-    for (let attempt = 0; attempt < 40 && out.length < expected; attempt++) {
+    const readOnce = async () => {
       const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
       for (const shard of description.StreamDescription?.Shards ?? []) {
         const shardId = shard.ShardId ?? '';
@@ -253,8 +254,9 @@ export async function startBackends(): Promise<Backends> {
           } as StreamRecord);
         }
       }
-      if (out.length < expected) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return out.length >= expected;
+    };
+    await until(readOnce, `${expected} new stream records`, { timeoutMs: 10_000, intervalMs: 50 });
     return out;
   }
 
