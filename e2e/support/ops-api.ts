@@ -1,5 +1,6 @@
 import type { ListMessagesResponse, RedriveAccepted, RedriveBody, RedriveJob } from '@orderflow/ops-api/schemas';
 import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
+import { until } from '@orderflow/pipeline/testing';
 
 export class OpsApiError extends Error {
   override readonly name = 'OpsApiError';
@@ -59,12 +60,13 @@ export class OpsApiClient {
   /** Starts a redrive job and waits for it to finish. */
   async redrive(pipe: PipeKey, body: RedriveBody, timeoutMs = 600_000): Promise<RedriveJob> {
     const { jobId } = await this.json<RedriveAccepted>('POST', `/api/dlqs/${pipe}/redrive`, body);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const job = await this.json<RedriveJob>('GET', `/api/redrives/${jobId}`);
-      if (job.status !== 'running') return job;
-      if (Date.now() > deadline) throw new OpsApiError(`redrive job ${jobId} still running after ${timeoutMs} ms`, 0);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    return until(
+      async () => {
+        const job = await this.json<RedriveJob>('GET', `/api/redrives/${jobId}`);
+        return job.status !== 'running' && job;
+      },
+      `redrive job ${jobId} to end`,
+      { timeoutMs, intervalMs: 250 },
+    );
   }
 }
