@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegoEngine, TemplateFile } from '@aws/cloudformation-validate';
+import { requirePipeFilter } from '@orderflow/pipeline/engine';
 import {
   alarmName,
   COMPOSITE_ALARM,
@@ -20,12 +21,12 @@ import {
   PIPE_KEYS,
   PIPES,
   type PipeKey,
-  requirePipeFilter,
   runbookPath,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/index.ts';
+import { repoPath } from '../src/paths.ts';
 import { fakeConsoleBuild } from './fixtures.ts';
 
 // One synthesis (bundling, cdk-nag) shared by every test of this file.
@@ -336,7 +337,9 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
         ]),
       ),
       [`${LOGICAL_IDS.ordersTable}.StreamArn`]: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem'],
+      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
+      // job-launcher.ts: jobs run in asynchronous invocations of the API's own function.
+      [opsApiFunctionId()]: ['lambda:InvokeFunction'],
       [LOGICAL_IDS.idempotencyTable]: ['dynamodb:BatchGetItem'],
       [LOGICAL_IDS.journalTable]: ['dynamodb:BatchGetItem', 'dynamodb:Scan'],
       [LOGICAL_IDS.auditTable]: ['dynamodb:PutItem', 'dynamodb:Query'],
@@ -436,6 +439,66 @@ describe('monitoring', () => {
     expect(rule.match(/ OR ALARM/g)).toHaveLength(alarms.length - 1);
   });
 
+  /** The metric-math inputs of a pipe's alarm, by id: namespace, metric, dimensions, statistic, period. */
+  function mathInputs(slug: string, pipe: PipeKey): Record<string, unknown> {
+    const [, alarm] =
+      resourcesOfType('AWS::CloudWatch::Alarm').find(
+        ([, a]) => a.Properties.AlarmName === alarmName(slug as never, pipe),
+      ) ?? [];
+    const metrics = (alarm?.Properties.Metrics ?? []) as { Id: string; MetricStat?: Record<string, unknown> }[];
+    return Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat]));
+  }
+
+  // A stopped or auto-disabled pipe publishes nothing; Pipes emits no state event and no state metric.
+  it.each(PIPE_KEYS)('%s pipe-stalled: Orders table writes against the pipe invocations, in every period', (pipe) => {
+    expect(mathInputs('pipe-stalled', pipe)).toEqual({
+      writes: {
+        Metric: {
+          Namespace: 'AWS/DynamoDB',
+          MetricName: 'ConsumedWriteCapacityUnits',
+          Dimensions: [{ Name: 'TableName', Value: ref(LOGICAL_IDS.ordersTable) }],
+        },
+        Stat: 'Sum',
+        Period: 900,
+      },
+      invocations: {
+        Metric: {
+          Namespace: 'AWS/EventBridge/Pipes',
+          MetricName: 'Invocations',
+          Dimensions: [{ Name: 'PipeName', Value: `orderflow-${pipe}` }],
+        },
+        Stat: 'Sum',
+        Period: 900,
+      },
+    });
+  });
+
+  // Browsing receives DLQ messages; SQS leaves a message received 3+ times out of its oldest age (fact 13).
+  it.each(PIPE_KEYS)('%s dlq-not-drained: visible plus in flight, so browsing cannot blind it', (pipe) => {
+    const queue = (metricName: string) => ({
+      Metric: {
+        Namespace: 'AWS/SQS',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [PIPES[pipe].dlqId, 'QueueName'] } }],
+      },
+      Stat: 'Maximum',
+      Period: 60,
+    });
+    expect(mathInputs('dlq-not-drained', pipe)).toEqual({
+      visible: queue('ApproximateNumberOfMessagesVisible'),
+      inFlight: queue('ApproximateNumberOfMessagesNotVisible'),
+    });
+    const alarms = JSON.stringify(resourcesOfType('AWS::CloudWatch::Alarm'));
+    expect(alarms).not.toContain('ApproximateAgeOfOldestMessage');
+  });
+
+  // The stack publishes docs/runbooks; an alarm whose runbook link is dead helps nobody at 3 a.m.
+  it('every alarm has its runbook in docs/runbooks', () => {
+    for (const { slug } of [...PIPE_ALARMS, COMPOSITE_ALARM]) {
+      expect(existsSync(repoPath(runbookPath(slug))), runbookPath(slug)).toBe(true);
+    }
+  });
+
   it('alarm topic: encrypted, TLS only, email subscription from props', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ALARM_EMAIL });
@@ -507,14 +570,18 @@ describe('monitoring', () => {
 });
 
 describe('ops toolkit', () => {
-  it('ops API: environment for loadConfig, the jobs table next to the audit table', () => {
+  it('ops API: environment for loadConfig, the jobs table next to the audit table, 15 minutes for a job', () => {
     const api = resourceById(opsApiFunctionId());
     const variables = (api.Properties.Environment as unknown as { Variables: Record<string, unknown> }).Variables;
-    for (const name of Object.values(OPS_API_ENV).filter((n) => !['AWS_REGION', 'ORDERFLOW_CONSOLE_DIR'].includes(n))) {
+    // Set by Lambda itself (reserved variables a function cannot set) or only locally.
+    const notFromTheStack: string[] = ['AWS_REGION', 'AWS_LAMBDA_FUNCTION_NAME', 'ORDERFLOW_CONSOLE_DIR'];
+    for (const name of Object.values(OPS_API_ENV).filter((n) => !notFromTheStack.includes(n))) {
       expect(variables[name], name).toBeDefined();
     }
+    expect(variables.AWS_LAMBDA_FUNCTION_NAME).toBeUndefined();
     expect(variables[OPS_API_ENV.jobsTable]).toEqual(ref(LOGICAL_IDS.jobsTable));
     expect(variables[OPS_API_ENV.auditTable]).toEqual(ref(LOGICAL_IDS.auditTable));
+    expect(api.Properties.Timeout).toBe(900);
   });
 
   it('HTTP API: Cognito JWT authorizer on every route, CORS for the console only', () => {

@@ -1,5 +1,7 @@
 import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
 import {
+  DYNAMODB_METRICS,
+  DYNAMODB_NAMESPACE,
   LAMBDA_METRICS,
   LAMBDA_NAMESPACE,
   PIPES_METRICS,
@@ -8,14 +10,18 @@ import {
   SQS_NAMESPACE,
 } from './metrics.ts';
 
-/** Which resource of a pipe an alarm's metric is dimensioned by. */
-export type AlarmResource = 'dlq' | 'function' | 'pipe';
+/**
+ * Which resource an alarm's metric is dimensioned by: one of the pipe's own (its DLQ, processor, the pipe itself), or
+ * the Orders table the pipe reads (`TableName`).
+ */
+export type AlarmResource = 'dlq' | 'function' | 'pipe' | 'ordersTable';
 
 export type AlarmSlug =
   | 'dlq-has-messages'
-  | 'dlq-oldest-message-age'
+  | 'dlq-not-drained'
   | 'processor-error-rate'
   | 'pipe-execution-failures'
+  | 'pipe-stalled'
   | 'processor-throttles'
   | 'pipeline-unhealthy';
 
@@ -99,24 +105,42 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     treatMissingData: 'notBreaching',
   },
   {
-    kind: 'metric',
-    slug: 'dlq-oldest-message-age',
-    title: 'Dead-letter message is getting old',
-    whatBroke: 'A dead-letter message has waited over an hour; after 24 hours its records leave the stream.',
+    // Not ApproximateAgeOfOldestMessage: SQS leaves a message received three or more times out of it, and browsing
+    // the DLQ receives (docs/AWS-FACTS.md, fact 13), so the age alarm could be silenced by looking at the queue.
+    // Browsing moves a message between visible and in flight, never out of their sum; only a delete (redrive,
+    // discard) or the 14-day retention removes it. So: the DLQ held a message in (almost) every minute of the last
+    // hour. Every message older than an hour makes this true; so does a queue that refills as fast as it is
+    // drained, which is as unattended. Maximum per minute (SQS samples about once a minute): a minute in which a
+    // message existed counts whichever of the two states each sample caught it in. Two missing minutes of 60 are
+    // tolerated, so that one lost datapoint does not restart the hour.
+    kind: 'math',
+    slug: 'dlq-not-drained',
+    title: 'Dead-letter queue not drained for an hour',
+    whatBroke:
+      'The dead-letter queue has held messages for an hour (visible or in flight, so browsing cannot hide them); after 24 hours their records leave the stream.',
     firstCheck:
       'Redrive or discard the oldest DLQ messages in the console; records older than 24 hours redrive from the failure journal.',
     consoleView: 'dlqs',
-    metric: {
-      namespace: SQS_NAMESPACE,
-      metricName: SQS_METRICS.ageOfOldestMessage,
-      statistic: 'Maximum',
-      resource: 'dlq',
+    expression: 'FILL(visible, 0) + FILL(inFlight, 0)',
+    metrics: {
+      visible: {
+        namespace: SQS_NAMESPACE,
+        metricName: SQS_METRICS.messagesVisible,
+        statistic: 'Maximum',
+        resource: 'dlq',
+      },
+      inFlight: {
+        namespace: SQS_NAMESPACE,
+        metricName: SQS_METRICS.messagesNotVisible,
+        statistic: 'Maximum',
+        resource: 'dlq',
+      },
     },
-    periodSeconds: 300,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    threshold: 3600,
-    comparison: 'GreaterThanOrEqualToThreshold',
+    periodSeconds: 60,
+    evaluationPeriods: 60,
+    datapointsToAlarm: 58,
+    threshold: 0,
+    comparison: 'GreaterThanThreshold',
     treatMissingData: 'notBreaching',
   },
   {
@@ -190,6 +214,45 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     comparison: 'GreaterThanThreshold',
     treatMissingData: 'notBreaching',
   },
+  {
+    // A stopped pipe, or one Pipes disabled by itself after near-continuous 4xx errors (EventBridge user guide,
+    // "Amazon EventBridge Pipes error handling and troubleshooting"), publishes nothing, and every other alarm treats
+    // missing data as fine. Pipes emits no state-change event either (its only events are CloudTrail API calls, which
+    // an automatic disable is not) and no metric of its state, so no CloudWatch alarm can watch the state itself;
+    // this one watches its consequence: the table is being written and the pipe invokes its processor not once.
+    // FILL(.., 0): a period without a datapoint counts as zero writes (nothing to deliver) or zero invocations (the
+    // symptom). A pipe whose filter matches none of the writes looks the same (Pipes counts no filtered records,
+    // docs/AWS-FACTS.md, fact 8), hence a whole hour: the premium pipe only sees pending-to-shipped changes.
+    kind: 'math',
+    slug: 'pipe-stalled',
+    title: 'Pipe delivers nothing while orders are written',
+    whatBroke:
+      'For an hour the Orders table was written in every 15 minutes and the pipe invoked its processor not once: it is stopped, disabled by Pipes, or stuck.',
+    firstCheck:
+      'Run aws pipes describe-pipe for the pipe and read CurrentState and StateReason; a RUNNING pipe with no errors may simply have matched none of the writes.',
+    consoleView: 'metrics',
+    expression: 'IF((FILL(writes, 0) > 0) AND (FILL(invocations, 0) == 0), 1, 0)',
+    metrics: {
+      writes: {
+        namespace: DYNAMODB_NAMESPACE,
+        metricName: DYNAMODB_METRICS.consumedWriteCapacityUnits,
+        statistic: 'Sum',
+        resource: 'ordersTable',
+      },
+      invocations: {
+        namespace: PIPES_NAMESPACE,
+        metricName: PIPES_METRICS.invocations,
+        statistic: 'Sum',
+        resource: 'pipe',
+      },
+    },
+    periodSeconds: 900,
+    evaluationPeriods: 4,
+    datapointsToAlarm: 4,
+    threshold: 1,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+  },
 ];
 
 export const COMPOSITE_ALARM: CompositeAlarmDefinition = {
@@ -201,9 +264,10 @@ export const COMPOSITE_ALARM: CompositeAlarmDefinition = {
   consoleView: 'dlqs',
   anyOf: [
     'dlq-has-messages',
-    'dlq-oldest-message-age',
+    'dlq-not-drained',
     'processor-error-rate',
     'pipe-execution-failures',
+    'pipe-stalled',
     'processor-throttles',
   ],
 };

@@ -9,6 +9,8 @@ import {
   consoleDeepLink,
   DIMENSION_CLAUSE,
   DIMENSION_PIPE,
+  DYNAMODB_METRICS,
+  DYNAMODB_NAMESPACE,
   LAMBDA_METRICS,
   LAMBDA_NAMESPACE,
   METRICS_NAMESPACE,
@@ -24,7 +26,7 @@ import {
   SQS_METRICS,
   SQS_NAMESPACE,
   STREAM_ESTIMATE,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import { ArnFormat, Aws, Duration, Fn, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -203,13 +205,14 @@ export class Monitoring extends Construct {
     return new MathExpression({ expression: definition.expression, usingMetrics, period });
   }
 
-  /** A metric of one of the pipe's resources, dimensioned the way its AWS namespace publishes it. */
+  /** A metric of one of the pipe's resources (or the table it reads), dimensioned as its AWS namespace publishes it. */
   private resourceMetric(metric: AlarmMetric, pipe: PipeKey, period: Duration): Metric {
     const resources = this.props.pipes[pipe];
     const dimensionsMap: Record<AlarmMetric['resource'], Record<string, string>> = {
       dlq: { QueueName: resources.deadLetterQueue.queueName },
       function: { FunctionName: resources.processor.functionName },
       pipe: { PipeName: resources.pipeName },
+      ordersTable: { TableName: this.props.ordersTable.tableName },
     };
     return new Metric({
       namespace: metric.namespace,
@@ -332,10 +335,26 @@ export class Monitoring extends Construct {
         fnMetric(LAMBDA_METRICS.concurrentExecutions, 'Maximum'),
         fnMetric(LAMBDA_METRICS.throttles),
       ]),
+      // Writes against deliveries: what the pipe-stalled alarm compares.
       graph(
-        `${key}: DLQ depth (left) and oldest message age in seconds (right)`,
-        [dlqMetric(SQS_METRICS.messagesVisible)],
-        [dlqMetric(SQS_METRICS.ageOfOldestMessage)],
+        `${key}: Orders table writes (left) and pipe invocations (right)`,
+        [
+          aws(DYNAMODB_NAMESPACE, DYNAMODB_METRICS.consumedWriteCapacityUnits, {
+            TableName: this.props.ordersTable.tableName,
+          }),
+        ],
+        [pipeMetric(PIPES_METRICS.invocations)],
+      ),
+      // Visible plus in flight is what the dlq-not-drained alarm counts; the age leaves out messages received three
+      // or more times, browsing included (docs/AWS-FACTS.md, fact 13), and is labelled so.
+      graph(
+        `${key}: DLQ depth, visible and in flight (left), and oldest message age in seconds (right)`,
+        [dlqMetric(SQS_METRICS.messagesVisible), dlqMetric(SQS_METRICS.messagesNotVisible)],
+        [
+          aws(SQS_NAMESPACE, SQS_METRICS.ageOfOldestMessage, { QueueName: deadLetterQueue.queueName }, 'Maximum').with({
+            label: 'Oldest age (leaves out messages received 3+ times)',
+          }),
+        ],
       ),
     ];
   }

@@ -7,7 +7,7 @@ import {
   OPS_API_ENV,
   OPS_API_GROUPS,
   type PipeKey,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -30,7 +30,7 @@ import {
   type UserPoolDomain,
   UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -196,7 +196,10 @@ export class OpsToolkit extends Construct {
       entry: repoPath('ops-api', 'src', 'lambda.ts'),
       entryOwner: 'the ops API package (ops-api/src/lambda.ts)',
       description: 'Orderflow ops API: DLQ inspection, redrive, filter explanation, audit',
-      timeout: Duration.seconds(29),
+      // API Gateway still ends every HTTP request at 30 seconds (docs/AWS-FACTS.md, fact 14); the function's own
+      // timeout is for the redrive jobs it runs in asynchronous invocations of itself (ops-api/src/services/
+      // job-launcher.ts), each of which gets Lambda's maximum.
+      timeout: Duration.minutes(15),
       memorySize: 1024,
       logRetention: props.logRetention,
       environment: {
@@ -351,9 +354,22 @@ export class OpsToolkit extends Construct {
         ],
       }),
     );
+    // job-launcher.ts: a redrive job runs in an asynchronous invocation of this same function. In a separate policy:
+    // the function depends on its role's default policy, so a statement there naming the function's own ARN would
+    // be a circular dependency (the ARN exists only once the function does).
+    new Policy(this, 'OpsApiStartsJobs', {
+      statements: [
+        new PolicyStatement({
+          sid: 'RunJobsInOwnInvocations',
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+        }),
+      ],
+    }).attachToRole(fn.role as IRole);
     // record-state.ts: the current order (a record older than the stream's 24 hours) and the idempotency records
-    // (already applied?), both by BatchGetItem.
-    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem');
+    // (already applied?), both by BatchGetItem. dlq-origin.ts: DescribeTable for the stream ARN a DLQ message must
+    // name, so that a forged message cannot steer stream reads elsewhere.
+    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable');
     data.idempotencyTable.grant(fn, 'dynamodb:BatchGetItem');
     // journal.ts: entries by record key (BatchGetItem) and, once the stream dropped a range, the pipe's entries (Scan).
     // The processors write the journal; the API never changes it.

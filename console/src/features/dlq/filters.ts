@@ -3,7 +3,7 @@ import type { DlqMessage } from '@orderflow/ops-api/schemas';
 /**
  * Filters of the dead-letter table, carried in the URL (`orderId`, `email`, `error`, `stale`, `from`, `to`).
  * The relative `window` of alarm deep links is deliberately not a filter here: a queue is a backlog, not a time series,
- * and `dlq-oldest-message-age` fires precisely for messages older than its window, so hiding them would hide the cause.
+ * and `dlq-not-drained` fires precisely for messages held longer than its window, so hiding them would hide the cause.
  * Filtering runs in the browser over the whole loaded queue, so every filter combines with every other one exactly.
  */
 export interface DlqFilters {
