@@ -124,12 +124,16 @@ export function cloudWatchGate(enforcer: Enforcer, scope: ArnScope): CloudWatchG
     const denied = enforcer.authorizeAll(principal, permissions, 'cloudwatch');
     if (denied) return { refusal: cloudWatchError('denied', denied.message) };
     // "To use this operation and return information about composite alarms, you must be signed on with the
-    // cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms, CloudWatch API reference).
+    // cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms, CloudWatch API reference); the same
+    // holds for DescribeAlarmHistory with cloudwatch:DescribeAlarmHistory.
     const types = input.AlarmTypes;
-    const wantsComposite = operation === 'DescribeAlarms' && Array.isArray(types) && types.includes('CompositeAlarm');
+    const wantsComposite =
+      (operation === 'DescribeAlarms' || operation === 'DescribeAlarmHistory') &&
+      Array.isArray(types) &&
+      types.includes('CompositeAlarm');
     const compositeAlarms =
       !wantsComposite ||
-      enforcer.authorize(principal, { action: 'cloudwatch:DescribeAlarms', resource: '*' }, 'cloudwatch').allowed;
+      enforcer.authorize(principal, { action: `cloudwatch:${operation}`, resource: '*' }, 'cloudwatch').allowed;
     return { compositeAlarms };
   };
 }

@@ -24,6 +24,8 @@ export const runtimeInfoSchema = z.object({
     sqs: z.url(),
     lambda: z.url(),
     cloudwatch: z.url(),
+    /** The local SNS endpoint (query protocol; `/_local/outbox` lists email deliveries). Optional: older files lack it. */
+    sns: z.optional(z.url()),
   }),
   opsApi: z.optional(z.url()),
   console: z.optional(z.url()),
