@@ -16,8 +16,45 @@ export interface LocalSqs {
 export interface QueueDepth {
   readonly visible: number;
   readonly notVisible: number;
-  /** Sent time (epoch ms) of the oldest message, if any. */
+  /**
+   * Sent time (epoch ms) of the oldest message `ApproximateAgeOfOldestMessage` counts, if any: on a standard queue a
+   * message received {@link AGE_RECEIVE_LIMIT} or more times and not deleted is left out (see `oldestCounted`).
+   */
   readonly oldestSentAt?: number;
+  /** Messages left out of `oldestSentAt` because they were received too often (poison pills). */
+  readonly leftOutOfAge: number;
+}
+
+/**
+ * SQS developer guide, "Available CloudWatch metrics for Amazon SQS", `ApproximateAgeOfOldestMessage`
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html):
+ * on a standard queue, a message received three or more times and not deleted is moved to the back of the queue, and
+ * the metric shows the next message not received that often, redrive policy or not; such poison-pill messages stay out
+ * of the metric until they are deleted. FIFO queues do not reorder, so every message counts there.
+ * docs/AWS-FACTS.md, fact 13.
+ */
+export const AGE_RECEIVE_LIMIT = 3;
+
+interface InspectedMessage {
+  readonly sentTimestamp: number;
+  readonly approximateReceiveCount: number;
+}
+
+/** The oldest sent time `ApproximateAgeOfOldestMessage` counts, and how many messages it leaves out. */
+export function oldestCounted(
+  messages: Iterable<InspectedMessage>,
+  fifo: boolean,
+): { oldestSentAt: number | undefined; leftOut: number } {
+  let oldestSentAt: number | undefined;
+  let leftOut = 0;
+  for (const message of messages) {
+    if (!fifo && message.approximateReceiveCount >= AGE_RECEIVE_LIMIT) {
+      leftOut++;
+      continue;
+    }
+    if (oldestSentAt === undefined || message.sentTimestamp < oldestSentAt) oldestSentAt = message.sentTimestamp;
+  }
+  return { oldestSentAt, leftOut };
 }
 
 /**
@@ -158,19 +195,18 @@ export async function startSqs(
     inspect(name) {
       const state = server.inspectQueue(name);
       if (!state) return undefined;
-      const all = [
-        ...state.messages.ready,
-        ...state.messages.delayed,
-        ...state.messages.inflight.map((m) => m.message),
-      ];
-      const oldest = all.reduce<number | undefined>(
-        (min, m) => (min === undefined || m.sentTimestamp < min ? m.sentTimestamp : min),
-        undefined,
-      );
+      const { ready, delayed, inflight } = state.messages;
+      // fauxqs returns a message whose visibility timeout ran out to the queue only on its next receive; SQS counts it
+      // visible at once.
+      const now = Date.now();
+      const expired = inflight.filter((m) => m.visibilityDeadline <= now).length;
+      const fifo = state.attributes.FifoQueue === 'true' || name.endsWith('.fifo');
+      const { oldestSentAt, leftOut } = oldestCounted([...ready, ...delayed, ...inflight.map((m) => m.message)], fifo);
       return {
-        visible: state.messages.ready.length,
-        notVisible: state.messages.inflight.length,
-        ...(oldest === undefined ? {} : { oldestSentAt: oldest }),
+        visible: ready.length + expired,
+        notVisible: inflight.length - expired,
+        ...(oldestSentAt === undefined ? {} : { oldestSentAt }),
+        leftOutOfAge: leftOut,
       };
     },
     async stop() {
