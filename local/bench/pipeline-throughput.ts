@@ -25,8 +25,9 @@ import { loadTemplate } from '../src/template/local-plan.ts';
  * this process (emulators, handler workers, the bench's client) and DynamoDB Local's JVM; (2) PutItem → handler start
  * latency at 100 orders/s with the template's settings and the default (eager) poll cadence, and again with AWS's
  * fixed cadence of 4 polls a second (`--poll aws`); (3) RSS of this process (the runtime without Java) after the
- * throughput run's orders; (4) start-up time of the runtime from an existing cdk.out. Each throughput figure comes from
- * a fresh runtime, after a warm-up. Prints one JSON object.
+ * throughput run's orders; (4) start-up time of the runtime from an existing cdk.out; (5) what local IAM enforcement
+ * costs: the pipeline and the runtime alone again with `iam: 'off'` (`--iam off`), as ratios on/off. Each throughput
+ * figure comes from a fresh runtime, after a warm-up. Prints one JSON object.
  */
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 10_000);
 const CONCURRENCY = 16;
@@ -350,7 +351,17 @@ const acknowledging = templateWithAcknowledgingProcessor();
 const alone = await startHarness({ templateDir: acknowledging.dir });
 const alonePipeline = await measurePipeline(alone);
 await alone.stop();
+
+// (5) The same two without IAM enforcement (`--iam off`: no gateway, no authorization), each in a fresh runtime.
+const open = await startHarness({ iam: 'off' });
+const openPipeline = await measurePipeline(open);
+await open.stop();
+const aloneOpen = await startHarness({ templateDir: acknowledging.dir, iam: 'off' });
+const aloneOpenPipeline = await measurePipeline(aloneOpen);
+await aloneOpen.stop();
 acknowledging.remove();
+const enforcementRatio = pipeline.perSecond / openPipeline.perSecond;
+const aloneEnforcementRatio = alonePipeline.perSecond / aloneOpenPipeline.perSecond;
 
 const ratio = pipeline.perSecond / raw.perSecond;
 const aloneRatio = alonePipeline.perSecond / raw.perSecond;
@@ -380,6 +391,17 @@ console.log(
           pollCadence: `eager: ${DEFAULT_ACTIVE_POLL_MS} ms after records, doubling per empty poll up to ${AWS_POLL_INTERVAL_MS} ms`,
           withAwsCadence: { ...latencyAwsCadence, pollCadence: `every ${AWS_POLL_INTERVAL_MS} ms (--poll aws)` },
         },
+        iamEnforcement: {
+          pipelineOrdersPerSecond: { on: Math.round(pipeline.perSecond), off: Math.round(openPipeline.perSecond) },
+          ratio: Number(enforcementRatio.toFixed(3)),
+          cpuMsPerOrder: { on: pipeline.cpu, off: openPipeline.cpu },
+          runtimeAlone: {
+            ordersPerSecond: { on: Math.round(alonePipeline.perSecond), off: Math.round(aloneOpenPipeline.perSecond) },
+            ratio: Number(aloneEnforcementRatio.toFixed(3)),
+            cpuMsPerOrder: { on: alonePipeline.cpu, off: aloneOpenPipeline.cpu },
+          },
+          what: 'on: the gateway authorizes every DynamoDB, Streams, SQS, Lambda and CloudWatch request (roles with their own keys); off: --iam off, the emulators served directly',
+        },
         rssMbAfterOrders: Math.round(rssMb),
         startupMs: Math.round(harness.startupMs),
       },
@@ -388,6 +410,10 @@ console.log(
           target: '>= 0.9',
           met: ratio >= 0.9,
           bound: `the processors' own calls (Powertools' idempotency put and update, the notification) make an order cost ${cpuTotal(pipeline.cpu).toFixed(2)} ms of CPU against ${cpuTotal(raw.cpu).toFixed(2)} ms for a raw PutItem on the same cores, so ${cpuBound.toFixed(3)} at most; the runtime alone reaches ${aloneRatio.toFixed(3)} (docs/ARCHITECTURE.md, "Local runtime")`,
+        },
+        iamEnforcementRatio: {
+          target: '>= 0.95 (enforcement costs at most 5 % of throughput)',
+          met: enforcementRatio >= 0.95,
         },
         latencyP50: { target: '<= 50 ms', met: latency.p50 <= 50 },
         latencyP99: { target: '<= 250 ms', met: latency.p99 <= 250 },

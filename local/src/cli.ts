@@ -20,6 +20,10 @@ const USAGE = `Usage: npm start -- [options]
                          shorter makes failing batches reach their DLQ sooner in demos and tests)
   --poll eager|aws       eager (default): a shard that just returned records is polled again within 10 ms,
                          backing off to 4 polls a second when quiet; aws: always 4 polls a second, as AWS does
+  --iam on|off           on (default): every request to a local endpoint is authorized against the template's
+                         IAM policies, each function, pipe and the ops API acting with its role's keys (listed in
+                         runtime.json under principals; any other key acts as the administrator); off: nothing is
+                         authorized (experiments only)
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
@@ -39,6 +43,7 @@ function parseFlags() {
         'state-dir': { type: 'string' },
         'retry-delay': { type: 'string' },
         poll: { type: 'string', default: 'eager' },
+        iam: { type: 'string', default: 'on' },
         'no-console': { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
         'template-dir': { type: 'string' },
@@ -80,6 +85,12 @@ function retryDelay(text: string | undefined): number | undefined {
   if (!(Number.isInteger(value) && value >= 1 && value <= 10_000))
     throw new UsageError(`--retry-delay must be milliseconds (1..10000), got ${text}`);
   return value;
+}
+
+function iamMode(text: string | undefined): 'on' | 'off' {
+  if (text === undefined || text === 'on') return 'on';
+  if (text === 'off') return 'off';
+  throw new UsageError(`--iam must be on or off, got ${text}`);
 }
 
 /** `--poll aws` polls every shard at AWS's base rate, 4 times a second, busy or not. */
@@ -129,6 +140,7 @@ async function main(): Promise<void> {
     ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
   };
   const demoTraffic = traffic(values.traffic);
+  const iam = iamMode(values.iam);
   const pipeTiming = {
     ...pollCadence(values.poll),
     ...optional('retryBaseDelayMs', retryDelay(values['retry-delay'])),
@@ -155,6 +167,7 @@ async function main(): Promise<void> {
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values['state-dir'] ? { stateDir: resolvePath(values['state-dir']) } : {}),
     pipeTiming,
+    iam,
     ...(templateDir ? { templateDir } : {}),
     onProgress: (message, ms) => line(message, ms),
   });
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
     line(`not emulated (no local effect): ${ignored.map(([type, count]) => `${type} x${count}`).join(', ')}`);
   for (const skipped of runtime.skippedFunctions)
     line(`function ${skipped.logicalId} not run locally: ${skipped.reason}`);
+  for (const statement of runtime.iam.unsupported) line(`IAM statement not evaluated as written: ${statement}`);
   const { info } = runtime;
   const stateDirLabel = values['state-dir'] ?? '.orderflow';
   console.log(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
@@ -175,6 +189,11 @@ async function main(): Promise<void> {
   );
   console.log(
     `  Demo traffic: ${demoTraffic === 'off' ? 'off' : `${demoTraffic} orders/s`} · runtime info: ${stateDirLabel}/runtime.json · function logs: ${stateDirLabel}/logs/`,
+  );
+  console.log(
+    runtime.iam.mode === 'on'
+      ? `  IAM enforcement: on, ${runtime.iam.principals.entries.length} roles with their own keys (runtime.json principals); denials: ${stateDirLabel}/denials.ndjson and ${info.iam?.denials}`
+      : '  IAM enforcement: OFF (--iam off): every request is served, whoever signs it',
   );
   console.log(
     '  Break a processor: npm run fault -w local -- OrderProcessorFunction 1 throw   (clear: -- OrderProcessorFunction --clear)',

@@ -13,7 +13,10 @@ import {
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api';
 import {
+  DYNAMODB_METRICS,
+  DYNAMODB_NAMESPACE,
   LOGICAL_IDS,
+  OPS_API_ENV,
   PIPE_KEYS,
   PIPES,
   type RuntimeInfo,
@@ -26,6 +29,19 @@ import {
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
 import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
 import { startCloudWatchServer } from './cloudwatch/server.ts';
+import {
+  authorizedTarget,
+  createLocalIam,
+  type DenialLog,
+  functionArn,
+  type Gateway,
+  type IamMode,
+  type LocalIam,
+  type LocalRole,
+  startGateway,
+} from './gateway/index.ts';
+import type { Authorizer } from './iam/authorizer.ts';
+import { buildPolicySet, createAuthorizer, describeUnsupported } from './iam/index.ts';
 import { FunctionLogs } from './lambda/function-logs.ts';
 import { LambdaService } from './lambda/lambda-service.ts';
 import { startLambdaServer } from './lambda/server.ts';
@@ -90,6 +106,14 @@ export interface LocalRuntimeOptions {
   onInvoke?: (functionName: string, event: unknown) => void;
   /** How often alarms are evaluated and SQS depth is sampled. Default 10 s. */
   observeIntervalMs?: number;
+  /**
+   * Local IAM enforcement. `on` (default): each role of the template gets its own keys, functions, pipes and the ops
+   * API act with their role's, and every request to a local endpoint is authorized against the template's policies
+   * first; any other key acts as the account administrator. `off`: nothing is authorized (experiments).
+   */
+  iam?: IamMode;
+  /** The policy evaluator to enforce with, instead of one built from the template's policies (tests). */
+  authorizer?: Authorizer;
 }
 
 /**
@@ -111,6 +135,13 @@ export interface LocalRuntime {
   readonly pipes: ReadonlyMap<string, PipeEmulator>;
   /** Functions of the template that do not run locally, with the reason. */
   readonly skippedFunctions: readonly { logicalId: string; reason: string }[];
+  /** Local IAM enforcement: the evaluator, the roles' keys, `authorize` for what the runtime does for a principal. */
+  readonly iam: LocalIam & {
+    /** Policy statements the evaluator cannot read, one line each, as printed at start. */
+    readonly unsupported: readonly string[];
+  };
+  /** Every request refused by enforcement (`<stateDir>/denials.ndjson`, `GET <lambda>/_local/denials`). */
+  readonly denials: DenialLog;
   stop(): Promise<void>;
 }
 
@@ -212,10 +243,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const ports = options.ports ?? {};
     for (const [what, port] of Object.entries(ports)) if (port !== undefined) await assertPortFree(port, what);
+    // With enforcement the endpoints tools see are the gateway's; DynamoDB Local and fauxqs listen on internal ports.
+    const enforcing = (options.iam ?? 'on') === 'on';
+    const gatewayPorts = enforcing
+      ? { dynamodb: ports.dynamodb ?? (await freePort()), sqs: ports.sqs ?? (await freePort()) }
+      : undefined;
     const [dynamo, sqs] = await Promise.all([
       timed('DynamoDB Local up', async () => {
         const started = await startDynamoDbLocal({
-          ...(ports.dynamodb ? { port: ports.dynamodb } : {}),
+          ...(gatewayPorts ? {} : ports.dynamodb ? { port: ports.dynamodb } : {}),
           ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
         });
         stoppers.push(() => started.stop());
@@ -223,7 +259,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
       timed('SQS (fauxqs) up', async () => {
         const started = await startSqs({
-          ...(ports.sqs ? { port: ports.sqs } : {}),
+          ...(gatewayPorts ? { queueUrlHost: `127.0.0.1:${gatewayPorts.sqs}` } : ports.sqs ? { port: ports.sqs } : {}),
           ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
           region: LOCAL_REGION,
         });
@@ -231,12 +267,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return started;
       }),
     ]);
+    // Creating the template's tables is CloudFormation's work, not a request of anyone in it: straight to DynamoDB Local.
     const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
     const dynamoClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
-    const sqsClient = new SQSClient({ ...clientConfig, endpoint: sqs.endpoint });
+    const clients: { destroy(): void }[] = [dynamoClient];
     stoppers.push(() => {
-      dynamoClient.destroy();
-      sqsClient.destroy();
+      for (const client of clients) client.destroy();
     });
 
     const resources = new Map<string, LocalResourceValue>();
@@ -283,16 +319,97 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const publish = (list: PutMetric[]) => {
       for (const metric of list) metrics.put(metric);
     };
+
+    // Local IAM: the template's policies, a key per role, the gateway in front of DynamoDB Local and fauxqs.
+    const scope = { region: LOCAL_REGION, account: LOCAL_ACCOUNT };
+    const policies = enforcing ? await timed('IAM policies read', () => buildPolicySet(loaded, context)) : undefined;
+    const roleOfUse = new Map<string, string>();
+    const roles: LocalRole[] = [];
+    if (policies) {
+      const sessionNames = new Map<string, string>();
+      for (const use of [...policies.lambdaExecutionRoles, ...policies.pipeRoles]) {
+        if (!use.roleLogicalId) continue;
+        roleOfUse.set(use.logicalId, use.roleLogicalId);
+        // Lambda names the session after the function; a pipe's session is named after the pipe here.
+        if (!sessionNames.has(use.roleLogicalId))
+          sessionNames.set(use.roleLogicalId, resources.get(use.logicalId)?.ref ?? use.logicalId);
+      }
+      for (const role of policies.roles.values())
+        roles.push({
+          logicalId: role.logicalId,
+          roleArn: role.arn,
+          sessionName: sessionNames.get(role.logicalId) ?? role.logicalId,
+        });
+    }
+    const iam = createLocalIam({
+      mode: enforcing ? 'on' : 'off',
+      ...(enforcing
+        ? { authorizer: options.authorizer ?? createAuthorizer(policies as NonNullable<typeof policies>) }
+        : {}),
+      roles,
+      scope,
+      denialsFile: join(stateDir, 'denials.ndjson'),
+    });
+    const unsupported = policies ? describeUnsupported(policies.unsupported) : [];
+    stoppers.push(() => iam.denials.close());
+    let gateway: Gateway | undefined;
+    if (iam.enforcer && gatewayPorts) {
+      const enforcer = iam.enforcer;
+      gateway = await timed('IAM gateway up (DynamoDB, SQS)', () =>
+        startGateway({
+          enforcer,
+          scope,
+          ports: gatewayPorts,
+          backends: { dynamodb: dynamo.port, sqs: sqs.port },
+          publish,
+          writeMetric: { namespace: DYNAMODB_NAMESPACE, metricName: DYNAMODB_METRICS.consumedWriteCapacityUnits },
+          onError,
+        }),
+      );
+      stoppers.push(() => gateway?.stop());
+    }
+    const endpoints = {
+      dynamodb: gateway?.dynamodb.endpoint ?? dynamo.endpoint,
+      sqs: gateway?.sqs.endpoint ?? sqs.endpoint,
+    };
+    /** The keys a function, pipe or the ops API acts with: its role's; the administrator's with `--iam off`. */
+    const credentialsOf = (logicalId: string) => {
+      const role = roleOfUse.get(logicalId);
+      return role && iam.principals.has(role) ? iam.principals.role(role) : undefined;
+    };
+
     const alarms = new AlarmBoard(alarmSpecs(loaded, context), metrics);
     const cloudwatch = await timed('CloudWatch endpoint up', async () =>
       startCloudWatchServer(
-        { store: metrics, alarms, region: LOCAL_REGION, account: LOCAL_ACCOUNT },
+        {
+          store: metrics,
+          alarms,
+          region: LOCAL_REGION,
+          account: LOCAL_ACCOUNT,
+          ...(iam.gates ? { gate: iam.gates.cloudwatch } : {}),
+        },
         ports.cloudwatch ?? (await freePort()),
       ),
     );
     stoppers.push(() => cloudwatch.stop());
 
-    const { functions, skipped } = functionSpecs(loaded, context);
+    const { functions: templateFunctions, skipped } = functionSpecs(loaded, context);
+    // Each function runs with its execution role's keys, as Lambda hands them to it (they are reserved variables, so
+    // they win over the function's own environment).
+    const functions = templateFunctions.map((spec) => {
+      const keys = credentialsOf(spec.logicalId)?.credentials;
+      return keys
+        ? {
+            ...spec,
+            environment: {
+              ...spec.environment,
+              AWS_ACCESS_KEY_ID: keys.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+              AWS_SESSION_TOKEN: keys.sessionToken,
+            },
+          }
+        : spec;
+    });
     const logs = new FunctionLogs(join(stateDir, 'logs'));
     const lambda = new LambdaService(functions, {
       region: LOCAL_REGION,
@@ -305,9 +422,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         // Service-specific endpoint variables, honoured by AWS SDK for JavaScript v3.
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamo.endpoint,
-        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
         // The variable Powertools for TypeScript reads; with it the processors do not even load the X-Ray SDK.
         POWERTOOLS_TRACE_ENABLED: 'false',
@@ -321,11 +438,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await logs.close();
     });
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
-      startLambdaServer(lambda, ports.lambda ?? (await freePort())),
+      startLambdaServer(
+        lambda,
+        ports.lambda ?? (await freePort()),
+        iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {},
+      ),
     );
     stoppers.push(() => lambdaServer.stop());
 
-    const streams = new StreamsApi(dynamo.endpoint, LOCAL_REGION);
+    // Each pipe reads the stream, invokes its target and sends to its DLQ with its role's keys, through the gateway.
+    const adminStreams = new StreamsApi(endpoints.dynamodb, LOCAL_REGION);
+    const adminSqs = new SQSClient({ ...clientConfig, endpoint: endpoints.sqs });
+    clients.push(adminSqs);
     const pipes = new Map<string, PipeEmulator>();
     const specs = pipeSpecs(loaded, context);
     await timed(`${specs.length} pipes polling`, async () => {
@@ -336,6 +460,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             `pipe ${spec.logicalId}: table ${spec.sourceTableId} has no stream (StreamSpecification)`,
           );
         const dlqUrl = spec.deadLetterQueueId ? resources.get(spec.deadLetterQueueId)?.ref : undefined;
+        const role = credentialsOf(spec.logicalId);
+        const streams = role
+          ? new StreamsApi(endpoints.dynamodb, LOCAL_REGION, role.credentials.accessKeyId)
+          : adminStreams;
+        const dlqClient = role
+          ? new SQSClient({ region: LOCAL_REGION, endpoint: endpoints.sqs, credentials: role.credentials })
+          : adminSqs;
+        if (role) clients.push(dlqClient);
+        const invoke = (batch: StreamRecord[]) => invokeTarget(lambda, spec.targetFunction, batch);
         const emulator = new PipeEmulator({
           name: spec.name,
           ...(PIPE_KEYS.find((k) => PIPES[k].pipeId === spec.logicalId)
@@ -345,11 +478,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           streams,
           settings: spec.settings,
           filters: spec.filters,
-          target: (batch: StreamRecord[]) => invokeTarget(lambda, spec.targetFunction, batch),
+          target: role
+            ? authorizedTarget(iam, role.principal, functionArn(spec.targetFunction, scope), invoke)
+            : invoke,
           ...(dlqUrl
             ? {
                 deadLetter: async (body: string) =>
-                  void (await sqsClient.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }))),
+                  void (await dlqClient.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: body }))),
               }
             : {}),
           checkpoints: new CheckpointStore(
@@ -428,12 +563,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const info: RuntimeInfo = runtimeInfoSchema.parse({
       region: LOCAL_REGION,
       endpoints: {
-        dynamodb: dynamo.endpoint,
-        dynamodbStreams: dynamo.endpoint,
-        sqs: sqs.endpoint,
+        dynamodb: endpoints.dynamodb,
+        dynamodbStreams: endpoints.dynamodb,
+        sqs: endpoints.sqs,
         lambda: lambdaServer.endpoint,
         cloudwatch: cloudwatch.endpoint,
       },
+      iam: {
+        enforcement: iam.mode,
+        ...(iam.mode === 'on' ? { denials: `${lambdaServer.endpoint}/_local/denials` } : {}),
+      },
+      principals: iam.principals.toJSON(),
       ...(opsApiUrl ? { opsApi: opsApiUrl, ...(options.consoleDir ? { console: `${opsApiUrl}/` } : {}) } : {}),
       tokens: { operator: token(), viewer: token() },
       resources: {
@@ -449,8 +589,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
 
     const { opsApi } = options;
+    // The in-process ops API acts as the template's ops API function does: with that function's role.
+    const opsApiFunction = templateFunctions.find((spec) => OPS_API_ENV.standardDlqUrl in spec.environment);
+    const opsApiKeys = opsApiFunction ? credentialsOf(opsApiFunction.logicalId)?.credentials : undefined;
     if (opsApi && opsApiPort)
-      await timed('ops API up', () => startOpsApi(opsApi, info, opsApiPort, options.consoleDir, stoppers));
+      await timed('ops API up', () =>
+        startOpsApi(opsApi, info, opsApiPort, { consoleDir: options.consoleDir, credentials: opsApiKeys }, stoppers),
+      );
 
     if (options.writeRuntimeFile !== false) {
       const file = join(stateDir, 'runtime.json');
@@ -460,8 +605,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     if (options.traffic !== undefined && options.traffic !== 'off') {
+      // Demo traffic is a tool like the CLI: it writes through the endpoint with keys that act as the administrator.
+      const trafficClient = new DynamoDBClient({ ...clientConfig, endpoint: endpoints.dynamodb });
+      clients.push(trafficClient);
       const traffic: TrafficGenerator = startDemoTraffic({
-        client: dynamoClient,
+        client: trafficClient,
         tableName: info.resources.ordersTable,
         ordersPerSecond: options.traffic,
         onError,
@@ -477,6 +625,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       lambda,
       pipes,
       skippedFunctions: skipped,
+      iam: { ...iam, unsupported },
+      denials: iam.denials,
       stop: stopAll,
     };
   } catch (error: unknown) {
@@ -505,10 +655,18 @@ async function startOpsApi(
   opsApi: LocalOpsApi,
   info: RuntimeInfo,
   port: number,
-  consoleDir: string | undefined,
+  settings: {
+    consoleDir: string | undefined;
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string } | undefined;
+  },
   stoppers: (() => Promise<void> | void)[],
 ) {
-  const app = await opsApi.buildApp(opsApi.configFromRuntimeInfo(info, consoleDir ? { consoleDir } : {}));
+  const app = await opsApi.buildApp(
+    opsApi.configFromRuntimeInfo(info, {
+      ...(settings.consoleDir ? { consoleDir: settings.consoleDir } : {}),
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    }),
+  );
   await app.listen({ port, host: '127.0.0.1' });
   stoppers.push(async () => {
     app.server.closeAllConnections();
