@@ -320,14 +320,19 @@ function summary(list: readonly InstalledPackage[]): string {
 /** docs/THIRD-PARTY-LICENSES.md: both lists, generated. */
 export function noticeText(report: LicenceReport): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
-  const table = (list: readonly InstalledPackage[], usedBy: boolean) => [
-    usedBy ? '| package | version | licence | used by |' : '| package | version | licence |',
-    usedBy ? '| --- | --- | --- | --- |' : '| --- | --- | --- |',
-    ...list.map(
-      (pkg) =>
-        `| ${cell(pkg.name)} | ${cell(pkg.version)} | ${cell(pkg.licence)} |${usedBy ? ` ${pkg.usedBy.join(', ')} |` : ''}`,
-    ),
-  ];
+  // Columns padded to their widest cell, as Biome formats Markdown tables.
+  const table = (list: readonly InstalledPackage[], usedBy: boolean) => {
+    const header = usedBy ? ['package', 'version', 'licence', 'used by'] : ['package', 'version', 'licence'];
+    const rows = list.map((pkg) =>
+      [pkg.name, pkg.version, pkg.licence, ...(usedBy ? [pkg.usedBy.join(', ')] : [])].map(cell),
+    );
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+    );
+    const line = (cells: readonly string[]) =>
+      `| ${cells.map((text, column) => text.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+    return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
+  };
   return [
     '# Third-party licences',
     '',
