@@ -597,6 +597,29 @@ describe('ops toolkit', () => {
     });
   });
 
+  // WAF cannot be associated with an HTTP API; the stage throttle is the rate-based protection in front of it.
+  it('HTTP API stage: default route throttled (rate and burst), access logged', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it("console CSP: connect-src allows this Region's and partition's API endpoints, nothing wider", () => {
+    const [, policy] = resourcesOfType('AWS::CloudFront::ResponseHeadersPolicy')[0] ?? [];
+    const config = policy?.Properties.ResponseHeadersPolicyConfig as {
+      SecurityHeadersConfig: { ContentSecurityPolicy: { ContentSecurityPolicy: { 'Fn::Join': [string, unknown[]] } } };
+    };
+    const parts = config.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy['Fn::Join'][1];
+    const at = parts.findIndex(
+      (part) => typeof part === 'string' && part.endsWith("connect-src 'self' https://*.execute-api."),
+    );
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(parts.slice(at + 1, at + 4)).toEqual([ref('AWS::Region'), '.', ref('AWS::URLSuffix')]);
+    expect(parts[at + 4]).toMatch(/^ https:\/\//);
+  });
+
   it('Cognito: no self sign-up, MFA, operators and viewers groups, the console callback and scopes', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       AllowedOAuthFlows: ['code'],

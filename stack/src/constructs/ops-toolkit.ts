@@ -57,6 +57,24 @@ export interface OpsToolkitProps {
   readonly runbookBaseUrl?: string;
 }
 
+/**
+ * The rate-based protection in front of the ops API: the HTTP API stage's default route throttling (API Gateway
+ * developer guide, "Throttling requests to your HTTP API"). AWS WAF, the service with per-client rate-based rules,
+ * cannot be associated with an HTTP API (WAF developer guide: protected resources are CloudFront, REST APIs, ALB,
+ * AppSync, Cognito, App Runner, Amplify, Verified Access), and a CloudFront web ACL must live in us-east-1, which this
+ * environment-agnostic stack cannot place. Stage throttling counts every request, so it cannot tell an operator from
+ * an anonymous client; its job is to keep a flood from reaching Lambda or the account's shared API Gateway quota
+ * (10,000 requests/s per Region), while being high enough that one client cannot starve operators cheaply:
+ * - unauthenticated requests never reach Lambda: the JWT authorizer answers them (401) at no cost to the function;
+ * - an authenticated principal gets 600 requests a minute in the ops API (its per-principal limiter), so 20 principals
+ *   at full budget are 200 requests/s, the rate below; the burst covers the console's parallel first loads.
+ * The previous 50/s with a burst of 100 protected the function no better (the authorizer already does) and let a
+ * single anonymous script lock operators out. The residual risk, a flood above 200/s, needs per-client limits: a
+ * Regional REST API with an AWS WAF rate-based rule, or CloudFront with a us-east-1 web ACL in front of an API whose
+ * execute-api endpoint is disabled (docs/ARCHITECTURE.md, "Stack").
+ */
+const OPS_API_STAGE_THROTTLE = { rateLimit: 200, burstLimit: 400 } as const;
+
 /** Where the runbooks are published inside the console bucket: `<site>/docs/runbooks/<slug>.md`. */
 const RUNBOOK_PREFIX = 'docs/runbooks/';
 
@@ -129,7 +147,10 @@ export class OpsToolkit extends Construct {
 
     // --- CloudFront ----------------------------------------------------------------------------------------------
     // The API and Cognito hosts are the only other origins the console talks to.
-    const apiHostPattern = `https://*.execute-api.${region}.amazonaws.com`;
+    // The API's exact endpoint would close this to the one API, but cannot be named here: the API's CORS origin is
+    // this distribution, so the distribution -> headers policy -> API -> distribution references form a cycle
+    // CloudFormation refuses (CloudFormation Validate F3004). The pattern is limited to this Region and partition.
+    const apiHostPattern = `https://*.execute-api.${region}.${Aws.URL_SUFFIX}`;
     const headers = new ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: 'Orderflow console security headers',
       securityHeadersBehavior: {
@@ -251,7 +272,7 @@ export class OpsToolkit extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: 50, burstLimit: 100 },
+      throttle: OPS_API_STAGE_THROTTLE,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
     });
 
