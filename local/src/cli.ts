@@ -24,11 +24,14 @@ const USAGE = `Usage: npm start -- [options]
                          IAM policies, each function, pipe and the ops API acting with its role's keys (listed in
                          runtime.json under principals; any other key acts as the administrator); off: nothing is
                          authorized (experiments only)
+  --alarm-email ADDRESS  the on-call address the synth subscribes to the alarm topic (default
+                         oncall@orderflow.local); its notifications land in <state dir>/outbox/ as files, nothing
+                         is sent; with --no-build or --template-dir the template's own subscriptions apply
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
-  --port-dynamodb N  --port-sqs N  --port-lambda N  --port-cloudwatch N  --port-ops-api N
-                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _OPS_API)`;
+  --port-dynamodb N  --port-sqs N  --port-lambda N  --port-cloudwatch N  --port-sns N  --port-ops-api N
+                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _SNS, _OPS_API)`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -44,6 +47,7 @@ function parseFlags() {
         'retry-delay': { type: 'string' },
         poll: { type: 'string', default: 'eager' },
         iam: { type: 'string', default: 'on' },
+        'alarm-email': { type: 'string' },
         'no-console': { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
         'template-dir': { type: 'string' },
@@ -51,6 +55,7 @@ function parseFlags() {
         'port-sqs': { type: 'string' },
         'port-lambda': { type: 'string' },
         'port-cloudwatch': { type: 'string' },
+        'port-sns': { type: 'string' },
         'port-ops-api': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
@@ -91,6 +96,16 @@ function iamMode(text: string | undefined): 'on' | 'off' {
   if (text === undefined || text === 'on') return 'on';
   if (text === 'off') return 'off';
   throw new UsageError(`--iam must be on or off, got ${text}`);
+}
+
+/** The default on-call address: the stack subscribes it to the alarm topic, so the on-call path exists locally. */
+const DEFAULT_ALARM_EMAIL = 'oncall@orderflow.local';
+
+/** `--alarm-email`: one address, passed to the synth as `-c alarmEmail=`. */
+function alarmEmail(text: string | undefined): string {
+  if (text === undefined) return DEFAULT_ALARM_EMAIL;
+  if (!/^[^\s@]+@[^\s@]+$/.test(text)) throw new UsageError(`--alarm-email must be an email address, got ${text}`);
+  return text;
 }
 
 /** `--poll aws` polls every shard at AWS's base rate, 4 times a second, busy or not. */
@@ -137,9 +152,11 @@ async function main(): Promise<void> {
     ...optional('sqs', port(values['port-sqs'], 'ORDERFLOW_PORT_SQS')),
     ...optional('lambda', port(values['port-lambda'], 'ORDERFLOW_PORT_LAMBDA')),
     ...optional('cloudwatch', port(values['port-cloudwatch'], 'ORDERFLOW_PORT_CLOUDWATCH')),
+    ...optional('sns', port(values['port-sns'], 'ORDERFLOW_PORT_SNS')),
     ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
   };
   const demoTraffic = traffic(values.traffic);
+  const onCall = alarmEmail(values['alarm-email']);
   const iam = iamMode(values.iam);
   const pipeTiming = {
     ...pollCadence(values.poll),
@@ -155,8 +172,8 @@ async function main(): Promise<void> {
     // The stack packages console/dist as an asset, so the console is built before the synth.
     if (withConsole && !existsSync(join(consoleDist, 'index.html')))
       await step('console built (npm run build -w console)', () => run('npm', ['run', 'build', '-w', 'console']));
-    await step('stack synthesized with handler bundles (npm run build -w stack)', () =>
-      run('npm', ['run', 'build', '-w', 'stack']),
+    await step(`stack synthesized with handler bundles, alarms to ${onCall} (npm run build -w stack)`, () =>
+      run('npm', ['run', 'build', '-w', 'stack', '--', '-c', `alarmEmail=${onCall}`]),
     );
   }
   const runtime = await startLocalRuntime({
@@ -185,7 +202,14 @@ async function main(): Promise<void> {
   console.log(`  Operator token: ${info.tokens.operator}`);
   console.log(`  Viewer token:   ${info.tokens.viewer}`);
   console.log(
-    `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch}`,
+    `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch} · SNS ${info.endpoints.sns}`,
+  );
+  const mailboxes = runtime.sns
+    .listSubscriptions({})
+    .Subscriptions.filter((s) => s.Protocol.startsWith('email'))
+    .map((s) => s.Endpoint);
+  console.log(
+    `  Email notifications: ${mailboxes.length > 0 ? [...new Set(mailboxes)].join(', ') : 'no email subscription'} → ${stateDirLabel}/outbox/ (GET ${info.endpoints.sns}/_local/outbox)`,
   );
   console.log(
     `  Demo traffic: ${demoTraffic === 'off' ? 'off' : `${demoTraffic} orders/s`} · runtime info: ${stateDirLabel}/runtime.json · function logs: ${stateDirLabel}/logs/`,

@@ -26,6 +26,7 @@ import {
   STACK_NAME,
   type StreamRecord,
 } from '@orderflow/pipeline';
+import { runAlarmActions } from './cloudwatch/actions.ts';
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
 import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
 import { startCloudWatchServer } from './cloudwatch/server.ts';
@@ -51,19 +52,28 @@ import { StreamsApi } from './pipes/streams-api.ts';
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from './services/dynamodb-local.ts';
 import { assertPortFree, freePort } from './services/ports.ts';
 import { startSqs } from './services/sqs.ts';
+import type { MessageAttributes } from './sns/envelope.ts';
+import { regionName } from './sns/model.ts';
+import { Outbox } from './sns/outbox.ts';
+import { startSnsServer } from './sns/server.ts';
+import { SnsService } from './sns/sns-service.ts';
 import type { LocalResourceValue } from './template/intrinsics.ts';
 import {
   alarmSpecs,
   functionSpecs,
+  keySpecs,
   loadTemplate,
   namedResources,
   pipeSpecs,
   queueSpecs,
+  subscriptionSpecs,
   summarize,
   type TableSpec,
   TemplateError,
   type TemplateSummary,
   tableSpecs,
+  topicAndKeyResources,
+  topicSpecs,
 } from './template/local-plan.ts';
 import { startDemoTraffic, type TrafficGenerator } from './traffic/demo-traffic.ts';
 
@@ -77,6 +87,7 @@ export interface LocalRuntimePorts {
   sqs?: number;
   lambda?: number;
   cloudwatch?: number;
+  sns?: number;
   opsApi?: number;
 }
 
@@ -131,6 +142,10 @@ export interface LocalRuntime {
   readonly summary: TemplateSummary;
   readonly metrics: MetricStore;
   readonly alarms: AlarmBoard;
+  /** The template's topics and subscriptions: Publish, deliveries (`deliveries()`), signing. */
+  readonly sns: SnsService;
+  /** Email deliveries, one file each in `<stateDir>/outbox/` (`GET <sns>/_local/outbox`). */
+  readonly outbox: Outbox;
   readonly lambda: LambdaService;
   readonly pipes: ReadonlyMap<string, PipeEmulator>;
   /** Functions of the template that do not run locally, with the reason. */
@@ -313,7 +328,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ] as const)
       for (const [id, name] of namedResources(loaded, names, type, property))
         resources.set(id, { ref: name, attributes: { Arn: arn(name) } });
+    // Topics (Ref = ARN) and KMS keys: alarm actions, topic policies and key references resolve through them.
+    for (const [id, value] of topicAndKeyResources(loaded, names)) resources.set(id, value);
     const context = { ...names, resources };
+    // Known before the functions start, so their SDKs can be pointed at the SNS endpoint too.
+    const snsPort = ports.sns ?? (await freePort());
 
     const metrics = new MetricStore();
     const publish = (list: PutMetric[]) => {
@@ -378,7 +397,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return role && iam.principals.has(role) ? iam.principals.role(role) : undefined;
     };
 
-    const alarms = new AlarmBoard(alarmSpecs(loaded, context), metrics);
+    const alarms = new AlarmBoard(alarmSpecs(loaded, context), metrics, Date.now(), names);
     const cloudwatch = await timed('CloudWatch endpoint up', async () =>
       startCloudWatchServer(
         {
@@ -426,6 +445,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
+        AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${snsPort}`,
         // The variable Powertools for TypeScript reads; with it the processors do not even load the X-Ray SDK.
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
@@ -445,6 +465,57 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ),
     );
     stoppers.push(() => lambdaServer.stop());
+
+    // SNS: the template's topics and subscriptions; alarm actions publish to them as CloudWatch does.
+    const outbox = new Outbox(join(stateDir, 'outbox'));
+    const deliverySqs = new SQSClient({ ...clientConfig, endpoint: sqs.endpoint });
+    const queueUrlOf = (arn: string) => {
+      const spec = queues.find((q) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${q.name}` === arn);
+      const url = spec ? resources.get(spec.logicalId)?.ref : undefined;
+      if (!url) throw new Error(`queue ${arn} is not a queue of the template`);
+      return url;
+    };
+    const snsService = new SnsService({
+      ...names,
+      endpoint: `http://127.0.0.1:${snsPort}`,
+      topics: topicSpecs(loaded, context),
+      subscriptions: subscriptionSpecs(loaded, context),
+      keys: keySpecs(loaded, names),
+      ...(iam.mode === 'on' ? { authorize: iam.authorize } : {}),
+      targets: {
+        sqs: async (queueArn, body, settings) => {
+          await deliverySqs.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrlOf(queueArn),
+              MessageBody: body,
+              ...(settings.attributes ? { MessageAttributes: sqsAttributes(settings.attributes) } : {}),
+              ...(settings.groupId ? { MessageGroupId: settings.groupId } : {}),
+              ...(settings.deduplicationId ? { MessageDeduplicationId: settings.deduplicationId } : {}),
+            }),
+          );
+        },
+        lambda: async (functionArn, event) => {
+          const result = await lambda.invoke(functionArn, event);
+          if (result.kind === 'throttled') throw new Error(`Lambda throttled the invocation: ${result.message}`);
+          if (result.kind === 'error') throw new Error(`${result.error.errorType}: ${result.error.errorMessage}`);
+        },
+      },
+      outbox,
+      publishMetrics: publish,
+      onError,
+    });
+    const snsServer = await timed('SNS endpoint up', () =>
+      startSnsServer(
+        { service: snsService, outbox, ...names, ...(iam.enforcer ? { enforcer: iam.enforcer } : {}) },
+        snsPort,
+      ),
+    );
+    stoppers.push(async () => {
+      await snsServer.stop();
+      await snsService.settled();
+      deliverySqs.destroy();
+    });
+    stoppers.push(runAlarmActions(alarms, { ...names, sns: snsService, regionName: regionName(LOCAL_REGION) }));
 
     // Each pipe reads the stream, invokes its target and sends to its DLQ with its role's keys, through the gateway.
     const adminStreams = new StreamsApi(endpoints.dynamodb, LOCAL_REGION);
@@ -568,6 +639,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         sqs: endpoints.sqs,
         lambda: lambdaServer.endpoint,
         cloudwatch: cloudwatch.endpoint,
+        sns: snsServer.endpoint,
       },
       iam: {
         enforcement: iam.mode,
@@ -622,6 +694,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       summary,
       metrics,
       alarms,
+      sns: snsService,
+      outbox,
       lambda,
       pipes,
       skippedFunctions: skipped,
@@ -633,6 +707,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await stopAll();
     throw error;
   }
+}
+
+/** Message attributes as SQS takes them (raw message delivery keeps the published attributes). */
+function sqsAttributes(attributes: MessageAttributes) {
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      {
+        DataType: value.DataType,
+        ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+        ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+      },
+    ]),
+  );
 }
 
 /** Invokes a pipe's Lambda target and turns the result into what the pipe emulator interprets. */

@@ -89,6 +89,12 @@ describe('npm start stops on bad input with a message naming it', () => {
     expect(output).toContain('--retry-delay must be milliseconds (1..10000), got 0');
   });
 
+  it('names a bad --alarm-email', async () => {
+    const { code, output } = await launch(['--no-build', '--alarm-email', 'on-call']);
+    expect(code).toBe(1);
+    expect(output).toContain('--alarm-email must be an email address, got on-call');
+  });
+
   it('names a bad --poll', async () => {
     const { code, output } = await launch(['--no-build', '--poll', 'fast']);
     expect(code).toBe(1);

@@ -44,6 +44,8 @@ export const SUPPORTED_TYPES = [
   'AWS::SNS::Topic',
   'AWS::SNS::Subscription',
   'AWS::SNS::TopicPolicy',
+  // A key's policy decides who may publish to the topics it encrypts (SNS Publish, alarm actions).
+  'AWS::KMS::Key',
 ] as const;
 
 export interface LoadedTemplate {
