@@ -8,6 +8,7 @@ import { cloudWatchGate, lambdaGate } from './http-gates.ts';
 import { dynamoDbInspector, sqsInspector, type WriteMetric } from './listeners.ts';
 import { type LocalRole, PrincipalDirectory } from './principals.ts';
 import { type GatewayListener, startGatewayListener } from './proxy.ts';
+import { describeReader, StreamReaders } from './stream-readers.ts';
 
 export { type Denial, DenialLog, type DenialQuery } from './denials.ts';
 export { type Endpoint, Enforcer, LOCAL_CONDITION_CONTEXT, type Permission } from './enforcer.ts';
@@ -80,6 +81,8 @@ export function createLocalIam(options: {
 export interface Gateway {
   readonly dynamodb: GatewayListener;
   readonly sqs: GatewayListener;
+  /** Who reads which stream shard; a third reader of a shard is throttled (stream-readers.ts). */
+  readonly streamReaders: StreamReaders;
   stop(): Promise<void>;
 }
 
@@ -94,10 +97,17 @@ export async function startGateway(options: {
   readonly onError?: (error: unknown) => void;
 }): Promise<Gateway> {
   const { enforcer, scope, onError } = options;
+  const streamReaders = new StreamReaders((key) => describeReader(enforcer.principals.principalOf(key), key));
   const dynamodb = await startGatewayListener(options.ports.dynamodb, {
     what: 'DynamoDB',
     backendPort: options.backends.dynamodb,
-    inspect: dynamoDbInspector({ enforcer, scope, publish: options.publish, writeMetric: options.writeMetric }),
+    inspect: dynamoDbInspector({
+      enforcer,
+      scope,
+      publish: options.publish,
+      writeMetric: options.writeMetric,
+      streamReaders,
+    }),
     ...(onError ? { onError } : {}),
   });
   let sqs: GatewayListener;
@@ -115,6 +125,7 @@ export async function startGateway(options: {
   return {
     dynamodb,
     sqs,
+    streamReaders,
     async stop() {
       await Promise.all([dynamodb.stop(), sqs.stop()]);
     },

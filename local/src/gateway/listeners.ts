@@ -7,6 +7,7 @@ import { dynamoDbError, type ErrorResponse, sqsJsonError, sqsQueryError, sqsQuer
 import { FORWARD, type ProxiedRequest, type Verdict } from './proxy.ts';
 import { credentialOf } from './sigv4.ts';
 import { SQS_TARGET_PREFIX, sqsPermission } from './sqs.ts';
+import type { StreamReaders } from './stream-readers.ts';
 
 /** The metric the DynamoDB gateway emits for successful writes (AWS/DynamoDB, by TableName, 1 per item). */
 export interface WriteMetric {
@@ -51,6 +52,8 @@ export function dynamoDbInspector(options: {
   readonly scope: ArnScope;
   readonly publish: (metrics: PutMetric[]) => void;
   readonly writeMetric: WriteMetric;
+  /** DynamoDB Streams' limit of two readers per shard (stream-readers.ts); none: not enforced. */
+  readonly streamReaders?: StreamReaders;
 }): (request: ProxiedRequest) => Verdict {
   const { enforcer, scope, publish, writeMetric } = options;
   return (request) => {
@@ -85,6 +88,8 @@ export function dynamoDbInspector(options: {
     if (isVerdict(principal)) return principal;
     const denied = enforcer.authorizeAll(principal, facts.permissions, 'dynamodb');
     if (denied) return refuse(dynamoDbError('denied', denied.message));
+    const throttled = options.streamReaders?.check(target, request);
+    if (throttled) return refuse(throttled);
     const { writes } = facts;
     if (!writes || writes.size === 0) return FORWARD;
     return {

@@ -30,8 +30,18 @@ export class StreamsApiError extends Error {
 /** The most records one GetRecords call returns (its `Limit` maximum, in AWS and in DynamoDB Local). */
 export const GET_RECORDS_LIMIT = 1000;
 
+/**
+ * GetRecords throttled with `LimitExceededException` (a third reader of a shard, docs/AWS-FACTS.md, fact 9) is tried
+ * again after 1 s, 2 s, 4 s, 8 s, 16 s, as the AWS SDKs retry that error (a throttling error) with back-off; after
+ * that it fails with the error.
+ */
+export const THROTTLE_RETRIES = 5;
+const THROTTLE_BACKOFF_MS = 1000;
+
 export class StreamsApi {
   private readonly authorization: string;
+  /** GetRecords calls answered `LimitExceededException` (each then retried after a back-off). */
+  throttledCalls = 0;
 
   /**
    * `accessKeyId` is the key the calls are signed with: behind the local IAM gateway it decides who reads (a pipe
@@ -104,10 +114,19 @@ export class StreamsApi {
     iterator: string,
     limit = GET_RECORDS_LIMIT,
   ): Promise<{ records: WireStreamRecord[]; next: string | undefined }> {
-    const result = await this.call<{ Records?: WireStreamRecord[]; NextShardIterator?: string }>('GetRecords', {
-      ShardIterator: iterator,
-      Limit: limit,
-    });
-    return { records: result.Records ?? [], next: result.NextShardIterator };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.call<{ Records?: WireStreamRecord[]; NextShardIterator?: string }>('GetRecords', {
+          ShardIterator: iterator,
+          Limit: limit,
+        });
+        return { records: result.Records ?? [], next: result.NextShardIterator };
+      } catch (error: unknown) {
+        if (!(error instanceof StreamsApiError && error.code === 'LimitExceededException')) throw error;
+        this.throttledCalls++;
+        if (attempt >= THROTTLE_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, THROTTLE_BACKOFF_MS * 2 ** attempt));
+      }
+    }
   }
 }
