@@ -184,6 +184,16 @@ describe('policy variables in condition values', () => {
     expect(holds(block, { 'aws:SourceAccount': '${aws:PrincipalAccount}' }, false)).toBe(true);
   });
 
+  it('a value whose variable has no value is compared neither way', () => {
+    const values = { 'aws:SourceAccount': '000000000000' };
+    expect(holds({ StringNotEquals: { 'aws:SourceAccount': '${aws:PrincipalAccount}' } }, values)).toBe(false);
+    expect(holds({ StringNotEquals: { 'aws:SourceAccount': ['1', '${aws:PrincipalAccount}'] } }, values)).toBe(false);
+    expect(holds({ StringEquals: { 'aws:SourceAccount': ['${aws:PrincipalAccount}', '000000000000'] } }, values)).toBe(
+      true,
+    );
+    expect(holds({ StringNotEquals: { 'aws:SourceAccount': "${aws:PrincipalAccount, '1'}" } }, values)).toBe(true);
+  });
+
   it('a variable without a value makes the value match nothing; ${*} is a literal asterisk in StringLike', () => {
     expect(
       holds({ StringEquals: { 'aws:SourceAccount': '${aws:PrincipalAccount}' } }, { 'aws:SourceAccount': '' }),

@@ -8,6 +8,8 @@
  *   match none of them;
  * - a key missing from the request makes an operator false, a negated operator true; `...IfExists` makes it true;
  *   `Null` tests presence;
+ * - a policy value whose policy variable has no value in the request (and no default) is compared neither way: it
+ *   cannot make a positive operator match, and a negated operator does not hold;
  * - `ForAllValues:` holds when every value of the request's key matches (and when the key is missing or empty);
  *   `ForAnyValue:` when at least one does (false when the key is missing)
  *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html);
@@ -96,8 +98,12 @@ export const CONDITION_OPERATORS: readonly string[] = [...Object.keys(OPERATORS)
 /** Families whose values may hold policy variables (condition operators page, "Policy variables" per category). */
 const VARIABLE_FAMILIES = new Set<Family>(['string', 'string-ignore-case', 'string-like', 'arn', 'bool']);
 
-/** A value test: static, or built per request when the policy value holds variables. */
-type ValueTest = (contextValue: string, lookup: ContextLookup) => boolean;
+/**
+ * A value test: static, or built per request when the policy value holds variables; undefined when a variable has no
+ * value, and then the comparison is made neither way: a positive operator does not match through that value, and a
+ * negated operator does not hold (so a value that cannot be substituted never makes a statement apply).
+ */
+type ValueTest = (contextValue: string, lookup: ContextLookup) => boolean | undefined;
 
 interface Clause {
   readonly key: string;
@@ -196,7 +202,7 @@ function valueTest(spec: OperatorSpec, operator: string, raw: string, variables:
   }
   return (contextValue, lookup) => {
     const chunks = substitute(parts, lookup);
-    if (!chunks) return false;
+    if (!chunks) return undefined;
     if (spec.family === 'string-like') return stringLikeMatcher(chunks)(contextValue);
     const test = staticTest(chunksText(chunks));
     return typeof test !== 'string' && test(contextValue);
@@ -242,8 +248,9 @@ function evaluateClause(clause: Clause, lookup: ContextLookup): boolean {
     if (clause.qualifier === 'ForAnyValue') return false;
     return clause.negated;
   }
-  const matches = (value: string) => clause.tests.some((test) => test(value, lookup));
-  const holds = (value: string) => (clause.negated ? !matches(value) : matches(value));
+  const holds = clause.negated
+    ? (value: string) => clause.tests.every((test) => test(value, lookup) === false)
+    : (value: string) => clause.tests.some((test) => test(value, lookup) === true);
   if (clause.qualifier === 'ForAllValues') return values.every(holds);
   if (clause.qualifier === 'ForAnyValue') return values.some(holds);
   return clause.negated ? values.every(holds) : values.some(holds);
