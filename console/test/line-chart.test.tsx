@@ -1,5 +1,5 @@
 import type { MetricsResponse } from '@orderflow/ops-api/schemas';
-import { FUNNEL_STAGES } from '@orderflow/pipeline';
+import { FUNNEL_STAGES } from '@orderflow/pipeline/facts';
 import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { LineChart } from '../src/components/charts/line-chart.tsx';

@@ -1,5 +1,5 @@
 import { METRICS_MAX_DATAPOINTS, metricsQuerySchema } from '@orderflow/ops-api/schemas';
-import { alarmName, COMPOSITE_ALARM, PIPE_ALARMS } from '@orderflow/pipeline';
+import { alarmName, COMPOSITE_ALARM, PIPE_ALARMS } from '@orderflow/pipeline/facts';
 import { describe, expect, it } from 'vitest';
 import { alarmViewLink } from '../src/features/alarms/alarm-links.ts';
 import {

@@ -1,4 +1,4 @@
-import type { PipeKey } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 
 /** One stream record of the run, as read back from the table's stream. */
 export interface RecordFact {

@@ -12,19 +12,16 @@ import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '@orderflow/local';
+import { guardFor } from '@orderflow/pipeline/engine';
 import {
-  guardFor,
   IDEMPOTENCY_KEYS,
-  IDEMPOTENCY_STATUS,
-  idempotencyRecordId,
   JOURNAL_KEYS,
   journalRecordKey,
-  orderIdOf,
   PIPE_KEYS,
   PIPES,
   type PipeKey,
-  type RuntimeInfo,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
+import { IDEMPOTENCY_STATUS, idempotencyRecordId, orderIdOf, type RuntimeInfo } from '@orderflow/pipeline/schemas';
 import { EffectsLog, type Notification } from '../support/effects.ts';
 import { clearFault, injectFault } from '../support/faults.ts';
 import { OpsApiClient, OpsApiError } from '../support/ops-api.ts';

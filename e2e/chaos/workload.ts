@@ -1,4 +1,4 @@
-import type { OrderStatus } from '@orderflow/pipeline';
+import type { OrderStatus } from '@orderflow/pipeline/facts';
 import type { OrderInput } from '../support/orders.ts';
 
 /** One order of the chaos workload and what happens to it. */

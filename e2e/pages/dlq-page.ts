@@ -1,4 +1,4 @@
-import { PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { expect, type Locator, type Page } from '@playwright/test';
 
 /** The dead-letter queue view: find the messages of some orders, preview, redrive or discard them. */

@@ -1,4 +1,4 @@
-import { PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import type { Locator, Page } from '@playwright/test';
 import type { OrderInput } from '../support/orders.ts';
 

@@ -1,4 +1,4 @@
-import { PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import type { Locator, Page } from '@playwright/test';
 
 /** The pipeline diagram: one lane per pipe with the funnel counts of the chosen window. */

@@ -1,4 +1,5 @@
-import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
+import type { RuntimeInfo } from '@orderflow/pipeline/schemas';
 import { expect } from '@playwright/test';
 import { clearFault, injectFault } from './faults.ts';
 import type { OpsApiClient } from './ops-api.ts';

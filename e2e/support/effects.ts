@@ -6,7 +6,7 @@ import {
   type PremiumOrderShippedV1,
   premiumOrderShippedV1,
   type RuntimeInfo,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/schemas';
 
 export type Notification = OrderProcessedV1 | PremiumOrderShippedV1;
 

@@ -1,5 +1,5 @@
 import type { MetricsResponse } from '@orderflow/ops-api/schemas';
-import type { PipeKey } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 import type { OpsApiClient } from './ops-api.ts';
 
 export type Funnel = MetricsResponse['funnel'];

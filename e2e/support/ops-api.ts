@@ -1,5 +1,6 @@
 import type { ListMessagesResponse, RedriveAccepted, RedriveBody, RedriveJob } from '@orderflow/ops-api/schemas';
-import type { PipeKey, RuntimeInfo } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
+import type { RuntimeInfo } from '@orderflow/pipeline/schemas';
 import { until } from '@orderflow/pipeline/testing';
 
 export class OpsApiError extends Error {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_CREDENTIALS } from '@orderflow/local';
-import { ORDERS_PARTITION_KEY, type OrderStatus, type RuntimeInfo } from '@orderflow/pipeline';
+import { ORDERS_PARTITION_KEY, type OrderStatus } from '@orderflow/pipeline/facts';
+import type { RuntimeInfo } from '@orderflow/pipeline/schemas';
 
 /** An order as the shop writes it; `orderDate` is a string so tests can write an invalid one on purpose. */
 export interface OrderInput {

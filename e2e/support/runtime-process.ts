@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RuntimeInfo, runtimeInfoSchema } from '@orderflow/pipeline';
+import { type RuntimeInfo, runtimeInfoSchema } from '@orderflow/pipeline/schemas';
 import { REPO_ROOT } from './paths.ts';
 
 const CLI = join(REPO_ROOT, 'local/src/cli.ts');

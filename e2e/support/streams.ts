@@ -1,6 +1,6 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StreamsApi } from '@orderflow/local';
-import type { StreamRecord } from '@orderflow/pipeline';
+import type { StreamRecord } from '@orderflow/pipeline/schemas';
 
 /** Every record the table's stream holds, shard by shard from TRIM_HORIZON: the ground truth of what changed. */
 export async function readWholeStream(

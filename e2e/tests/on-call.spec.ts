@@ -1,4 +1,4 @@
-import { alarmName, PIPES } from '@orderflow/pipeline';
+import { alarmName, PIPES } from '@orderflow/pipeline/facts';
 import { expect, test } from '../fixtures.ts';
 import { anOrder } from '../support/orders.ts';
 

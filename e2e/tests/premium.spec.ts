@@ -1,5 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PRIORITY_SHIPMENT_KEYS } from '@orderflow/pipeline';
+import { PRIORITY_SHIPMENT_KEYS } from '@orderflow/pipeline/facts';
 import { expect, test } from '../fixtures.ts';
 import { funnelDelta, funnelOf } from '../support/metrics.ts';
 import { anOrder, type OrderInput } from '../support/orders.ts';

@@ -5,7 +5,7 @@ import {
   PIPE_KEYS,
   type PipeKey,
   SERVICE_NAME,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 
 /** Thrown at init when the environment cannot run a processor; the message names the variable. */
 export class ProcessorConfigError extends Error {

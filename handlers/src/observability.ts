@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '@orderflow/pipeline';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '@orderflow/pipeline/facts';
 import { maskingJsonReplacer } from './processing/masking.ts';
 
 /*

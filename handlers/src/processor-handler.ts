@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DIMENSION_PIPE, guardFor, type PartialBatchResponse, PIPES, type PipeKey } from '@orderflow/pipeline';
+import { guardFor } from '@orderflow/pipeline/engine';
+import { DIMENSION_PIPE, type PartialBatchResponse, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import type { Context } from 'aws-lambda';
 import { dynamoDbPriorityShipments } from './adapters/priority-shipments.ts';
 import { sqsNotificationSender } from './adapters/sqs-notifications.ts';

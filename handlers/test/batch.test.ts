@@ -1,4 +1,5 @@
-import { failedIdentifiers, journalEntrySchema } from '@orderflow/pipeline';
+import { failedIdentifiers } from '@orderflow/pipeline/facts';
+import { journalEntrySchema } from '@orderflow/pipeline/schemas';
 import { describe, expect, it } from 'vitest';
 import { InvalidBatchError, processBatch } from '../src/processing/batch.ts';
 import { journalFailureFields } from '../src/processing/journal.ts';

@@ -2,7 +2,7 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyPersistenceLayerError,
 } from '@aws-lambda-powertools/idempotency';
-import { OrderValidationError, StreamRecordError } from '@orderflow/pipeline';
+import { OrderValidationError, StreamRecordError } from '@orderflow/pipeline/schemas';
 import { describe, expect, it } from 'vitest';
 import { classifyFailure } from '../src/processing/classification.ts';
 import { NotificationSchemaError } from '../src/processing/effects.ts';

@@ -1,4 +1,4 @@
-import { HANDLER_ENV } from '@orderflow/pipeline';
+import { HANDLER_ENV } from '@orderflow/pipeline/facts';
 import { describe, expect, it } from 'vitest';
 import { loadProcessorConfig, ProcessorConfigError } from '../src/config.ts';
 

@@ -1,4 +1,5 @@
-import { type Order, orderProcessedV1, premiumOrderShippedV1, type StreamRecord } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
+import { type Order, orderProcessedV1, premiumOrderShippedV1, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { describe, expect, it } from 'vitest';
 import {
   type GuardedOrder,
@@ -19,7 +20,7 @@ const order: Order = {
 };
 const now = () => new Date('2026-11-24T10:00:00Z');
 
-function guarded(record: StreamRecord, pipe: 'standard' | 'premium', value: Order = order): GuardedOrder {
+function guarded(record: StreamRecord, pipe: PipeKey, value: Order = order): GuardedOrder {
   return { pipe, eventId: record.eventID, record, order: value };
 }
 

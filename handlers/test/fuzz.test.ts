@@ -1,4 +1,4 @@
-import { JOURNAL_RECORD_MAX_BYTES } from '@orderflow/pipeline';
+import { JOURNAL_RECORD_MAX_BYTES } from '@orderflow/pipeline/facts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { processBatch } from '../src/processing/batch.ts';

@@ -22,17 +22,20 @@ import { type DynamoDbLocal, LOCAL_CREDENTIALS, type LocalSqs, startDynamoDbLoca
 import {
   HANDLER_ENV,
   IDEMPOTENCY_KEYS,
-  idempotencyRecordId,
   JOURNAL_KEYS,
   JOURNAL_RECORD_MAX_BYTES,
-  journalEntrySchema,
   journalRecordKey,
   LOGICAL_IDS,
-  orderProcessedV1,
+  type PipeKey,
   PRIORITY_SHIPMENT_KEYS,
+} from '@orderflow/pipeline/facts';
+import {
+  idempotencyRecordId,
+  journalEntrySchema,
+  orderProcessedV1,
   premiumOrderShippedV1,
   type StreamRecord,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleProcessors } from '../scripts/bundle.ts';
 import { captureOutput, emfMetrics, jsonLines } from './support.ts';
@@ -106,7 +109,7 @@ async function createTable(name: string, key: string, withStream = false): Promi
  * gives a new module instance (new clients, no in-memory state), as a retry on another Lambda instance would.
  */
 let containers = 0;
-async function coldStart(functionId: string, pipe: 'standard' | 'premium'): Promise<Handler> {
+async function coldStart(functionId: string, pipe: PipeKey): Promise<Handler> {
   process.env[HANDLER_ENV.pipe] = pipe;
   const module = (await import(`${bundles[functionId]}?container=${++containers}`)) as { handler: Handler };
   return module.handler;
@@ -194,7 +197,7 @@ async function receiveAll(queueUrl: string): Promise<{ body: unknown; type?: str
   }));
 }
 
-async function journalEntry(pipe: 'standard' | 'premium', eventId: string) {
+async function journalEntry(pipe: PipeKey, eventId: string) {
   const item = await dynamodb.send(
     new GetItemCommand({
       TableName: LOGICAL_IDS.journalTable,

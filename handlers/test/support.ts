@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { buildStreamRecord, guardFor, METRICS_NAMESPACE, PIPES, type PipeKey } from '@orderflow/pipeline';
+import { guardFor } from '@orderflow/pipeline/engine';
+import { METRICS_NAMESPACE, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
+import { buildStreamRecord } from '@orderflow/pipeline/schemas';
 import type { BatchDependencies } from '../src/processing/batch.ts';
 import type { EffectsResult, GuardedOrder } from '../src/processing/effects.ts';
 import type { FailureJournal, RecordFailure } from '../src/processing/journal.ts';

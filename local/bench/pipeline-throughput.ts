@@ -12,7 +12,7 @@ import {
   PIPES,
   PROCESSOR_METRICS,
   SERVICE_NAME,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import { AWS_POLL_INTERVAL_MS, DEFAULT_ACTIVE_POLL_MS } from '../src/pipes/pipe-emulator.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';

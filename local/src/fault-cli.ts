@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RuntimeInfo, runtimeInfoSchema } from '@orderflow/pipeline';
+import { type RuntimeInfo, runtimeInfoSchema } from '@orderflow/pipeline/schemas';
 import { REPO_ROOT } from './runtime.ts';
 
 /**

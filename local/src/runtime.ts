@@ -19,13 +19,11 @@ import {
   OPS_API_ENV,
   PIPE_KEYS,
   PIPES,
-  type RuntimeInfo,
-  runtimeInfoSchema,
   SQS_METRICS,
   SQS_NAMESPACE,
   STACK_NAME,
-  type StreamRecord,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
+import { type RuntimeInfo, runtimeInfoSchema, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { runAlarmActions } from './cloudwatch/actions.ts';
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
 import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
@@ -568,10 +566,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           onError,
         });
         pipes.set(spec.name, emulator);
-        if (spec.desiredState === 'RUNNING') {
-          await emulator.start();
-          stoppers.push(() => emulator.stop());
-        }
+        // Every pipe is stopped with the runtime, including one started later (StartPipe); DesiredState STOPPED: STOPPED.
+        stoppers.push(() => emulator.stop());
+        await (spec.desiredState === 'RUNNING' ? emulator.start() : emulator.stop());
       }
     });
 
@@ -653,6 +650,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         journalTable: resource(LOGICAL_IDS.journalTable, 'failure journal table'),
         idempotencyTable: resource(LOGICAL_IDS.idempotencyTable, 'idempotency table'),
         auditTable: resource(LOGICAL_IDS.auditTable, 'audit table'),
+        jobsTable: resource(LOGICAL_IDS.jobsTable, 'ops jobs table'),
         priorityShipmentsTable: resource(LOGICAL_IDS.priorityShipmentsTable, 'priority shipments table'),
         notificationQueueUrl: resource(LOGICAL_IDS.notificationQueue, 'notification queue'),
         accountManagerQueueUrl: resource(LOGICAL_IDS.accountManagerQueue, 'account manager queue'),

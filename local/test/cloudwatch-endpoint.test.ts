@@ -5,7 +5,7 @@ import {
   ListMetricsCommand,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { alarmName, LAMBDA_NAMESPACE, PIPE_ALARMS } from '@orderflow/pipeline';
+import { alarmName, LAMBDA_NAMESPACE, PIPE_ALARMS } from '@orderflow/pipeline/facts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlarmBoard, type MetricAlarmSpec } from '../src/cloudwatch/alarms.ts';
 import { MetricStore } from '../src/cloudwatch/metric-store.ts';

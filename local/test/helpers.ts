@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { PipeSourceSettings, StreamRecord } from '@orderflow/pipeline';
+import type { PipeSourceSettings } from '@orderflow/pipeline/facts';
+import type { StreamRecord } from '@orderflow/pipeline/schemas';
 import type { PutMetric } from '../src/cloudwatch/metric-store.ts';
 import { MetricStore } from '../src/cloudwatch/metric-store.ts';
 import { CheckpointStore } from '../src/pipes/checkpoints.ts';

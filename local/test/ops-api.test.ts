@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api';
 import type { DlqMessage, DlqsResponse, ListMessagesResponse, RedriveJob } from '@orderflow/ops-api/schemas';
-import { PIPES } from '@orderflow/pipeline';
+import { PIPES } from '@orderflow/pipeline/facts';
 import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';

@@ -2,14 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  LOCAL_PIPE_METRICS,
-  METRICS_NAMESPACE,
-  PIPES_NAMESPACE,
-  parseDlqMessage,
-  pipeFilterOf,
-  type StreamRecord,
-} from '@orderflow/pipeline';
+import { pipeFilterOf } from '@orderflow/pipeline/engine';
+import { LOCAL_PIPE_METRICS, METRICS_NAMESPACE, PIPES_NAMESPACE } from '@orderflow/pipeline/facts';
+import { parseDlqMessage, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../src/pipes/checkpoints.ts';

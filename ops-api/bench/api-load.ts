@@ -12,7 +12,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { StreamRecord } from '@orderflow/pipeline';
+import type { StreamRecord } from '@orderflow/pipeline/schemas';
 import { startBackends } from '../test/helpers/backends.ts';
 import { cpuMs, jvmUnder } from './cpu.ts';
 import { redriveAll } from './redrive-job.ts';

@@ -3,7 +3,7 @@
  * `api-load.ts` with `fork`: receives the runtime info over IPC, listens on a free loopback port and answers its URL;
  * answers `memory` requests with its own RSS/heap (current and peak) and closes on `stop`.
  */
-import type { RuntimeInfo } from '@orderflow/pipeline';
+import type { RuntimeInfo } from '@orderflow/pipeline/schemas';
 import { buildApp } from '../src/app.ts';
 import { createAwsClients } from '../src/clients.ts';
 import { configFromRuntimeInfo } from '../src/config.ts';

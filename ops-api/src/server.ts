@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RUNTIME_INFO_FILE, runtimeInfoSchema } from '@orderflow/pipeline';
+import { RUNTIME_INFO_FILE } from '@orderflow/pipeline/facts';
+import { runtimeInfoSchema } from '@orderflow/pipeline/schemas';
 import { buildApp } from './app.ts';
 import { ConfigError, configFromRuntimeInfo, loadConfig, type OpsApiConfig } from './config.ts';
 

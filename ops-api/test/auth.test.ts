@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import type { RuntimeInfo } from '@orderflow/pipeline';
+import type { RuntimeInfo } from '@orderflow/pipeline/schemas';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -91,6 +91,7 @@ describe('rate limit', () => {
       journalTable: 'FailureJournalTable',
       idempotencyTable: 'IdempotencyTable',
       auditTable: 'AuditTable',
+      jobsTable: 'OpsJobsTable',
       priorityShipmentsTable: 'PriorityShipmentsTable',
       notificationQueueUrl: 'http://127.0.0.1:9/000000000000/OrderNotificationsQueue',
       accountManagerQueueUrl: 'http://127.0.0.1:9/000000000000/AccountManagerQueue',

@@ -1,4 +1,4 @@
-import type { PipeDlqMessage, StreamRecord } from '@orderflow/pipeline';
+import type { PipeDlqMessage, StreamRecord } from '@orderflow/pipeline/schemas';
 import { describe, expect, it } from 'vitest';
 import { ShardRecordCache, type ShardSegment, sliceSegment } from '../src/services/stream-reader.ts';
 

@@ -1,4 +1,4 @@
-import { PIPE_KEYS, type PipeKey } from '@orderflow/pipeline';
+import { PIPE_KEYS, type PipeKey } from '@orderflow/pipeline/facts';
 import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -10,7 +10,7 @@ import { Processors } from './constructs/processors.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { type OrderflowStackProps, validateProps } from './props.ts';
 
-export { STACK_NAME } from '@orderflow/pipeline';
+export { STACK_NAME } from '@orderflow/pipeline/facts';
 
 /**
  * Everything a team needs in one account: the Orders table and its stream, both pipes and processors, DLQs, the

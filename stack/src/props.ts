@@ -1,3 +1,4 @@
+import { requirePipeFilter } from '@orderflow/pipeline/engine';
 import {
   DEFAULT_ALARM_PREFIX,
   DEFAULT_JOURNAL_TTL_DAYS,
@@ -5,9 +6,8 @@ import {
   PIPES,
   type PipeDefinition,
   type PipeKey,
-  requirePipeFilter,
   validateSourceSettings,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import type { RemovalPolicy, StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 

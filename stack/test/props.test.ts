@@ -1,4 +1,4 @@
-import { defineRule, PIPES, type PipeDefinition } from '@orderflow/pipeline';
+import { defineRule, PIPES, type PipeDefinition } from '@orderflow/pipeline/facts';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { OrderflowStack, type OrderflowStackProps, OrderflowStackPropsError } from '../src/index.ts';

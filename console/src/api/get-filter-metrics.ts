@@ -1,5 +1,5 @@
 import type { MetricsResponse } from '@orderflow/ops-api/schemas';
-import type { PipeKey } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import type { ApiClient } from '../lib/api-client.ts';
 import { useApi } from '../lib/api-context.tsx';

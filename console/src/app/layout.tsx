@@ -1,4 +1,4 @@
-import { CONSOLE_ROUTES } from '@orderflow/pipeline';
+import { CONSOLE_ROUTES } from '@orderflow/pipeline/facts';
 import { Suspense } from 'react';
 import { NavLink, Outlet, useNavigation } from 'react-router';
 import { Loading } from '../components/query-state.tsx';

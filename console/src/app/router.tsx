@@ -1,4 +1,4 @@
-import { CONSOLE_AUTH_CALLBACK_PATH, CONSOLE_ROUTES } from '@orderflow/pipeline';
+import { CONSOLE_AUTH_CALLBACK_PATH, CONSOLE_ROUTES } from '@orderflow/pipeline/facts';
 import { createBrowserRouter, type RouteObject } from 'react-router';
 import { AuthGate } from '../features/auth/components/auth-gate.tsx';
 import { CognitoCallback } from '../features/auth/components/cognito-callback.tsx';

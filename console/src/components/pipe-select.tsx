@@ -1,4 +1,4 @@
-import { PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { useId } from 'react';
 
 export function PipeSelect({

@@ -1,4 +1,4 @@
-import { CONSOLE_ROUTES, type PipeKey } from '@orderflow/pipeline';
+import { CONSOLE_ROUTES, type PipeKey } from '@orderflow/pipeline/facts';
 import { generatePath } from 'react-router';
 
 /** Paths of the console, from pipeline's `CONSOLE_ROUTES` (the same table alarm deep links are built from). */

@@ -1,4 +1,4 @@
-import { isPipeKey, type PipeKey } from '@orderflow/pipeline';
+import { isPipeKey, type PipeKey } from '@orderflow/pipeline/facts';
 import { useCallback, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
 

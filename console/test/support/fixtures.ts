@@ -1,5 +1,5 @@
 import type { DlqMessage, DlqMessageDetail, RedriveJob, ResolvedRecord } from '@orderflow/ops-api/schemas';
-import type { PipeKey } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 
 export function record(overrides: Partial<ResolvedRecord> = {}): ResolvedRecord {
   const orderId = overrides.orderId ?? 'order-1';

@@ -4,7 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { PRIORITY_SHIPMENT_KEYS } from '@orderflow/pipeline';
+import { PRIORITY_SHIPMENT_KEYS } from '@orderflow/pipeline/facts';
 import type { PriorityShipments } from '../processing/effects.ts';
 
 /**

@@ -2,14 +2,14 @@ import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import type { FailureResponse, SuccessResponse } from '@aws-lambda-powertools/batch/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics, MetricUnit as PowertoolsMetricUnitValues } from '@aws-lambda-powertools/metrics';
+import type { Guard } from '@orderflow/pipeline/engine';
 import {
   DIMENSION_CLAUSE,
-  type Guard,
   type MetricDefinition,
   type PartialBatchResponse,
   type PipeKey,
   PROCESSOR_METRICS,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { classifyFailure } from './classification.ts';
 import type { FailureJournal } from './journal.ts';

@@ -1,5 +1,6 @@
 import { IdempotencyKeyError, IdempotencyValidationError } from '@aws-lambda-powertools/idempotency';
-import { type FailureClassification, OrderValidationError, StreamRecordError } from '@orderflow/pipeline';
+import type { FailureClassification } from '@orderflow/pipeline/facts';
+import { OrderValidationError, StreamRecordError } from '@orderflow/pipeline/schemas';
 import { NotificationSchemaError } from './effects.ts';
 
 const PERMANENT_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [

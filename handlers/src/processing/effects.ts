@@ -1,16 +1,14 @@
+import { ORDER_STATUSES, type OrderStatus, type PipeKey } from '@orderflow/pipeline/facts';
 import {
   formatIssues,
-  ORDER_STATUSES,
   type Order,
   type OrderProcessedV1,
-  type OrderStatus,
   orderProcessedV1,
-  type PipeKey,
   type PremiumOrderShippedV1,
   premiumOrderShippedV1,
   type StreamRecord,
   unmarshallImage,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/schemas';
 import type { ZodMiniType } from 'zod/mini';
 
 /** A record that passed the guard, with its validated order: the input of a pipe's effects. */

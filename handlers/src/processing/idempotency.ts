@@ -1,13 +1,8 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  IDEMPOTENCY_EVENT_KEY_JMESPATH,
-  IDEMPOTENCY_KEYS,
-  idempotencyKeyPrefix,
-  type PipeKey,
-  type StreamRecord,
-} from '@orderflow/pipeline';
+import { IDEMPOTENCY_KEYS, type PipeKey } from '@orderflow/pipeline/facts';
+import { IDEMPOTENCY_EVENT_KEY_JMESPATH, idempotencyKeyPrefix, type StreamRecord } from '@orderflow/pipeline/schemas';
 import type { Effects, GuardedOrder } from './effects.ts';
 import type { ApplyEffects } from './record.ts';
 

@@ -1,11 +1,6 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  type FailureClassification,
-  JOURNAL_KEYS,
-  type JournalEntry,
-  journalRecordKey,
-  type PipeKey,
-} from '@orderflow/pipeline';
+import { type FailureClassification, JOURNAL_KEYS, journalRecordKey, type PipeKey } from '@orderflow/pipeline/facts';
+import type { JournalEntry } from '@orderflow/pipeline/schemas';
 import type { RecordIdentity } from './record-identity.ts';
 
 /** Error messages are kept short enough to show in the console and to leave the item's budget to the record. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BATCH_ITEM_IDENTIFIER, JOURNAL_RECORD_MAX_BYTES } from '@orderflow/pipeline';
+import { BATCH_ITEM_IDENTIFIER, JOURNAL_RECORD_MAX_BYTES } from '@orderflow/pipeline/facts';
 
 /**
  * What can be said about any element of a batch, however malformed: its identifier for the partial batch response

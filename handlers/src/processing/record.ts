@@ -1,12 +1,6 @@
-import {
-  type Guard,
-  type GuardVerdict,
-  type PipeKey,
-  parseOrder,
-  parseStreamRecord,
-  type StreamRecord,
-  unmarshallImage,
-} from '@orderflow/pipeline';
+import type { Guard, GuardVerdict } from '@orderflow/pipeline/engine';
+import type { PipeKey } from '@orderflow/pipeline/facts';
+import { parseOrder, parseStreamRecord, type StreamRecord, unmarshallImage } from '@orderflow/pipeline/schemas';
 import type { EffectsResult, GuardedOrder } from './effects.ts';
 
 /** The effects of a pipe made idempotent: `replayed` is true when a previous attempt already applied them. */

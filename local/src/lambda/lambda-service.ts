@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { LAMBDA_METRICS, LAMBDA_NAMESPACE } from '@orderflow/pipeline';
+import { LAMBDA_METRICS, LAMBDA_NAMESPACE } from '@orderflow/pipeline/facts';
 import type { PutMetric } from '../cloudwatch/metric-store.ts';
 import { parseEmfLine } from './emf.ts';
 

@@ -1,4 +1,4 @@
-import type { StreamRecord } from '@orderflow/pipeline';
+import type { StreamRecord } from '@orderflow/pipeline/schemas';
 
 /**
  * The three DynamoDB Streams calls a pipe poller makes, over the service's JSON 1.0 wire protocol. Reading the wire

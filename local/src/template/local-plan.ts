@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PatternValidationError, validatePattern } from '@orderflow/pipeline/engine';
 import {
-  PatternValidationError,
   PipeDefinitionError,
   type PipeSourceSettings,
   STACK_NAME,
-  validatePattern,
   validateSourceSettings,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import type { AlarmSpec } from '../cloudwatch/alarms.ts';
 import type { Dimension } from '../cloudwatch/metric-store.ts';
 import type { MetricDataQuery } from '../cloudwatch/queries.ts';

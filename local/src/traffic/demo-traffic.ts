@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ORDERS_PARTITION_KEY, type Order, type OrderStatus } from '@orderflow/pipeline';
+import { ORDERS_PARTITION_KEY, type OrderStatus } from '@orderflow/pipeline/facts';
+import type { Order } from '@orderflow/pipeline/schemas';
 
 /**
  * Demo traffic: a realistic mix of orders written to the table so that both pipes, the guard and the DLQ have

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { OPS_API_GROUPS } from '@orderflow/pipeline';
+import { OPS_API_GROUPS } from '@orderflow/pipeline/facts';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { CognitoJwtVerifierSingleUserPool } from 'aws-jwt-verify/cognito-verifier';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

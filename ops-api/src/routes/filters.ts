@@ -1,4 +1,4 @@
-import { parseStreamRecord, StreamRecordError } from '@orderflow/pipeline';
+import { parseStreamRecord, StreamRecordError } from '@orderflow/pipeline/schemas';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { BadRequestError } from '../errors.ts';
 import { filterTestBodySchema, filterTestResponseSchema } from '../schemas/index.ts';

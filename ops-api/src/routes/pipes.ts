@@ -1,4 +1,5 @@
-import { PIPE_KEYS, PIPES, pipeFilterOf } from '@orderflow/pipeline';
+import { pipeFilterOf } from '@orderflow/pipeline/engine';
+import { PIPE_KEYS, PIPES } from '@orderflow/pipeline/facts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { type PipeSummary, pipesResponseSchema } from '../schemas/index.ts';
 import { ERROR_RESPONSES } from './errors.ts';

@@ -7,7 +7,7 @@ import {
   PIPE_ALARMS,
   parseAlarmName,
   runbookPath,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import type { Alarm } from '../schemas/index.ts';
 
 /** The stack's alarms (named by pipeline's `alarmName`) with their runbook and a console link filtered to the pipe. */

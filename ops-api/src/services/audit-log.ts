@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_KEYS } from '@orderflow/pipeline';
+import { AUDIT_KEYS } from '@orderflow/pipeline/facts';
 import { AUDIT_DEFAULT_WINDOW_MS, type AuditEntry, type AuditQuery } from '../schemas/index.ts';
 
 const DAY_MS = 86_400_000;

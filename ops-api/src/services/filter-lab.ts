@@ -1,17 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
-import {
-  type CompiledPattern,
-  compilePattern,
-  type Guard,
-  guardFor,
-  ORDERS_PARTITION_KEY,
-  PIPE_KEYS,
-  PIPES,
-  type PipeKey,
-  pipeFilterOf,
-  type StreamEventName,
-  type StreamRecord,
-} from '@orderflow/pipeline';
+import { type CompiledPattern, compilePattern, type Guard, guardFor, pipeFilterOf } from '@orderflow/pipeline/engine';
+import { ORDERS_PARTITION_KEY, PIPE_KEYS, PIPES, type PipeKey, type StreamEventName } from '@orderflow/pipeline/facts';
+import type { StreamRecord } from '@orderflow/pipeline/schemas';
 import { BadRequestError } from '../errors.ts';
 import type { FilterExplanation } from '../schemas/index.ts';
 

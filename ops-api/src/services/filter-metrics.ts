@@ -16,7 +16,7 @@ import {
   SQS_METRICS,
   SQS_NAMESPACE,
   STREAM_ESTIMATE,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import { METRICS_DEFAULT_WINDOW_MS, type MetricsQuery, type MetricsResponse } from '../schemas/index.ts';
 
 type Stage = keyof Omit<MetricsResponse['funnel'], 'guardRejectedByClause'>;

@@ -1,11 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  IDEMPOTENCY_KEYS,
-  IDEMPOTENCY_STATUS,
-  idempotencyRecordId,
-  ORDERS_PARTITION_KEY,
-  type PipeKey,
-} from '@orderflow/pipeline';
+import { IDEMPOTENCY_KEYS, ORDERS_PARTITION_KEY, type PipeKey } from '@orderflow/pipeline/facts';
+import { IDEMPOTENCY_STATUS, idempotencyRecordId } from '@orderflow/pipeline/schemas';
 import { batchGetByKey } from './batch-get.ts';
 
 /** What the tables say about records now: the current order item, and whether the processor already applied it. */

@@ -1,4 +1,5 @@
-import { filterCriteriaFor, type PipeKey } from '@orderflow/pipeline';
+import { filterCriteriaFor } from '@orderflow/pipeline/engine';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';

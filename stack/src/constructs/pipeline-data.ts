@@ -6,7 +6,7 @@ import {
   LOGICAL_IDS,
   type PipeKey,
   PRIORITY_SHIPMENT_KEYS,
-} from '@orderflow/pipeline';
+} from '@orderflow/pipeline/facts';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,

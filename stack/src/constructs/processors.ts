@@ -1,5 +1,5 @@
 import { HANDLER_ENTRIES } from '@orderflow/handlers/bundling';
-import { HANDLER_ENV, METRICS_NAMESPACE, PIPE_KEYS, type PipeKey, SERVICE_NAME } from '@orderflow/pipeline';
+import { HANDLER_ENV, METRICS_NAMESPACE, PIPE_KEYS, type PipeKey, SERVICE_NAME } from '@orderflow/pipeline/facts';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';

@@ -1,5 +1,11 @@
 import type { Alarm } from '@orderflow/ops-api/schemas';
-import { alarmWindowSeconds, COMPOSITE_ALARM, consoleDeepLink, PIPE_ALARMS, parseAlarmName } from '@orderflow/pipeline';
+import {
+  alarmWindowSeconds,
+  COMPOSITE_ALARM,
+  consoleDeepLink,
+  PIPE_ALARMS,
+  parseAlarmName,
+} from '@orderflow/pipeline/facts';
 
 /**
  * The in-console link of an alarm, built from pipeline's alarm definitions exactly as the alarm description's deep

@@ -1,4 +1,4 @@
-import { CONSOLE_AUTH_CALLBACK_PATH, CONSOLE_OAUTH_SCOPES } from '@orderflow/pipeline';
+import { CONSOLE_AUTH_CALLBACK_PATH, CONSOLE_OAUTH_SCOPES } from '@orderflow/pipeline/facts';
 import type { AuthConfig } from '../../lib/runtime-config.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { MetricsResponse } from '@orderflow/ops-api/schemas';
-import { FUNNEL_STAGES, type FunnelStageKey } from '@orderflow/pipeline';
+import { FUNNEL_STAGES, type FunnelStageKey } from '@orderflow/pipeline/facts';
 import type { FunnelStage } from '../../components/charts/funnel-chart.tsx';
 import type { ChartSeries } from '../../components/charts/line-chart.tsx';
 

@@ -1,5 +1,5 @@
 import type { Alarm } from '@orderflow/ops-api/schemas';
-import { PIPES } from '@orderflow/pipeline';
+import { PIPES } from '@orderflow/pipeline/facts';
 import { Link } from 'react-router';
 import { useAlarms } from '../../../api/get-alarms.ts';
 import { QueryView } from '../../../components/query-state.tsx';

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '@orderflow/ops-api/schemas';
-import { PIPES } from '@orderflow/pipeline';
+import { PIPES } from '@orderflow/pipeline/facts';
 import { useMemo } from 'react';
 import { PipeSelect } from '../../../components/pipe-select.tsx';
 import { QueryView } from '../../../components/query-state.tsx';

@@ -1,5 +1,5 @@
 import type { ListMessagesResponse } from '@orderflow/ops-api/schemas';
-import type { PipeKey } from '@orderflow/pipeline';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query';
 import { type ApiClient, segment } from '../../../lib/api-client.ts';
 import { useApi } from '../../../lib/api-context.tsx';

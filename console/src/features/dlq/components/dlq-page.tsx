@@ -1,4 +1,4 @@
-import { PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { useEffect, useMemo, useState } from 'react';
 import { PipeSelect } from '../../../components/pipe-select.tsx';
 import { Empty, Loading, QueryError } from '../../../components/query-state.tsx';

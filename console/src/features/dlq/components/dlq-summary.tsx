@@ -1,4 +1,4 @@
-import { PIPES } from '@orderflow/pipeline';
+import { PIPES } from '@orderflow/pipeline/facts';
 import { Link } from 'react-router';
 import { useDlqs } from '../../../api/get-dlqs.ts';
 import { QueryView } from '../../../components/query-state.tsx';

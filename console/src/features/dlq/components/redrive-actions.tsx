@@ -1,5 +1,5 @@
 import type { DlqMessage } from '@orderflow/ops-api/schemas';
-import { PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { Dialog } from '../../../components/dialog.tsx';

@@ -1,5 +1,5 @@
 import type { FilterTestBody } from '@orderflow/ops-api/schemas';
-import type { StreamEventName } from '@orderflow/pipeline';
+import type { StreamEventName } from '@orderflow/pipeline/facts';
 import { type FormEvent, useState } from 'react';
 import { useTestFilters } from '../api/test-filters.ts';
 import { draftToImage, EMPTY_DRAFT, type OrderDraft, OrderImageFields } from './order-image-fields.tsx';

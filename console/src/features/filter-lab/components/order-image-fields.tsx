@@ -1,4 +1,4 @@
-import { ORDER_STATUSES } from '@orderflow/pipeline';
+import { ORDER_STATUSES } from '@orderflow/pipeline/facts';
 
 export interface OrderDraft {
   orderId: string;

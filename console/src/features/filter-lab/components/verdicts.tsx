@@ -1,5 +1,6 @@
 import type { FilterTestResponse } from '@orderflow/ops-api/schemas';
-import { PIPE_KEYS, PIPES, pipeFilterOf } from '@orderflow/pipeline';
+import { pipeFilterOf } from '@orderflow/pipeline/engine';
+import { PIPE_KEYS, PIPES } from '@orderflow/pipeline/facts';
 
 function Verdict({ value }: { value: boolean }) {
   return <strong className={value ? 'ok-text' : 'error-text'}>{value ? 'matches' : 'does not match'}</strong>;

@@ -1,5 +1,5 @@
 import type { DlqMessageDetail, ResolvedRecord } from '@orderflow/ops-api/schemas';
-import { isPipeKey, PIPES, type PipeKey } from '@orderflow/pipeline';
+import { isPipeKey, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { Link, useParams } from 'react-router';
 import { Empty, QueryView } from '../../../components/query-state.tsx';
 import { formatTime, plural } from '../../../lib/format.ts';

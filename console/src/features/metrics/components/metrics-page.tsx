@@ -1,4 +1,4 @@
-import { PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { useFilterMetrics } from '../../../api/get-filter-metrics.ts';
 import { FunnelChart } from '../../../components/charts/funnel-chart.tsx';
 import { LineChart } from '../../../components/charts/line-chart.tsx';

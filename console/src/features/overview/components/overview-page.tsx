@@ -1,5 +1,5 @@
 import type { Alarm, DlqSummary } from '@orderflow/ops-api/schemas';
-import { PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline';
+import { PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { Link } from 'react-router';
 import { useAlarms } from '../../../api/get-alarms.ts';
 import { useDlqs } from '../../../api/get-dlqs.ts';
