@@ -219,6 +219,43 @@ function syntheticTemplate(): CloudFormationTemplate {
           }),
         },
       },
+      Global: {
+        Type: 'AWS::DynamoDB::GlobalTable',
+        Properties: {
+          TableName: 'global',
+          Replicas: [
+            {
+              Region: 'eu-west-1',
+              ResourcePolicy: {
+                PolicyDocument: doc({ Effect: 'Allow', Principal: '*', Action: 'dynamodb:*', Resource: '*' }),
+              },
+            },
+            {
+              Region: { Ref: 'AWS::Region' },
+              ResourcePolicy: {
+                PolicyDocument: doc({
+                  Effect: 'Allow',
+                  Principal: { AWS: { 'Fn::GetAtt': ['Worker', 'Arn'] } },
+                  Action: 'dynamodb:Query',
+                  Resource: '*',
+                }),
+              },
+            },
+          ],
+        },
+      },
+      InlineQueuePolicy: {
+        Type: 'AWS::SQS::QueueInlinePolicy',
+        Properties: {
+          Queue: `http://127.0.0.1:4566/${ACCOUNT}/elsewhere`,
+          PolicyDocument: doc({
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::GetAtt': ['Worker', 'Arn'] } },
+            Action: 'sqs:SendMessage',
+            Resource: '*',
+          }),
+        },
+      },
       BusPolicy: { Type: 'AWS::Events::EventBusPolicy', Properties: { StatementId: 's' } },
       Other: {
         Type: 'AWS::IAM::Policy',
@@ -305,6 +342,12 @@ describe('reading a template', () => {
     expect((await ask(me, 'dynamodb:GetRecords', streamArn)).allowed).toBe(true);
     expect((await ask(me, 'dynamodb:GetRecords', table)).allowed).toBe(false);
     expect((await ask(me, 's3:GetObject', 'arn:aws:s3:::assets/logo.png')).allowed).toBe(true);
+    // A global table's policy is its replica's in the local region.
+    const global = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/global`;
+    expect((await ask(me, 'dynamodb:Query', global)).allowed).toBe(true);
+    expect((await ask(me, 'dynamodb:Scan', global)).allowed).toBe(false);
+    // A queue named by URL (here a queue the template does not create).
+    expect((await ask(me, 'sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:elsewhere`)).allowed).toBe(true);
     // The topic policy names the account: it delegates, and the worker's identity policies do not allow sns:Publish.
     const topic = `arn:aws:sns:${REGION}:${ACCOUNT}:news`;
     expect((await ask(me, 'sns:Publish', topic)).reason).toBe('no-identity-allow');

@@ -420,12 +420,13 @@ function attachmentArn(
 
 class AttachmentError extends Error {}
 
-function queueArnFromUrl(url: string): string | undefined {
+/** A queue URL's ARN: the region from an AWS host name (`sqs.REGION.amazonaws.com`), else the local region. */
+function queueArnFromUrl(url: string, localRegion: string): string | undefined {
   if (url.startsWith('arn:aws:sqs:')) return url;
   const match = /^https?:\/\/([^/]+)\/(\d{12})\/([^/?#]+)$/.exec(url);
   if (!match) return undefined;
   const host = match[1] ?? '';
-  const region = /^sqs\.([a-z0-9-]+)\./.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\./.exec(host)?.[1] ?? 'us-east-1';
+  const region = /^sqs\.([a-z0-9-]+)\./.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\./.exec(host)?.[1] ?? localRegion;
   return `arn:aws:sqs:${region}:${match[2]}:${match[3]}`;
 }
 
@@ -610,7 +611,13 @@ export async function buildPolicySet(
         case 'AWS::SQS::QueueInlinePolicy': {
           const targets = type === 'AWS::SQS::QueuePolicy' ? list(p.Queues) : [p.Queue];
           for (const raw of targets) {
-            const arn = attachmentArn(reader, raw, `${id}.Queues`, (k) => k.attributes.Arn, queueArnFromUrl);
+            const arn = attachmentArn(
+              reader,
+              raw,
+              `${id}.Queues`,
+              (k) => k.attributes.Arn,
+              (url) => queueArnFromUrl(url, region),
+            );
             const source = reader.document(p.PolicyDocument, `${type} ${id} on ${arn}`);
             if (source) resourcePolicies.push({ ...source, resourceArn: arn, kind: 'resource' });
           }
