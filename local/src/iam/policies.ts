@@ -60,15 +60,20 @@ export interface TemplatePolicySet extends PolicySet {
   readonly resourceValues: ReadonlyMap<string, ResourceValue>;
 }
 
-/** Resource types whose policies are not loaded (no local service enforces them). */
-const IGNORED_POLICY_TYPES: Readonly<Record<string, string>> = {
-  'AWS::Events::EventBusPolicy': 'EventBridge event buses do not run locally',
-  'AWS::Logs::ResourcePolicy': 'CloudWatch Logs does not run locally',
-  'AWS::SecretsManager::ResourcePolicy': 'Secrets Manager does not run locally',
-  'AWS::ECR::RepositoryPolicy': 'ECR does not run locally',
-  'AWS::Lambda::LayerVersionPermission': 'layer permissions are not evaluated locally',
-  'AWS::ApiGateway::RestApi': 'API Gateway does not run locally',
-  'AWS::OpenSearchService::Domain': 'OpenSearch does not run locally',
+/**
+ * Resource-based policies that are not loaded (no local service enforces them), by type: the property that holds
+ * the policy, or undefined when the resource is the policy itself.
+ */
+const IGNORED_POLICIES: Readonly<Record<string, { readonly property?: string; readonly why: string }>> = {
+  'AWS::Events::EventBusPolicy': { why: 'EventBridge event buses do not run locally' },
+  'AWS::Events::EventBus': { property: 'Policy', why: 'EventBridge event buses do not run locally' },
+  'AWS::Logs::ResourcePolicy': { why: 'CloudWatch Logs does not run locally' },
+  'AWS::SecretsManager::ResourcePolicy': { why: 'Secrets Manager does not run locally' },
+  'AWS::Kinesis::ResourcePolicy': { why: 'Kinesis does not run locally' },
+  'AWS::ECR::Repository': { property: 'RepositoryPolicyText', why: 'ECR does not run locally' },
+  'AWS::Lambda::LayerVersionPermission': { why: 'layer permissions are not evaluated locally' },
+  'AWS::ApiGateway::RestApi': { property: 'Policy', why: 'API Gateway does not run locally' },
+  'AWS::OpenSearchService::Domain': { property: 'AccessPolicies', why: 'OpenSearch does not run locally' },
 };
 
 /** A resource's local values: its `Ref` (when known: a queue URL only once the runtime made the queue) and attributes. */
@@ -705,9 +710,9 @@ export async function buildPolicySet(
           break;
         }
         default: {
-          const why = IGNORED_POLICY_TYPES[type];
-          if (why && (type !== 'AWS::ApiGateway::RestApi' || p.Policy !== undefined))
-            reader.ignore(`${type} ${id}`, `its resource policy is not loaded: ${why}`);
+          const ignored = IGNORED_POLICIES[type];
+          if (ignored && (ignored.property === undefined || p[ignored.property] !== undefined))
+            reader.ignore(`${type} ${id}`, `its resource policy is not loaded: ${ignored.why}`);
         }
       }
     } catch (error: unknown) {
