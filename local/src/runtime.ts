@@ -566,9 +566,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           onError,
         });
         pipes.set(spec.name, emulator);
-        // Every pipe is stopped with the runtime, including one started later (StartPipe); DesiredState STOPPED: STOPPED.
-        stoppers.push(() => emulator.stop());
-        await (spec.desiredState === 'RUNNING' ? emulator.start() : emulator.stop());
+        if (spec.desiredState === 'RUNNING') {
+          await emulator.start();
+          stoppers.push(() => emulator.stop());
+        }
       }
     });
 
@@ -650,7 +651,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         journalTable: resource(LOGICAL_IDS.journalTable, 'failure journal table'),
         idempotencyTable: resource(LOGICAL_IDS.idempotencyTable, 'idempotency table'),
         auditTable: resource(LOGICAL_IDS.auditTable, 'audit table'),
-        jobsTable: resource(LOGICAL_IDS.jobsTable, 'ops jobs table'),
         priorityShipmentsTable: resource(LOGICAL_IDS.priorityShipmentsTable, 'priority shipments table'),
         notificationQueueUrl: resource(LOGICAL_IDS.notificationQueue, 'notification queue'),
         accountManagerQueueUrl: resource(LOGICAL_IDS.accountManagerQueue, 'account manager queue'),

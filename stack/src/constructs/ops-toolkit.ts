@@ -388,8 +388,9 @@ export class OpsToolkit extends Construct {
       ],
     }).attachToRole(fn.role as IRole);
     // record-state.ts: the current order (a record older than the stream's 24 hours) and the idempotency records
-    // (already applied?), both by BatchGetItem.
-    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem');
+    // (already applied?), both by BatchGetItem. dlq-origin.ts: DescribeTable for the stream ARN a DLQ message must
+    // name, so that a forged message cannot steer stream reads elsewhere.
+    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable');
     data.idempotencyTable.grant(fn, 'dynamodb:BatchGetItem');
     // journal.ts: entries by record key (BatchGetItem) and, once the stream dropped a range, the pipe's entries (Scan).
     // The processors write the journal; the API never changes it.
@@ -397,9 +398,8 @@ export class OpsToolkit extends Construct {
     // audit-log.ts: append (a put conditional on a new key) and read by day (Query); never GetItem, never a change.
     // The table's resource policy denies every change to every principal (pipeline-data.ts).
     data.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query');
-    // The API's mutable state: job-store.ts (put, heartbeats and claims by update, read, cancel), leases.ts
-    // (conditional put, alone or in a transaction; read the holder; delete on release, alone or in a transaction),
-    // stream-gate.ts (read slots by update and get) and rate-limit-store.ts (counters by update).
+    // job-store.ts and leases.ts: jobs (update with heartbeats, read, cancel) and leases (conditional put, alone or
+    // in a transaction; read the holder; delete on release, alone or in a transaction).
     data.jobsTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
   }
 }
