@@ -39,5 +39,8 @@ export {
 } from './services/dynamodb-local.ts';
 export { assertPortFree, freePort } from './services/ports.ts';
 export { type LocalSqs, startSqs } from './services/sqs.ts';
+export { type NotificationEnvelope, stringToSign } from './sns/envelope.ts';
+export { Outbox, type OutboxMessage, type OutboxQuery } from './sns/outbox.ts';
+export { type Delivery, SnsService } from './sns/sns-service.ts';
 export { loadTemplate, summarize, TemplateError } from './template/local-plan.ts';
 export { demoOrder, startDemoTraffic } from './traffic/demo-traffic.ts';
