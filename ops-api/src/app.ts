@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AwsClients } from './clients.ts';
+import { type AwsClients, createAwsClients } from './clients.ts';
 import type { OpsApiConfig } from './config.ts';
 import auth from './plugins/auth.ts';
 import consoleStatic from './plugins/console-static.ts';
@@ -16,6 +17,7 @@ import me from './routes/me.ts';
 import observability from './routes/observability.ts';
 import pipes from './routes/pipes.ts';
 import redrives from './routes/redrives.ts';
+import { tableRateLimitStore } from './services/rate-limit-store.ts';
 
 /** Request bodies are small JSON documents (a redrive of 1,000 ids is ~40 KB); anything larger is a 413. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -29,17 +31,25 @@ export interface OpsApiDeps {
 
 /** The ops API as a plugin: third-party setup, then services, then routes under `/api`. */
 export async function opsApi(app: FastifyInstance, options: { config: OpsApiConfig; clients?: AwsClients }) {
+  const { config } = options;
+  // One set of SDK clients for the app: injected ones (tests) stay the caller's; created ones are destroyed on close.
+  const clients = options.clients ?? createAwsClients(config);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(errorHandler);
-  await app.register(security, { config: options.config });
+  await app.register(security, {
+    config,
+    ...(config.rateLimitStore === 'table'
+      ? { rateLimitStore: tableRateLimitStore(clients.dynamodb, config.tables.jobs, app.log) }
+      : {}),
+  });
   await app.register(swagger);
   await app.register(auth, {
     auth: options.config.auth,
     perPrincipalPerMinute: options.config.rateLimitPerMinute,
     unauthenticatedPerMinute: options.config.unauthenticatedRateLimitPerMinute,
   });
-  await app.register(services, { config: options.config, ...(options.clients ? { clients: options.clients } : {}) });
+  await app.register(services, { config, clients, destroyClients: !options.clients });
   await app.register(
     async (api) => {
       for (const routes of [health, me, pipes, dlqs, redrives, observability, filters, audit])
@@ -61,7 +71,11 @@ export async function buildApp(config: OpsApiConfig, deps: OpsApiDeps = {}): Pro
     trustProxy: false,
     ...deps.server,
   }).withTypeProvider<ZodTypeProvider>();
-  await app.register(opsApi, { config, ...(deps.clients ? { clients: deps.clients } : {}) });
+  // Not encapsulated: `app.ops` (the services) is reachable from the instance, for the Lambda handler's job events.
+  await app.register(fp(opsApi, { name: 'orderflow-ops-api' }), {
+    config,
+    ...(deps.clients ? { clients: deps.clients } : {}),
+  });
   await app.ready();
   return app;
 }

@@ -26,7 +26,8 @@ export function createAwsClients(config: OpsApiConfig): AwsClients {
   const clients = {
     sqs: new SQSClient(at(config.endpoints?.sqs)),
     dynamodb: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
-    streams: new DynamoDBStreamsClient(at(config.endpoints?.dynamodbStreams)),
+    // Retries of stream reads go through the ops API's read gate (stream-gate.ts), not the SDK's own retry.
+    streams: new DynamoDBStreamsClient({ ...at(config.endpoints?.dynamodbStreams), maxAttempts: 1 }),
     // A redrive waits for the processor, whose timeout bounds the call; retries would re-apply a batch.
     lambda: new LambdaClient({ ...at(config.endpoints?.lambda), maxAttempts: 1 }),
     cloudwatch: new CloudWatchClient(at(config.endpoints?.cloudwatch)),

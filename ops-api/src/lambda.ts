@@ -1,13 +1,12 @@
-import awsLambdaFastify from '@fastify/aws-lambda';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { lambdaHandler } from './lambda-handler.ts';
 
 /**
- * The ops API as a Lambda function behind API Gateway. Config is validated at init, so a misconfigured deployment
- * fails on its first cold start with a message naming each bad variable. Redrive jobs run inline (see
- * `OpsApiConfig.jobExecution`): a frozen Lambda instance cannot keep a background job going.
+ * The ops API as a Lambda function behind API Gateway, which also runs the redrive jobs it starts (see
+ * `lambda-handler.ts`). Config is validated at init, so a misconfigured deployment fails on its first cold start with a
+ * message naming each bad variable.
  */
 const app = await buildApp(loadConfig(process.env));
-const proxy = awsLambdaFastify(app);
 
-export const handler = proxy;
+export const handler = lambdaHandler(app);

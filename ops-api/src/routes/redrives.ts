@@ -14,7 +14,8 @@ const redrives: FastifyPluginAsyncZod = async (app) => {
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Start a redrive job (dry run first): {messageIds} or {all: true}',
+        summary:
+          'Start a redrive job (dry run first): {messageIds} or {all: true}. Answers 202 with the job id at once; the job runs on its own (poll GET /api/redrives/{jobId})',
         params: pipeParamsSchema,
         body: redriveBodySchema,
         response: { 202: redriveAcceptedSchema, ...ERROR_RESPONSES },

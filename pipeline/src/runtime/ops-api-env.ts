@@ -4,6 +4,11 @@
  */
 export const OPS_API_ENV = {
   region: 'AWS_REGION',
+  /**
+   * The ops API function's own name, set by Lambda itself (a reserved variable the stack cannot set): redrive jobs are
+   * started by an asynchronous invocation of this function.
+   */
+  functionName: 'AWS_LAMBDA_FUNCTION_NAME',
   standardDlqUrl: 'ORDERFLOW_STANDARD_DLQ_URL',
   premiumDlqUrl: 'ORDERFLOW_PREMIUM_DLQ_URL',
   standardFunctionName: 'ORDERFLOW_STANDARD_FUNCTION_NAME',

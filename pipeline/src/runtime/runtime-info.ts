@@ -42,6 +42,8 @@ export const runtimeInfoSchema = z.object({
     journalTable: z.string(),
     idempotencyTable: z.string(),
     auditTable: z.string(),
+    /** The ops API's redrive jobs and message leases (`LOGICAL_IDS.jobsTable`). */
+    jobsTable: z.string(),
     priorityShipmentsTable: z.string(),
     notificationQueueUrl: z.url(),
     accountManagerQueueUrl: z.url(),
