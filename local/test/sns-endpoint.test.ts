@@ -303,6 +303,23 @@ describe('the local SNS endpoint, through the JavaScript SDK, the AWS CLI and bo
     }
   });
 
+  it('answers an AWS JSON request, which no SNS client sends, with a JSON error naming the query protocol', async () => {
+    const response = await fetch(server.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AmazonSimpleNotificationService.ListTopics',
+      },
+      body: '{}',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      __type: 'com.amazon.coral.service#UnknownOperationException',
+      message:
+        'AmazonSimpleNotificationService.ListTopics: SNS speaks the AWS query protocol (a form-encoded Action=... body), not AWS JSON',
+    });
+  });
+
   it('authorizes each request: unsigned is refused, a role without SNS:Publish gets AuthorizationError', async () => {
     const unsigned = await raw({ Action: 'ListTopics' }, null);
     expect(unsigned.status).toBe(403);

@@ -208,6 +208,19 @@ export async function handleSnsRequest(
       response.end(await ctx.service.signer.publicKeyPem());
       return;
     }
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target !== '') {
+      // An AWS JSON request. SNS's models list the query protocol only, and no SDK sends SNS anything else, so the
+      // answer is a JSON error such a client can read, naming the protocol to use (docs/AWS-FACTS.md, fact 16).
+      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId });
+      response.end(
+        JSON.stringify({
+          __type: 'com.amazon.coral.service#UnknownOperationException',
+          message: `${target}: SNS speaks the AWS query protocol (a form-encoded Action=... body), not AWS JSON`,
+        }),
+      );
+      return;
+    }
     const body = request.method === 'POST' ? await readBody(request) : '';
     const params = queryParams(request.url ?? '/', body, request.headers['content-type']);
     const action = params.get('Action');
