@@ -566,10 +566,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           onError,
         });
         pipes.set(spec.name, emulator);
-        if (spec.desiredState === 'RUNNING') {
-          await emulator.start();
-          stoppers.push(() => emulator.stop());
-        }
+        // Every pipe is stopped with the runtime, including one started later (StartPipe); DesiredState STOPPED: STOPPED.
+        stoppers.push(() => emulator.stop());
+        await (spec.desiredState === 'RUNNING' ? emulator.start() : emulator.stop());
       }
     });
 

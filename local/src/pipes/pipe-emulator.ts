@@ -75,6 +75,60 @@ export class PipeFilterError extends Error {
   override readonly name = 'PipeFilterError';
 }
 
+/**
+ * A pipe's `CurrentState`, the Pipes API's `PipeState` enum
+ * (https://docs.aws.amazon.com/eventbridge/latest/pipes-reference/API_DescribePipe.html#API_DescribePipe_ResponseSyntax).
+ * The emulator goes through CREATING, STARTING, RUNNING, STOPPING, STOPPED, START_FAILED and STOP_FAILED; the others
+ * belong to updates, deletes and CloudFormation rollbacks, which the local runtime does not do.
+ */
+export type PipeState =
+  | 'RUNNING'
+  | 'STOPPED'
+  | 'CREATING'
+  | 'UPDATING'
+  | 'DELETING'
+  | 'STARTING'
+  | 'STOPPING'
+  | 'CREATE_FAILED'
+  | 'UPDATE_FAILED'
+  | 'START_FAILED'
+  | 'STOP_FAILED'
+  | 'DELETE_FAILED'
+  | 'CREATE_ROLLBACK_FAILED'
+  | 'DELETE_ROLLBACK_FAILED'
+  | 'UPDATE_ROLLBACK_FAILED';
+
+/** A pipe's `DesiredState` (`RequestedPipeState`). */
+export type RequestedPipeState = 'RUNNING' | 'STOPPED';
+
+/** What DescribePipe answers about a pipe's state (field names as in the Pipes API). */
+export interface PipeStatus {
+  readonly Name: string;
+  readonly Arn: string;
+  readonly DesiredState: RequestedPipeState;
+  readonly CurrentState: PipeState;
+  readonly StateReason?: string;
+  readonly CreationTime: Date;
+  readonly LastModifiedTime: Date;
+}
+
+/**
+ * A start or stop the pipe's state does not allow (StartPipe on a STOPPING pipe): what the Pipes API answers with
+ * `ConflictException` (HTTP 409).
+ */
+export class PipeStateConflictError extends Error {
+  override readonly name = 'ConflictException';
+  constructor(
+    readonly pipe: string,
+    readonly state: PipeState,
+    action: string,
+  ) {
+    super(
+      `Pipe ${pipe} is ${state}: cannot ${action} it now; try again once it is ${state === 'STOPPING' ? 'STOPPED' : 'RUNNING'}.`,
+    );
+  }
+}
+
 /** AWS polls a shard "at a base rate of 4 times per second" (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html). */
 export const AWS_POLL_INTERVAL_MS = 250;
 /** The default `activePollMs`. */
@@ -112,6 +166,14 @@ export class PipeEmulator {
   private readonly readers = new Map<string, ShardReader>();
   private readonly finished = new Set<string>();
   private running = false;
+  private state: PipeState = 'CREATING';
+  private desired: RequestedPipeState = 'RUNNING';
+  private reason: string | undefined;
+  private readonly createdAt = new Date();
+  private modifiedAt = this.createdAt;
+  /** The start or stop under way (STARTING, STOPPING). */
+  private transition: Promise<void> | undefined;
+  private readonly stateListeners = new Set<(status: PipeStatus) => void>();
   private discoveryTimer: NodeJS.Timeout | undefined;
   private discovering: Promise<void> | undefined;
   /** Shards that existed when the pipe first read this stream (StartingPosition applies to them only). */
@@ -144,28 +206,126 @@ export class PipeEmulator {
     return this.matchers.length === 0 || this.matchers.some((matcher) => matcher.matches(record));
   }
 
-  async start(): Promise<void> {
-    this.running = true;
-    await this.discover();
-    const tick = () => {
-      if (!this.running) return;
-      this.discovering = this.discover().finally(() => {
-        if (this.running) this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
-      });
+  /** The pipe's state as DescribePipe reports it. */
+  describe(): PipeStatus {
+    return {
+      Name: this.options.name,
+      Arn: this.arn,
+      DesiredState: this.desired,
+      CurrentState: this.state,
+      ...(this.reason === undefined ? {} : { StateReason: this.reason }),
+      CreationTime: this.createdAt,
+      LastModifiedTime: this.modifiedAt,
     };
-    this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
+  }
+
+  get currentState(): PipeState {
+    return this.state;
+  }
+
+  get desiredState(): RequestedPipeState {
+    return this.desired;
+  }
+
+  get stateReason(): string | undefined {
+    return this.reason;
+  }
+
+  /** Calls `listener` with the pipe's status after every state change; returns the unsubscribe function. */
+  onStateChange(listener: (status: PipeStatus) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private setState(state: PipeState, reason?: string): void {
+    this.state = state;
+    this.reason = reason;
+    this.modifiedAt = new Date();
+    const status = this.describe();
+    for (const listener of this.stateListeners) {
+      try {
+        listener(status);
+      } catch (error: unknown) {
+        this.options.onError?.(error);
+      }
+    }
   }
 
   /**
-   * Stops polling and waits (up to 3 s) for the invocations in flight: what they acknowledge is checkpointed, the rest
-   * is not retried and a restart delivers it again (at-least-once).
+   * StartPipe: STARTING while the shards are discovered, then RUNNING, polling each shard from its checkpoint (a pipe
+   * stopped and started again delivers what was written meanwhile, once). Starting a RUNNING or STARTING pipe does
+   * nothing; a STOPPING one is a {@link PipeStateConflictError}. A start that fails leaves the pipe START_FAILED with
+   * the error as StateReason.
    */
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.discoveryTimer);
-    await this.discovering;
-    await Promise.all([...this.readers.values()].map((reader) => reader.stop()));
-    this.options.checkpoints.flush();
+  start(reason?: string): Promise<void> {
+    if (this.state === 'RUNNING') return Promise.resolve();
+    if (this.state === 'STARTING') return this.transition ?? Promise.resolve();
+    if (this.state === 'STOPPING')
+      return Promise.reject(new PipeStateConflictError(this.options.name, this.state, 'start'));
+    this.desired = 'RUNNING';
+    this.setState('STARTING', reason);
+    const starting = this.begin();
+    this.transition = starting;
+    return starting;
+  }
+
+  private async begin(): Promise<void> {
+    try {
+      this.running = true;
+      await this.discover();
+      const tick = () => {
+        if (!this.running) return;
+        this.discovering = this.discover().finally(() => {
+          if (this.running) this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
+        });
+      };
+      this.discoveryTimer = setTimeout(tick, this.options.shardDiscoveryMs ?? 5000);
+      if (this.state === 'STARTING') this.setState('RUNNING');
+    } catch (error: unknown) {
+      this.running = false;
+      clearTimeout(this.discoveryTimer);
+      this.setState('START_FAILED', (error as Error).message ?? String(error));
+      throw error;
+    }
+  }
+
+  /**
+   * StopPipe: STOPPING while polling ends and the invocations in flight finish (up to 3 s each: what they acknowledge
+   * is checkpointed, the rest is not retried and a start or restart delivers it again, at-least-once), then STOPPED,
+   * with the checkpoints flushed. Nothing is published while not RUNNING. Stopping a STOPPED or STOPPING pipe does
+   * nothing more; a pipe not started yet (CREATING) or failed becomes STOPPED at once; a STARTING one is stopped once
+   * its start has settled.
+   */
+  async stop(reason?: string): Promise<void> {
+    if (this.state === 'STOPPED') return;
+    if (this.state === 'STOPPING') return this.transition;
+    this.desired = 'STOPPED';
+    if (this.state === 'STARTING') {
+      await this.transition?.catch(() => undefined);
+      return this.stop(reason);
+    }
+    if (this.state !== 'RUNNING') {
+      this.setState('STOPPED', reason);
+      return;
+    }
+    this.setState('STOPPING', reason);
+    const stopping = this.halt(reason);
+    this.transition = stopping;
+    return stopping;
+  }
+
+  private async halt(reason: string | undefined): Promise<void> {
+    try {
+      this.running = false;
+      clearTimeout(this.discoveryTimer);
+      await this.discovering;
+      await Promise.all([...this.readers.values()].map((reader) => reader.stop()));
+      this.options.checkpoints.flush();
+      this.setState('STOPPED', reason);
+    } catch (error: unknown) {
+      this.setState('STOP_FAILED', (error as Error).message ?? String(error));
+      throw error;
+    }
   }
 
   private async discover(): Promise<void> {
@@ -197,7 +357,7 @@ export class PipeEmulator {
       const reader = new ShardReader(this, shard.ShardId, this.initialShards.has(shard.ShardId));
       this.readers.set(shard.ShardId, reader);
       void reader.run().then((drained) => {
-        this.readers.delete(shard.ShardId);
+        if (this.readers.get(shard.ShardId) === reader) this.readers.delete(shard.ShardId);
         if (drained) {
           this.finished.add(shard.ShardId);
           if (this.running) void this.discover();
@@ -206,8 +366,13 @@ export class PipeEmulator {
     }
   }
 
-  /** Publishes into the local CloudWatch: AWS/EventBridge/Pipes by PipeName, and the exact local funnel by Pipe. */
+  /**
+   * Publishes into the local CloudWatch: AWS/EventBridge/Pipes by PipeName, and the exact local funnel by Pipe. A pipe
+   * that is not RUNNING publishes nothing (a batch that finishes while the pipe is STOPPING included): a stopped or
+   * failed pipe has no executions, so AWS has no Pipes metrics for it, which is what the `pipe-stalled` alarm watches.
+   */
   metric(kind: 'pipes' | 'funnel', metricName: string, value: number, unit = 'Count'): void {
+    if (this.state !== 'RUNNING') return;
     const timestamp = Date.now();
     if (kind === 'pipes') {
       this.options.publish([
@@ -248,6 +413,7 @@ export class PipeEmulator {
     };
   }
 
+  /** Polling: RUNNING, or STARTING. */
   get isRunning(): boolean {
     return this.running;
   }
@@ -342,6 +508,8 @@ class ShardReader {
         await sleep(1000);
         continue;
       }
+      // A page that arrives once the pipe is stopping is not taken: its records are read again after the checkpoint.
+      if (this.stopped) break;
       iterator = page.next;
       if (page.records.length > 0) {
         emptyPolls = 0;
@@ -526,24 +694,47 @@ class ShardReader {
     return Math.min(10_000, (this.options.retryBaseDelayMs ?? 500) * 2 ** retries);
   }
 
+  /**
+   * One execution: the batch through the target stage (the pipes have no enrichment). Its AWS/EventBridge/Pipes
+   * metrics, as the EventBridge user guide's table defines them ("Logging and monitoring Amazon EventBridge Pipes
+   * using Amazon CloudWatch Logs", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-monitoring.html;
+   * docs/AWS-FACTS.md, fact 8), dimension PipeName, unit None for counts and Milliseconds for times: Invocations,
+   * EventCount, Duration (the execution) and TargetStageDuration (the target invocation), and each outcome counter,
+   * 0 when the execution did not end that way ("This value will be 0 if no executions failed"): ExecutionThrottled,
+   * ExecutionTimeout, ExecutionFailed and TargetStageFailed (a function error, or a timeout, which counts as
+   * ExecutionTimeout instead of ExecutionFailed), ExecutionPartiallyFailed and TargetStagePartiallyFailed (a partial
+   * batch response naming failures). TargetStageSkipped (the target skipped after an enrichment returned nothing) and
+   * the enrichment metrics are not published: there is no enrichment stage.
+   */
   private async invoke(records: PendingRecord[]): Promise<TargetOutcome> {
     const started = performance.now();
+    const batch = records.map((r) => r.record);
+    const targetStarted = performance.now();
     let outcome: TargetOutcome;
     try {
-      outcome = await this.options.target(records.map((r) => r.record));
+      outcome = await this.options.target(batch);
     } catch (error: unknown) {
       outcome = { kind: 'error', message: (error as Error).message };
     }
-    this.pipe.metric('pipes', PIPES_METRICS.invocations, 1);
-    this.pipe.metric('pipes', PIPES_METRICS.eventCount, records.length);
-    this.pipe.metric('pipes', PIPES_METRICS.duration, performance.now() - started, 'Milliseconds');
-    if (outcome.kind === 'throttled') this.pipe.metric('pipes', PIPES_METRICS.executionThrottled, 1);
-    else if (outcome.kind === 'error') {
-      this.pipe.metric('pipes', outcome.timedOut ? PIPES_METRICS.executionTimeout : PIPES_METRICS.executionFailed, 1);
-      this.pipe.metric('pipes', PIPES_METRICS.targetStageFailed, 1);
-    } else if ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures?.length) {
-      this.pipe.metric('pipes', PIPES_METRICS.executionPartiallyFailed, 1);
-    }
+    const finished = performance.now();
+    const throttled = outcome.kind === 'throttled';
+    const timedOut = outcome.kind === 'error' && outcome.timedOut === true;
+    const failed = outcome.kind === 'error' && !timedOut;
+    const partial =
+      outcome.kind === 'response' &&
+      ((outcome.payload as { batchItemFailures?: unknown[] } | null)?.batchItemFailures?.length ?? 0) > 0;
+    const count = (metricName: string, value: number | boolean) =>
+      this.pipe.metric('pipes', metricName, Number(value), 'None');
+    count(PIPES_METRICS.invocations, 1);
+    count(PIPES_METRICS.eventCount, records.length);
+    this.pipe.metric('pipes', PIPES_METRICS.duration, finished - started, 'Milliseconds');
+    this.pipe.metric('pipes', PIPES_METRICS.targetStageDuration, finished - targetStarted, 'Milliseconds');
+    count(PIPES_METRICS.executionThrottled, throttled);
+    count(PIPES_METRICS.executionTimeout, timedOut);
+    count(PIPES_METRICS.executionFailed, failed);
+    count(PIPES_METRICS.targetStageFailed, outcome.kind === 'error');
+    count(PIPES_METRICS.executionPartiallyFailed, partial);
+    count(PIPES_METRICS.targetStagePartiallyFailed, partial);
     return outcome;
   }
 

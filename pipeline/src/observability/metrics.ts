@@ -66,17 +66,27 @@ export const LOCAL_PIPE_METRICS = {
  * the alarm definitions, the stack's dashboards and the ops API read them. Only names this project uses are listed.
  */
 
-/** AWS/EventBridge/Pipes metrics (dimension PipeName), published by AWS and by the local emulator. */
+/**
+ * AWS/EventBridge/Pipes metrics (dimension PipeName), published by AWS and by the local emulator, per execution (a
+ * batch through the pipe): EventBridge user guide, "Logging and monitoring Amazon EventBridge Pipes using Amazon
+ * CloudWatch Logs", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-monitoring.html. Counts have
+ * unit None, durations Milliseconds; the outcome counters are 0 for an execution that did not end that way.
+ */
 export const PIPES_NAMESPACE = 'AWS/EventBridge/Pipes';
 export const PIPES_METRICS = {
   invocations: 'Invocations',
   eventCount: 'EventCount',
+  /** The whole execution. */
   duration: 'Duration',
   executionFailed: 'ExecutionFailed',
   executionPartiallyFailed: 'ExecutionPartiallyFailed',
   executionThrottled: 'ExecutionThrottled',
   executionTimeout: 'ExecutionTimeout',
+  /** How long the target stage took (the Lambda invocation, with these pipes). */
+  targetStageDuration: 'TargetStageDuration',
   targetStageFailed: 'TargetStageFailed',
+  /** The target reported some records failed (a partial batch response). */
+  targetStagePartiallyFailed: 'TargetStagePartiallyFailed',
 } as const;
 
 /** AWS/Lambda metrics (dimension FunctionName), published by AWS and by the local Lambda endpoint. */
