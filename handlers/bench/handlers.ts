@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { guardFor } from '@orderflow/pipeline/engine';
-import { HANDLER_ENV, METRICS_NAMESPACE, PIPES } from '@orderflow/pipeline/facts';
+import { HANDLER_ENV, LOGICAL_IDS, METRICS_NAMESPACE, PIPES } from '@orderflow/pipeline/facts';
 import { buildStreamRecord } from '@orderflow/pipeline/schemas';
 import { bundleProcessors } from '../scripts/bundle.ts';
 import { processBatch } from '../src/processing/batch.ts';
@@ -58,11 +58,11 @@ function spread(times: number[]) {
 const initEnv: NodeJS.ProcessEnv = {
   ...process.env,
   AWS_REGION: 'us-east-1',
-  [HANDLER_ENV.journalTable]: 'FailureJournalTable',
-  [HANDLER_ENV.idempotencyTable]: 'IdempotencyTable',
-  [HANDLER_ENV.priorityShipmentsTable]: 'PriorityShipmentsTable',
-  [HANDLER_ENV.notificationQueueUrl]: 'http://127.0.0.1:9/000000000000/OrderNotificationsQueue',
-  [HANDLER_ENV.accountManagerQueueUrl]: 'http://127.0.0.1:9/000000000000/AccountManagerQueue',
+  [HANDLER_ENV.journalTable]: LOGICAL_IDS.journalTable,
+  [HANDLER_ENV.idempotencyTable]: LOGICAL_IDS.idempotencyTable,
+  [HANDLER_ENV.priorityShipmentsTable]: LOGICAL_IDS.priorityShipmentsTable,
+  [HANDLER_ENV.notificationQueueUrl]: `http://127.0.0.1:9/000000000000/${LOGICAL_IDS.notificationQueue}`,
+  [HANDLER_ENV.accountManagerQueueUrl]: `http://127.0.0.1:9/000000000000/${LOGICAL_IDS.accountManagerQueue}`,
   // The SDK's notice that later versions need Node 22 is one more stderr write, not part of init.
   NODE_NO_WARNINGS: '1',
 };
@@ -212,7 +212,7 @@ const cases = [
       const env = {
         ...initEnv,
         ...extraEnv,
-        [HANDLER_ENV.pipe]: bundle.functionId === 'OrderProcessorFunction' ? 'standard' : 'premium',
+        [HANDLER_ENV.pipe]: bundle.functionId === PIPES.standard.functionId ? 'standard' : 'premium',
       };
       const specifiers = [pathToFileURL(bundle.file).href];
       return [

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
+import type { PipeDefinition } from '@orderflow/pipeline/facts';
 
 /** Entry file of each processor, by the function's logical id (`PIPES[k].functionId`). */
 export const HANDLER_ENTRIES = {
   OrderProcessorFunction: fileURLToPath(new URL('./functions/order-processor.ts', import.meta.url)),
   PremiumOrderProcessorFunction: fileURLToPath(new URL('./functions/premium-order-processor.ts', import.meta.url)),
-} as const satisfies Record<'OrderProcessorFunction' | 'PremiumOrderProcessorFunction', string>;
+} as const satisfies Record<PipeDefinition['functionId'], string>;
 
 export type ProcessorFunctionId = keyof typeof HANDLER_ENTRIES;
 

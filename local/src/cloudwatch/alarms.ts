@@ -1,10 +1,9 @@
+import type { AlarmState } from '@orderflow/pipeline/facts';
 import { AlarmHistory, type AlarmType } from './history.ts';
 import type { Dimension, MetricStore } from './metric-store.ts';
 import { type MetricDataQuery, runQueries } from './queries.ts';
 
-export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-
-export const ALARM_STATES: readonly AlarmState[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
+export { ALARM_STATES, type AlarmState } from '@orderflow/pipeline/facts';
 
 /** The ARNs an alarm notifies when it enters each state (AlarmActions, OKActions, InsufficientDataActions). */
 export interface AlarmActionLists {

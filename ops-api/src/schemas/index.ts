@@ -2,7 +2,14 @@
  * Request and response schemas of the ops API: the one source of truth for validation, OpenAPI (`/docs`) and the
  * console's types (`import type { DlqMessage } from '@orderflow/ops-api/schemas'`).
  */
-import { FAILURE_CLASSIFICATIONS, PIPE_KEYS, STREAM_EVENT_NAMES } from '@orderflow/pipeline/facts';
+import {
+  ALARM_STATES,
+  FAILURE_CLASSIFICATIONS,
+  FUNNEL_STAGES,
+  type FunnelStageKey,
+  PIPE_KEYS,
+  STREAM_EVENT_NAMES,
+} from '@orderflow/pipeline/facts';
 import { z } from 'zod';
 
 export const pipeKeySchema = z.enum(PIPE_KEYS, {
@@ -381,15 +388,11 @@ export const metricsResponseSchema = z.object({
   period: z.number(),
   exact: z.boolean().describe('true locally, where the pipe emulator counts every polled record'),
   funnel: z.object({
-    polled: funnelStage,
-    matchedByPipeFilter: funnelStage,
-    filteredOut: funnelStage,
-    guardPassed: funnelStage,
-    guardRejected: funnelStage,
+    ...(Object.fromEntries(FUNNEL_STAGES.map((stage) => [stage, funnelStage])) as Record<
+      FunnelStageKey,
+      typeof funnelStage
+    >),
     guardRejectedByClause: z.array(z.object({ clause: z.string(), description: z.string(), value: z.number() })),
-    processed: funnelStage,
-    failed: funnelStage,
-    sentToDlq: funnelStage,
   }),
   series: z.array(
     z.object({ stage: z.string(), points: z.array(z.object({ timestamp: z.string(), value: z.number() })) }),
@@ -403,7 +406,7 @@ export const alarmSchema = z.object({
   pipe: pipeKeySchema.nullable(),
   slug: z.string().nullable(),
   title: z.string(),
-  state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+  state: z.enum(ALARM_STATES),
   reason: z.string(),
   since: z.string().nullable(),
   runbookUrl: z.string().nullable(),

@@ -33,6 +33,10 @@ export type ComparisonOperator =
 export type TreatMissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
 export type Statistic = 'Sum' | 'Average' | 'Maximum' | 'Minimum' | 'SampleCount';
 
+/** CloudWatch's alarm states (`StateValue`): what the local CloudWatch endpoint and the ops API answer. */
+export const ALARM_STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
 export interface AlarmMetric {
   readonly namespace: string;
   readonly metricName: string;

@@ -4,6 +4,7 @@ import {
   JOBS_KEYS,
   JOURNAL_KEYS,
   LOGICAL_IDS,
+  ORDERS_PARTITION_KEY,
   type PipeKey,
   PRIORITY_SHIPMENT_KEYS,
 } from '@orderflow/pipeline/facts';
@@ -94,7 +95,7 @@ export class PipelineData extends Construct {
 
     // NEW_AND_OLD_IMAGES: the premium rule compares the old and the new status (pipeline/src/pipes/definitions.ts).
     this.ordersTable = table(LOGICAL_IDS.ordersTable, {
-      partitionKey: { name: 'orderId', type: AttributeType.STRING },
+      partitionKey: { name: ORDERS_PARTITION_KEY, type: AttributeType.STRING },
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.journalTable = table(LOGICAL_IDS.journalTable, {
