@@ -290,6 +290,37 @@ describe('the DynamoDB gateway', () => {
     await expect(stranger.send(new PutItemCommand({ TableName: 'Beta', Item: item('admin') }))).resolves.toBeDefined();
   });
 
+  it('reads the table of a single-item write without parsing only when the body names it once, unescaped', async () => {
+    const send = (body: string) =>
+      fetch(dynamoGateway.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.PutItem',
+          authorization: `AWS4-HMAC-SHA256 Credential=${keysOf('Writer').accessKeyId}/20260101/${REGION}/dynamodb/aws4_request`,
+        },
+        body,
+      });
+    authorizer.requests.length = 0;
+    expect((await send('{"TableName":"Alpha","Item":{"orderId":{"S":"fast"}}}')).status).toBe(200);
+    // A second TableName (JSON.parse, like DynamoDB Local's parser, takes the last), spelled with an escape or not.
+    const escaped = await send('{"TableName":"Alpha","Item":{"orderId":{"S":"x"}},"Table\\u004eame":"Beta"}');
+    expect(escaped.status).toBe(400);
+    expect(await escaped.json()).toMatchObject({ Message: expect.stringContaining(`on resource: ${table('Beta')}`) });
+    const repeated = await send('{"TableName":"Alpha","Item":{"orderId":{"S":"y"}},"TableName":"Beta"}');
+    expect(repeated.status).toBe(400);
+    // An attribute named TableName is not the table.
+    expect((await send('{"TableName":"Alpha","Item":{"orderId":{"S":"z"},"TableName":{"S":"Beta"}}}')).status).toBe(
+      200,
+    );
+    expect(authorizer.requests.map((r) => r.resource)).toEqual([
+      table('Alpha'),
+      table('Beta'),
+      table('Beta'),
+      table('Alpha'),
+    ]);
+  });
+
   it('names what is wrong with a request it cannot read', async () => {
     const response = await fetch(dynamoGateway.endpoint, {
       method: 'POST',

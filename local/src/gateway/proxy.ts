@@ -16,7 +16,10 @@ import { type ErrorResponse, serialize } from './errors.ts';
 export interface ProxiedRequest {
   readonly method: string;
   readonly url: string;
-  /** Lower-case names; repeated headers joined with `, `. */
+  /**
+   * Lower-case names, and only those the gateway reads: authorization, x-amz-target, content-type, content-length,
+   * transfer-encoding, content-encoding, expect, connection (the first of a repeated header).
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** The body as the service reads it: chunked framing removed, gzip content decoded. */
   readonly body: Buffer;
@@ -67,25 +70,42 @@ interface ParsedHead {
   readonly url: string;
   readonly version: string;
   readonly headers: Record<string, string>;
-  /** Header lines other than `Expect`, for a request whose `Expect` must not reach the backend. */
-  readonly lines: readonly string[];
+  /** The head as received, for a request whose `Expect` must not reach the backend. */
+  readonly text: string;
 }
 
+/** The only headers the gateway reads (what the inspectors and the framing need). */
+const READ_HEADERS = [
+  'authorization',
+  'x-amz-target',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'content-encoding',
+  'expect',
+  'connection',
+] as const;
+
+/**
+ * The request line and the headers in READ_HEADERS, found by searching the lower-cased head rather than splitting it
+ * into lines (this runs for every request on the pipeline's hot path).
+ */
 function parseHead(text: string): ParsedHead {
-  const lines = text.split('\r\n');
-  const [method = '', url = '', version = ''] = (lines[0] ?? '').split(' ');
+  const lineEnd = text.indexOf('\r\n');
+  const requestLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
+  const [method = '', url = '', version = ''] = requestLine.split(' ');
   if (!method || !url || !version.startsWith('HTTP/1.'))
-    throw new FramingError(400, `not an HTTP/1.x request line: ${JSON.stringify((lines[0] ?? '').slice(0, 100))}`);
+    throw new FramingError(400, `not an HTTP/1.x request line: ${JSON.stringify(requestLine.slice(0, 100))}`);
+  const lower = text.toLowerCase();
   const headers: Record<string, string> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new FramingError(400, `malformed header line: ${JSON.stringify(line.slice(0, 100))}`);
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  for (const name of READ_HEADERS) {
+    const at = lower.indexOf(`\r\n${name}:`);
+    if (at < 0) continue;
+    const start = at + name.length + 3;
+    const end = lower.indexOf('\r\n', start);
+    headers[name] = text.slice(start, end < 0 ? text.length : end).trim();
   }
-  return { method, url, version, headers, lines };
+  return { method, url, version, headers, text };
 }
 
 /**
@@ -218,7 +238,7 @@ class Connection {
     let written: boolean;
     if (head.headers.expect !== undefined) {
       // The client has been told to continue (or sent its body anyway); the backend must not answer 100 again.
-      const lines = head.lines.filter((line, i) => i === 0 || !/^expect\s*:/i.test(line));
+      const lines = head.text.split('\r\n').filter((line, i) => i === 0 || !/^expect\s*:/i.test(line));
       const headBytes = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
       written = backend.write(Buffer.concat([headBytes, raw.subarray(raw.indexOf(HEAD_END) + 4)]));
     } else written = backend.write(raw);
