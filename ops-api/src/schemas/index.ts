@@ -7,6 +7,7 @@ import {
   FAILURE_CLASSIFICATIONS,
   FUNNEL_STAGES,
   type FunnelStageKey,
+  OPS_API_ROLES,
   PIPE_KEYS,
   STREAM_EVENT_NAMES,
 } from '@orderflow/pipeline/facts';
@@ -79,7 +80,7 @@ export const errorResponseSchema = z.object({
 });
 export type ErrorResponse = z.infer<typeof errorResponseSchema>;
 
-export const roleSchema = z.enum(['operator', 'viewer']);
+export const roleSchema = z.enum(OPS_API_ROLES);
 export type Role = z.infer<typeof roleSchema>;
 
 // --- health -------------------------------------------------------------------------------------------------------

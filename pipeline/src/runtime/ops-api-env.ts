@@ -30,5 +30,12 @@ export const OPS_API_ENV = {
   consoleDir: 'ORDERFLOW_CONSOLE_DIR',
 } as const;
 
+/** The ops API's roles: operators may redrive and discard, viewers only read. */
+export const OPS_API_ROLES = ['operator', 'viewer'] as const;
+export type OpsApiRole = (typeof OPS_API_ROLES)[number];
+
 /** Cognito groups that map to ops API roles. */
-export const OPS_API_GROUPS = { operator: 'operators', viewer: 'viewers' } as const;
+export const OPS_API_GROUPS = { operator: 'operators', viewer: 'viewers' } as const satisfies Record<
+  OpsApiRole,
+  string
+>;
