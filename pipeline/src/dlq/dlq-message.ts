@@ -28,7 +28,7 @@ export interface PipeDlqMessage {
 }
 
 /** Why the batch was given up on: retries used up, or records older than MaximumRecordAgeInSeconds. */
-export const DLQ_CONDITIONS = ['RetryAttemptsExhausted', 'RecordAgeExceeded'] as const;
+const DLQ_CONDITIONS = ['RetryAttemptsExhausted', 'RecordAgeExceeded'] as const;
 export type DlqCondition = (typeof DLQ_CONDITIONS)[number] | (string & {});
 
 const sequenceNumber = z.string().check(z.regex(/^\d{1,40}$/, 'must be a decimal sequence number'));
@@ -80,9 +80,4 @@ export function parseDlqMessage(body: unknown): PipeDlqMessage {
     throw new DlqMessageError(['DDBStreamBatchInfo.startSequenceNumber: is after endSequenceNumber']);
   }
   return result.data;
-}
-
-/** The pipe name at the end of a pipe ARN. */
-export function pipeNameOf(message: PipeDlqMessage): string {
-  return message.context.partnerResourceArn.slice(message.context.partnerResourceArn.lastIndexOf('/') + 1);
 }

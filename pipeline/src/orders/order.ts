@@ -52,7 +52,7 @@ export function formatIssues(error: {
   );
 }
 
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   const text = JSON.stringify(value);
