@@ -18,9 +18,13 @@ export class DeadLetters {
     private readonly operator: OpsApiClient,
   ) {}
 
-  /** Fails every invocation of the pipe's processor (local fault injection) while the orders are written. */
+  /**
+   * Fails the pipe's processor for every record (local fault injection) while the orders are written: its handler
+   * runs and its downstream calls fail, so it journals each record and the console's list (which shows what the
+   * journal has, never reading the stream) shows the orders.
+   */
   async failProcessorFor(pipe: PipeKey, orders: readonly OrderInput[]): Promise<string[]> {
-    await this.breakProcessor(pipe, 'throw');
+    await this.breakProcessor(pipe, 'downstream');
     try {
       return await this.writeAndAwait(pipe, orders);
     } finally {

@@ -1,4 +1,10 @@
-import type { ListMessagesResponse, RedriveAccepted, RedriveBody, RedriveJob } from '@orderflow/ops-api/schemas';
+import type {
+  DlqMessageDetail,
+  ListMessagesResponse,
+  RedriveAccepted,
+  RedriveBody,
+  RedriveJob,
+} from '@orderflow/ops-api/schemas';
 import type { PipeKey } from '@orderflow/pipeline/facts';
 import type { RuntimeInfo } from '@orderflow/pipeline/schemas';
 import { until } from '@orderflow/pipeline/testing';
@@ -45,7 +51,11 @@ export class OpsApiClient {
     return JSON.parse(text) as T;
   }
 
-  /** Every message of a pipe's DLQ, resolved to its records (follows the cursor). */
+  /**
+   * Every message of a pipe's DLQ, resolved to its records (follows the cursor). A list shows the records the failure
+   * journal has (it never reads the stream); a message whose records the journal lacks (its invocations failed before
+   * the handler ran) is opened, which reads them from the stream, as an operator would.
+   */
   async dlqMessages(pipe: PipeKey): Promise<ListMessagesResponse['messages']> {
     const messages: ListMessagesResponse['messages'] = [];
     let cursor: string | null = null;
@@ -55,7 +65,22 @@ export class OpsApiClient {
       messages.push(...page.messages);
       cursor = page.cursor;
     } while (cursor);
-    return messages;
+    const complete: ListMessagesResponse['messages'] = [];
+    for (const message of messages) {
+      if (!message.missingRecords) {
+        complete.push(message);
+        continue;
+      }
+      const response = await this.request('GET', `/api/dlqs/${pipe}/messages/${encodeURIComponent(message.id)}`);
+      // Redriven or discarded since the list: it is no longer in the DLQ.
+      if (response.status === 404) continue;
+      if (!response.ok) {
+        throw new OpsApiError(`GET message ${message.id} answered ${response.status}: ${await response.text()}`, 0);
+      }
+      const { body: _body, ...detail } = (await response.json()) as DlqMessageDetail;
+      complete.push(detail);
+    }
+    return complete;
   }
 
   /** Starts a redrive job and waits for it to finish. */

@@ -29,9 +29,14 @@ test('a redrive and a discard appear in the audit log with actor and outcome', a
   await expect(auditPage.entryFor(redriveId, 'redrive').filter({ hasText: 'succeeded' })).toContainText(
     'local-operator (operator)',
   );
-  await expect(auditPage.entryFor(discardId, 'discard')).toContainText('local-operator (operator)');
-  await expect(auditPage.entryFor(discardId, 'discard')).toContainText(
-    'discarded: e2e: duplicate order, refunded by hand',
+  // A discard is audited before the message is deleted (`attempted`), then its outcome.
+  const discardEntries = auditPage.entryFor(discardId, 'discard');
+  await expect(discardEntries).toHaveCount(2);
+  await expect(discardEntries.filter({ hasText: 'attempted: e2e: duplicate order, refunded by hand' })).toContainText(
+    'local-operator (operator)',
+  );
+  await expect(discardEntries.filter({ hasText: 'discarded: e2e: duplicate order, refunded by hand' })).toContainText(
+    'local-operator (operator)',
   );
   await consoleApp.recordView('audit');
 });

@@ -43,7 +43,7 @@ export async function opsApi(app: FastifyInstance, options: { config: OpsApiConf
       ? { rateLimitStore: tableRateLimitStore(clients.dynamodb, config.tables.jobs, app.log) }
       : {}),
   });
-  await app.register(swagger);
+  await app.register(swagger, { docs: config.docs });
   await app.register(auth, {
     auth: options.config.auth,
     perPrincipalPerMinute: options.config.rateLimitPerMinute,

@@ -41,7 +41,10 @@ export interface OpsApiConfig {
     readonly orders: string;
     readonly journal: string;
     readonly idempotency: string;
+    /** Append-only: PutItem (conditional on a new key) and Query, nothing else. */
     readonly audit: string;
+    /** Redrive jobs, message leases, rate-limit counters and stream-read slots: the API's mutable state. */
+    readonly jobs: string;
   };
   readonly pipes: Readonly<Record<PipeKey, PipeResources>>;
   readonly auth: AuthConfig;
@@ -51,17 +54,33 @@ export interface OpsApiConfig {
   readonly consoleUrl: string;
   /** Base URL the runbook paths are appended to. */
   readonly runbookBaseUrl: string;
+  /** OpenAPI at `/docs/json`, with Swagger UI at `/docs` (`ui`) or without (`document`: the Lambda bundle). */
+  readonly docs: 'ui' | 'document';
   /** Built console to serve at `/`, with SPA fallback. */
   readonly consoleDir?: string;
   /**
-   * `background`: a redrive job runs after the POST answers (a long-lived server). `inline`: the POST answers when the
-   * job has finished, because a Lambda instance is frozen between invocations and would stall a background job.
+   * Where a redrive job runs once the POST has answered 202. `background`: in this process (a long-lived server: the
+   * local runtime, `npm start -w ops-api`). `lambda-event`: in another invocation of the ops API's own function,
+   * invoked asynchronously (`selfFunctionName`), with its own 15 minutes: a request's invocation is frozen once it has
+   * answered, and an HTTP API waits at most 30 seconds (docs/AWS-FACTS.md, fact 14).
    */
-  readonly jobExecution: 'background' | 'inline';
+  readonly jobExecution: 'background' | 'lambda-event';
+  /** The ops API function's own name (`lambda-event`). */
+  readonly selfFunctionName?: string;
   /** Requests per minute per authenticated principal before 429. */
   readonly rateLimitPerMinute: number;
+  /**
+   * Where the rate limit's counters are: `table` in the jobs table, shared by every instance (AWS: each Lambda instance
+   * has its own memory); `memory` in this process (the local runtime is one process).
+   */
+  readonly rateLimitStore: 'memory' | 'table';
   /** Requests per minute per source address that fail authentication (or hit no route) before 429. */
   readonly unauthenticatedRateLimitPerMinute: number;
+  /**
+   * How soon after reading a DLQ (one receive of every message) the API reads it again when its counts changed;
+   * default the DlqBrowser's `VIEW_MIN_INTERVAL_MS`. Tests that send messages one after another set it lower.
+   */
+  readonly viewMinIntervalMs?: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +114,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
   const table = (key: keyof typeof HANDLER_ENV) => HANDLER_ENV[key];
   const schema = z.object({
     [name('region')]: required(name('region')).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, `${name('region')} must be a region`),
+    [name('functionName')]: required(name('functionName')),
     [name('standardDlqUrl')]: httpUrl(name('standardDlqUrl')),
     [name('premiumDlqUrl')]: httpUrl(name('premiumDlqUrl')),
     [name('standardFunctionName')]: required(name('standardFunctionName')),
@@ -102,6 +122,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
     [name('standardPipeName')]: required(name('standardPipeName')),
     [name('premiumPipeName')]: required(name('premiumPipeName')),
     [name('auditTable')]: required(name('auditTable')),
+    [name('jobsTable')]: required(name('jobsTable')),
     [table('ordersTable')]: required(table('ordersTable')),
     [table('journalTable')]: required(table('journalTable')),
     [table('idempotencyTable')]: required(table('idempotencyTable')),
@@ -129,6 +150,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
       journal: get(table('journalTable')),
       idempotency: get(table('idempotencyTable')),
       audit: get(name('auditTable')),
+      jobs: get(name('jobsTable')),
     },
     pipes: {
       standard: {
@@ -153,8 +175,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
     consoleUrl: get(name('consoleOrigin')),
     runbookBaseUrl: v[name('runbookBaseUrl')] ?? DEFAULT_RUNBOOK_BASE_URL,
     ...(consoleDir ? { consoleDir } : {}),
-    jobExecution: 'inline',
+    docs: 'document',
+    jobExecution: 'lambda-event',
+    selfFunctionName: get(name('functionName')),
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+    rateLimitStore: 'table',
     unauthenticatedRateLimitPerMinute: DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
   };
 }
@@ -172,6 +197,8 @@ export interface LocalConfigOptions {
   runbookBaseUrl?: string;
   rateLimitPerMinute?: number;
   unauthenticatedRateLimitPerMinute?: number;
+  viewMinIntervalMs?: number;
+  rateLimitStore?: 'memory' | 'table';
   /**
    * The keys the API's AWS calls are signed with: the local runtime gives the in-process API its role's keys, so the
    * runtime's IAM enforcement holds it to the template's grants. Default: keys that act as the administrator.
@@ -216,6 +243,7 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
       journal: runtime.resources.journalTable,
       idempotency: runtime.resources.idempotencyTable,
       audit: runtime.resources.auditTable,
+      jobs: runtime.resources.jobsTable,
     },
     pipes,
     auth: { mode: 'local', operatorToken: runtime.tokens.operator, viewerToken: runtime.tokens.viewer },
@@ -223,9 +251,12 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
     consoleUrl,
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    docs: 'ui',
     jobExecution: 'background',
     rateLimitPerMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    rateLimitStore: options.rateLimitStore ?? 'memory',
     unauthenticatedRateLimitPerMinute:
       options.unauthenticatedRateLimitPerMinute ?? DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
+    ...(options.viewMinIntervalMs === undefined ? {} : { viewMinIntervalMs: options.viewMinIntervalMs }),
   };
 }

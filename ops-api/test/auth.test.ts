@@ -91,6 +91,7 @@ describe('rate limit', () => {
       journalTable: 'FailureJournalTable',
       idempotencyTable: 'IdempotencyTable',
       auditTable: 'AuditTable',
+      jobsTable: 'OpsJobsTable',
       priorityShipmentsTable: 'PriorityShipmentsTable',
       notificationQueueUrl: 'http://127.0.0.1:9/000000000000/OrderNotificationsQueue',
       accountManagerQueueUrl: 'http://127.0.0.1:9/000000000000/AccountManagerQueue',

@@ -4,6 +4,7 @@ import { ConfigError, configFromRuntimeInfo, loadConfig } from '../src/config.ts
 
 const awsEnv = {
   [OPS_API_ENV.region]: 'eu-west-1',
+  [OPS_API_ENV.functionName]: 'orderflow-ops-api',
   [OPS_API_ENV.standardDlqUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/standard-dlq',
   [OPS_API_ENV.premiumDlqUrl]: 'https://sqs.eu-west-1.amazonaws.com/123456789012/premium-dlq',
   [OPS_API_ENV.standardFunctionName]: 'Orderflow-OrderProcessorFunction',
@@ -11,6 +12,7 @@ const awsEnv = {
   [OPS_API_ENV.standardPipeName]: 'orderflow-standard',
   [OPS_API_ENV.premiumPipeName]: 'orderflow-premium',
   [OPS_API_ENV.auditTable]: 'Orderflow-AuditTable',
+  [OPS_API_ENV.jobsTable]: 'Orderflow-OpsJobsTable',
   [HANDLER_ENV.ordersTable]: 'Orderflow-OrdersTable',
   [HANDLER_ENV.journalTable]: 'Orderflow-FailureJournalTable',
   [HANDLER_ENV.idempotencyTable]: 'Orderflow-IdempotencyTable',
@@ -21,15 +23,16 @@ const awsEnv = {
 };
 
 describe('loadConfig (AWS mode)', () => {
-  it('reads every setting, Cognito auth, inline jobs', () => {
+  it('reads every setting, Cognito auth, jobs run by invoking its own function asynchronously', () => {
     const config = loadConfig(awsEnv);
     expect(config).toMatchObject({
       mode: 'aws',
       region: 'eu-west-1',
       auth: { mode: 'cognito', userPoolId: 'eu-west-1_AbCdEf123', region: 'eu-west-1' },
       corsOrigin: 'https://d111.cloudfront.net',
-      jobExecution: 'inline',
-      tables: { audit: 'Orderflow-AuditTable', orders: 'Orderflow-OrdersTable' },
+      jobExecution: 'lambda-event',
+      selfFunctionName: 'orderflow-ops-api',
+      tables: { audit: 'Orderflow-AuditTable', jobs: 'Orderflow-OpsJobsTable', orders: 'Orderflow-OrdersTable' },
     });
     expect(config.pipes.premium.functionName).toBe('Orderflow-PremiumOrderProcessorFunction');
     expect(config.endpoints).toBeUndefined();
@@ -38,6 +41,7 @@ describe('loadConfig (AWS mode)', () => {
   it('names every missing or malformed variable at once', () => {
     const env: Record<string, string | undefined> = { ...awsEnv, [OPS_API_ENV.standardDlqUrl]: 'not a url' };
     delete env[OPS_API_ENV.auditTable];
+    delete env[OPS_API_ENV.jobsTable];
     delete env[OPS_API_ENV.cognitoUserPoolId];
     let error: unknown;
     try {
@@ -49,6 +53,7 @@ describe('loadConfig (AWS mode)', () => {
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toContain(`${OPS_API_ENV.standardDlqUrl} must be an http(s) URL`);
     expect(problems).toContain(`${OPS_API_ENV.auditTable} is not set`);
+    expect(problems).toContain(`${OPS_API_ENV.jobsTable} is not set`);
     expect(problems).toContain(`${OPS_API_ENV.cognitoUserPoolId} is not set`);
   });
 });
@@ -70,6 +75,7 @@ describe('configFromRuntimeInfo (local mode)', () => {
       journalTable: 'FailureJournalTable',
       idempotencyTable: 'IdempotencyTable',
       auditTable: 'AuditTable',
+      jobsTable: 'OpsJobsTable',
       priorityShipmentsTable: 'PriorityShipmentsTable',
       notificationQueueUrl: 'http://127.0.0.1:9324/000000000000/OrderNotificationsQueue',
       accountManagerQueueUrl: 'http://127.0.0.1:9324/000000000000/AccountManagerQueue',

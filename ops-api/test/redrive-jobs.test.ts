@@ -103,7 +103,7 @@ async function dlqOf(orders: Record<string, unknown>[], perMessage: number): Pro
 
 beforeAll(async () => {
   backends = await startBackends();
-  const config = configFromRuntimeInfo(backends.info, { rateLimitPerMinute: 1_000_000 });
+  const config = configFromRuntimeInfo(backends.info, { rateLimitPerMinute: 1_000_000, viewMinIntervalMs: 0 });
   clients = createAwsClients(config);
   for (const client of [clients.sqs, clients.dynamodb, clients.streams, clients.lambda]) countCalls(client as never);
   app = await buildApp(config, { clients });
@@ -324,7 +324,7 @@ describe('redrive jobs over many messages', () => {
     expect(job.results.every((result) => result.outcome === 'kept' && result.records.length === 10)).toBe(true);
     // What another instance reads: the stored job, finished (written just after the local copy), with as many results
     // as fit in the item.
-    const store = new JobStore(clients.dynamodb, backends.info.resources.auditTable);
+    const store = new JobStore(clients.dynamodb, backends.info.resources.jobsTable);
     await until(async () => (await store.load(jobId))?.job.status === 'failed', 'the stored job to fail', 5000);
     const stored = await store.load(jobId);
     expect(stored?.job.progress.done).toBe(messages.length);
@@ -336,7 +336,7 @@ describe('redrive jobs over many messages', () => {
   });
 
   it('beats a stored job with its progress only, keeping its results, and reports a cancel requested elsewhere', async () => {
-    const store = new JobStore(clients.dynamodb, backends.info.resources.auditTable);
+    const store = new JobStore(clients.dynamodb, backends.info.resources.jobsTable);
     const jobId = '00000000-0000-4000-8000-000000000001';
     const result = { messageId: 'm1', outcome: 'redriven' as const, reason: null, stale: false, records: [] };
     const job: RedriveJob = {
@@ -352,15 +352,33 @@ describe('redrive jobs over many messages', () => {
       note: null,
       results: [result],
     };
-    expect(await store.save(job)).toEqual({ cancelRequested: false });
+    await store.create(
+      { ...job, results: [] },
+      { pipe: 'standard', all: true, dryRun: false, ratePerSecond: 20 },
+      {
+        name: 'test',
+        role: 'operator',
+      },
+    );
+    const ok = { cancelRequested: false, lost: false };
+    expect(await store.save(job)).toEqual(ok);
     const before = await store.load(jobId);
-    expect(await store.beat({ jobId, progress: { total: 3, done: 2 } })).toEqual({ cancelRequested: false });
+    expect(await store.beat({ jobId, progress: { total: 3, done: 2 } })).toEqual(ok);
     const after = await store.load(jobId);
     expect(after?.job).toEqual({ ...job, progress: { total: 3, done: 2 }, resultsOmitted: 0 });
     expect(after?.heartbeatAtMs).toBeGreaterThanOrEqual(before?.heartbeatAtMs ?? Number.POSITIVE_INFINITY);
     await store.requestCancel(jobId);
-    expect(await store.beat({ jobId, progress: { total: 3, done: 3 } })).toEqual({ cancelRequested: true });
-    expect(await store.save({ ...job, status: 'cancelled' })).toEqual({ cancelRequested: true });
+    expect(await store.beat({ jobId, progress: { total: 3, done: 3 } })).toEqual({
+      cancelRequested: true,
+      lost: false,
+    });
+    expect(await store.save({ ...job, status: 'cancelled' })).toEqual({ cancelRequested: true, lost: false });
+    // A run that is not the job's runner writes nothing.
+    expect(await store.save({ ...job, status: 'failed' }, 'some other run')).toEqual({
+      cancelRequested: true,
+      lost: true,
+    });
+    expect((await store.load(jobId))?.job.status).toBe('cancelled');
   });
 });
 

@@ -57,7 +57,7 @@ export function acknowledgeFindings(stack: OrderflowStack): void {
     acknowledge(
       fn,
       'IAM5[Resource::*]',
-      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and CloudWatch GetMetricData/ListMetrics support no resource-level permissions (Service Authorization Reference).',
+      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) and CloudWatch GetMetricData/ListMetrics support no resource-level permissions (Service Authorization Reference); the ops API needs DescribeAlarms on * to see the composite alarm (CloudWatch API reference, DescribeAlarms).',
     );
   }
   if (stack.opsToolkit) acknowledgeOpsToolkit(stack, stack.opsToolkit);
@@ -94,11 +94,6 @@ function acknowledgeOpsToolkit(stack: OrderflowStack, toolkit: OpsToolkit): void
     toolkit.userPool,
     'COG8',
     'Threat protection needs the Plus feature plan; the pool has no self sign-up, requires MFA and has a handful of administrator-invited users.',
-  );
-  acknowledge(
-    toolkit.apiFunction,
-    'IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:orderflow-*]',
-    "DescribeAlarms is limited to this stack's alarms, which all share the resource prefix.",
   );
   // The provider function that CDK's BucketDeployment creates once per stack (a singleton at the stack's root).
   for (const child of stack.node.children) {

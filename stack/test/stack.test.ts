@@ -325,8 +325,13 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
     roleOf(opsApiFunctionId()),
     {
       ...FUNCTION_BASICS,
-      '*': ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
-      [`alarm:${DEFAULT_ALARM_PREFIX}-*`]: ['cloudwatch:DescribeAlarms'],
+      '*': [
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:GetMetricData',
+        'cloudwatch:ListMetrics',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ],
       ...Object.fromEntries(
         PIPE_KEYS.flatMap((key) => [
           [
@@ -337,7 +342,7 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
         ]),
       ),
       [`${LOGICAL_IDS.ordersTable}.StreamArn`]: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
+      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem'],
       // job-launcher.ts: jobs run in asynchronous invocations of the API's own function.
       [opsApiFunctionId()]: ['lambda:InvokeFunction'],
       [LOGICAL_IDS.idempotencyTable]: ['dynamodb:BatchGetItem'],

@@ -1,7 +1,7 @@
 import { PIPE_KEYS, type PipeKey } from '@orderflow/pipeline/facts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { type AwsClients, createAwsClients } from '../clients.ts';
+import type { AwsClients } from '../clients.ts';
 import type { OpsApiConfig } from '../config.ts';
 import { AlarmReader } from '../services/alarms.ts';
 import { AuditLog } from '../services/audit-log.ts';
@@ -10,11 +10,14 @@ import { DlqOrigin } from '../services/dlq-origin.ts';
 import { DlqQueue } from '../services/dlq-queue.ts';
 import { FilterLab } from '../services/filter-lab.ts';
 import { FilterMetrics } from '../services/filter-metrics.ts';
+import { LambdaEventLauncher } from '../services/job-launcher.ts';
 import { JobStore } from '../services/job-store.ts';
 import { JournalReader } from '../services/journal.ts';
 import { RedriveLeases } from '../services/leases.ts';
+import { OldestMessageAge } from '../services/queue-age.ts';
 import { RecordState } from '../services/record-state.ts';
 import { RedriveService } from '../services/redrive.ts';
+import { TableStreamReadGate } from '../services/stream-gate.ts';
 import { StreamReader } from '../services/stream-reader.ts';
 
 export interface OpsServices {
@@ -36,8 +39,14 @@ declare module 'fastify' {
 
 export interface ServicesOptions {
   readonly config: OpsApiConfig;
-  /** Injected clients (tests); default: created from the config and destroyed on close. */
-  readonly clients?: AwsClients;
+  readonly clients: AwsClients;
+  /** Destroy the clients when the app closes (they were created for it). */
+  readonly destroyClients: boolean;
+}
+
+function requiredSelfName(config: OpsApiConfig): string {
+  if (!config.selfFunctionName) throw new Error("jobExecution 'lambda-event' needs the function's own name");
+  return config.selfFunctionName;
 }
 
 function perPipe<T>(fn: (pipe: PipeKey) => T): Record<PipeKey, T> {
@@ -48,30 +57,46 @@ function perPipe<T>(fn: (pipe: PipeKey) => T): Record<PipeKey, T> {
 export default fp(
   async (app: FastifyInstance, options: ServicesOptions) => {
     const { config } = options;
-    const clients = options.clients ?? createAwsClients(config);
+    const { clients } = options;
     const queueUrls = perPipe((pipe) => config.pipes[pipe].dlqUrl);
     const queue = new DlqQueue(clients.sqs, queueUrls);
     const journal = new JournalReader(clients.dynamodb, config.tables.journal);
     const state = new RecordState(clients.dynamodb, config.tables);
     const lab = new FilterLab();
-    const origin = new DlqOrigin(clients.dynamodb, {
+    const origin = new DlqOrigin({
       region: config.region,
+      // DynamoDB Local writes its own region (`ddblocal`) into stream ARNs.
+      streamRegion: config.mode === 'aws' ? config.region : undefined,
       ordersTable: config.tables.orders,
       pipeNames: perPipe((pipe) => config.pipes[pipe].pipeName),
+      dlqUrls: queueUrls,
     });
-    const browser = new DlqBrowser(queue, new StreamReader(clients.streams), journal, state, lab, queueUrls, origin);
+    const dlqNames = perPipe((pipe) => config.pipes[pipe].dlqUrl.slice(config.pipes[pipe].dlqUrl.lastIndexOf('/') + 1));
+    const browser = new DlqBrowser(
+      queue,
+      new StreamReader(clients.streams, new TableStreamReadGate(clients.dynamodb, config.tables.jobs)),
+      journal,
+      state,
+      lab,
+      queueUrls,
+      origin,
+      new OldestMessageAge(clients.cloudwatch, dlqNames),
+      config.viewMinIntervalMs === undefined ? {} : { viewMinIntervalMs: config.viewMinIntervalMs },
+    );
     const audit = new AuditLog(clients.dynamodb, config.tables.audit);
     const redrive = new RedriveService({
       queue,
       browser,
       journal,
       state,
-      leases: new RedriveLeases(clients.dynamodb, config.tables.audit),
-      jobs: new JobStore(clients.dynamodb, config.tables.audit),
+      leases: new RedriveLeases(clients.dynamodb, config.tables.jobs),
+      jobs: new JobStore(clients.dynamodb, config.tables.jobs),
       audit,
       lambda: clients.lambda,
       functionNames: perPipe((pipe) => config.pipes[pipe].functionName),
-      execution: config.jobExecution,
+      ...(config.jobExecution === 'lambda-event'
+        ? { launcher: new LambdaEventLauncher(clients.lambda, requiredSelfName(config)) }
+        : {}),
     });
     app.decorate('ops', {
       config,
@@ -82,7 +107,7 @@ export default fp(
       metrics: new FilterMetrics(clients.cloudwatch, {
         mode: config.mode,
         ordersTable: config.tables.orders,
-        dlqNames: perPipe((pipe) => config.pipes[pipe].dlqUrl.slice(config.pipes[pipe].dlqUrl.lastIndexOf('/') + 1)),
+        dlqNames,
       }),
       lab,
       queue,
@@ -90,7 +115,7 @@ export default fp(
     app.addHook('onClose', async () => {
       // Let running redrive jobs stop between messages: whatever they had not finished stays in the DLQ.
       await redrive.drain();
-      if (!options.clients) clients.destroy();
+      if (options.destroyClients) clients.destroy();
     });
   },
   { name: 'ops-services' },

@@ -4,9 +4,18 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 
-/** OpenAPI generated from the routes' zod schemas; the UI at `/docs`, the document at `/docs/json`. */
+export interface SwaggerOptions {
+  /**
+   * `ui`: Swagger UI at `/docs` and the document at `/docs/json` (a server on a machine). `document`: the document
+   * only, at `/docs/json`: the UI's assets are files beside its module, which a single-file Lambda bundle does not
+   * carry (registering it there fails at init, `__dirname` being undefined in an ES module).
+   */
+  readonly docs: 'ui' | 'document';
+}
+
+/** OpenAPI generated from the routes' zod schemas: the document at `/docs/json`, with the UI at `/docs`. */
 export default fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: SwaggerOptions) => {
     await app.register(swagger, {
       openapi: {
         info: {
@@ -19,7 +28,9 @@ export default fp(
       },
       transform: jsonSchemaTransform,
     });
-    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { deepLinking: false } });
+    if (options.docs === 'ui')
+      await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { deepLinking: false } });
+    else app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   },
   { name: 'ops-swagger' },
 );

@@ -125,9 +125,21 @@ export type PipesResponse = z.infer<typeof pipesResponseSchema>;
 export const dlqSummarySchema = z.object({
   pipe: pipeKeySchema,
   queueUrl: z.string(),
-  visible: z.number().int(),
-  inFlight: z.number().int(),
-  oldestMessageAgeSeconds: z.number().nullable().describe('null when the queue is empty'),
+  visible: z
+    .number()
+    .int()
+    .describe('ApproximateNumberOfMessages (GetQueueAttributes; browsing receives nothing here)'),
+  inFlight: z
+    .number()
+    .int()
+    .describe('ApproximateNumberOfMessagesNotVisible: received and not yet deleted or released'),
+  delayed: z.number().int().describe('ApproximateNumberOfMessagesDelayed'),
+  oldestMessageAgeSeconds: z
+    .number()
+    .nullable()
+    .describe(
+      "CloudWatch's ApproximateAgeOfOldestMessage, the figure the DLQ age alarm evaluates (SQS leaves out a message received three or more times); null when the queue is empty or CloudWatch has no recent datapoint",
+    ),
 });
 export type DlqSummary = z.infer<typeof dlqSummarySchema>;
 export const dlqsResponseSchema = z.object({ dlqs: z.array(dlqSummarySchema) });
@@ -181,7 +193,11 @@ export const resolvedRecordSchema = z.object({
   eventName: z.string(),
   sequenceNumber: z.string(),
   orderId: z.string().nullable(),
-  source: z.enum(['stream', 'journal']).describe('where the record was read from'),
+  source: z
+    .enum(['stream', 'journal'])
+    .describe(
+      'where the record was read from: lists read the failure journal only; the single-message route reads the stream for records the journal lacks',
+    ),
   newImage: json.nullable(),
   oldImage: json.nullable(),
   error: recordErrorSchema.nullable().describe("the failure journal's last error for this record"),
@@ -214,7 +230,17 @@ export const dlqMessageSchema = z.object({
   condition: z.string().nullable(),
   batch: batchInfoSchema.nullable().describe('null when the body is not a pipe dead-letter message'),
   malformed: z.string().nullable().describe('why the body is not a pipe dead-letter message'),
-  stale: z.boolean().describe('the stream no longer holds the records; they come from the journal'),
+  stale: z
+    .boolean()
+    .describe('the stream no longer holds the records (older than its 24 hours); only the journal has them'),
+  missingRecords: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      "records of the batch (its batchSize) not shown: a list shows the failure journal's records only, and an invocation that failed before its handler ran journals nothing; the single-message route reads them from the stream while it holds them",
+    ),
+  recordsNote: z.string().nullable().optional().describe('why records are missing, when some are'),
   records: z.array(resolvedRecordSchema),
 });
 export type DlqMessage = z.infer<typeof dlqMessageSchema>;
@@ -228,6 +254,11 @@ export type DlqMessageDetail = z.infer<typeof dlqMessageDetailSchema>;
 export const listMessagesResponseSchema = z.object({
   messages: z.array(dlqMessageSchema),
   cursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+  readAt: z
+    .string()
+    .describe(
+      "when the queue was read for this view: a view is kept while the queue's counts are unchanged (each read is a receive of every message, which SQS counts)",
+    ),
 });
 export type ListMessagesResponse = z.infer<typeof listMessagesResponseSchema>;
 

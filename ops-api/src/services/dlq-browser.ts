@@ -15,22 +15,32 @@ import type { DlqOrigin } from './dlq-origin.ts';
 import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
 import type { FilterLab } from './filter-lab.ts';
 import type { JournalReader } from './journal.ts';
+import type { OldestMessageAge } from './queue-age.ts';
 import type { RecordState } from './record-state.ts';
-import type { ShardRecordCache, StreamReader } from './stream-reader.ts';
+import { ShardRecordCache, type StreamReader } from './stream-reader.ts';
 import { SwrCache } from './swr-cache.ts';
 
 export interface MessagePage {
   readonly messages: DlqMessage[];
   readonly cursor: string | null;
+  /** When the view of the queue the page was cut from was read. */
+  readonly readAt: string;
 }
 
 /**
- * One walk of a DLQ serves every request for this long: concurrent operators share it instead of hiding messages
- * from each other, and a page costs no SQS call.
+ * A view of a DLQ (one walk: every message received once, then released at once) is kept and served for as long as
+ * the queue's counts (GetQueueAttributes, which receives nothing) say it holds the same number of messages. Each
+ * walk adds one to every message's ApproximateReceiveCount, and SQS leaves a message received three or more times out
+ * of ApproximateAgeOfOldestMessage, the metric of the `dlq-oldest-message-age` alarm (docs/AWS-FACTS.md, fact 13): so
+ * refreshes, other operators and the console's polling share one view instead of walking again. When the counts change
+ * (a message arrived or left), the next request walks again, but not sooner than this after the last walk (the
+ * default of `DlqBrowserOptions.viewMinIntervalMs`)...
  */
-const SNAPSHOT_TTL_MS = 2000;
-/** Past this age a walk is not served while the next one runs (the caller waits for a fresh walk). */
-const SNAPSHOT_MAX_STALE_MS = 10_000;
+export const VIEW_MIN_INTERVAL_MS = 15_000;
+/** ...and a view is walked again after this long even when the counts never changed (one left as another arrived). */
+const VIEW_MAX_AGE_MS = 15 * 60_000;
+/** DynamoDB Streams keeps records 24 hours; a batch whose first record is older has left the stream (partly). */
+const STREAM_RETENTION_MS = 24 * 3600_000;
 /**
  * A resolved message (records, journal errors, current items) is fresh this long. A message in the DLQ is done
  * retrying, so its records and journal errors only change through a redrive or discard, which invalidate at once;
@@ -49,7 +59,10 @@ const RESOLVED_MAX_STALE_MS = 60_000;
 const PAGE_TTL_MS = 1000;
 const RESOLVE_CONCURRENCY = 8;
 
-/** A record of a DLQ batch, from the stream or (after 24 hours) the journal; `record` is null when unrecoverable. */
+/**
+ * A record of a DLQ batch, from the failure journal (lists; a message whose records the journal has) or from the
+ * stream (an operator's explicit action); `record` is null when the journal kept only a truncated copy.
+ */
 export interface BatchRecord {
   readonly eventId: string;
   readonly sequenceNumber: string;
@@ -64,6 +77,20 @@ export interface BatchRecords {
   readonly stale: boolean;
   readonly reason: string | null;
   readonly records: BatchRecord[];
+  /** Records of the batch (its `batchSize`) not among `records`: the journal has no entry for them. */
+  readonly missing: number;
+}
+
+export interface DlqBrowserOptions {
+  /** How soon after a walk a changed queue may be walked again; default {@link VIEW_MIN_INTERVAL_MS}. */
+  readonly viewMinIntervalMs?: number;
+}
+
+/** A walk of a DLQ, and the queue's size (visible + in flight + delayed) when it started. */
+interface View {
+  readonly at: number;
+  readonly total: number;
+  readonly messages: QueuedMessage[];
 }
 
 const cursorSchema = z.object({
@@ -73,11 +100,28 @@ const cursorSchema = z.object({
   i: z.string(),
 });
 
+/**
+ * Browsing the DLQs for operators. Two rules keep browsing from disturbing what it looks at:
+ *
+ * - The queue is read as a *view* ({@link View}): one walk receives each message once and releases it at once
+ *   (visibility 0), and the view is reused while the queue's counts are unchanged ({@link VIEW_MIN_INTERVAL_MS}).
+ *   Counts (`summaries`) come from GetQueueAttributes and the oldest message's age from CloudWatch; neither receives.
+ * - A list never reads the stream. The ops API would be a third reader of the stream's shards, where DynamoDB Streams
+ *   advises at most two (the two pipes), so a listed message's records come from the failure journal only; the
+ *   stream is read on an operator's explicit action (a redrive, or opening one message whose records the journal lacks)
+ *   through the {@link StreamReader}'s gate, at most one GetRecords a second per shard.
+ */
 export class DlqBrowser {
-  private readonly snapshots = new SwrCache<PipeKey, QueuedMessage[]>(SNAPSHOT_TTL_MS, SNAPSHOT_MAX_STALE_MS);
+  private readonly views = new Map<PipeKey, View>();
+  private readonly walks = new Map<PipeKey, Promise<View>>();
   /** Keyed `<pipe>#<message id>`, so that a pipe's entries can be invalidated together. */
   private readonly resolved = new SwrCache<string, DlqMessage>(RESOLVED_TTL_MS, RESOLVED_MAX_STALE_MS);
-  private readonly records = new SwrCache<string, BatchRecords>(RESOLVED_TTL_MS, RESOLVED_MAX_STALE_MS);
+  /** What the journal holds of each message's batch (lists). */
+  private readonly journalRecords = new SwrCache<string, BatchRecords>(RESOLVED_TTL_MS, RESOLVED_MAX_STALE_MS);
+  /** What the stream held of each message's batch, read for a message's detail: stream records never change. */
+  private readonly streamRecords = new SwrCache<string, BatchRecords>(VIEW_MAX_AGE_MS, VIEW_MAX_AGE_MS);
+  /** Stretches of shards read for details, so that opening the next message of the same stretch reads nothing. */
+  private readonly detailReads = new ShardRecordCache();
   private readonly pages = new SwrCache<string, MessagePage>(PAGE_TTL_MS, PAGE_TTL_MS, 500);
 
   constructor(
@@ -88,19 +132,22 @@ export class DlqBrowser {
     private readonly lab: FilterLab,
     private readonly queueUrls: Readonly<Record<PipeKey, string>>,
     private readonly origin: DlqOrigin,
+    private readonly age: OldestMessageAge,
+    private readonly options: DlqBrowserOptions = {},
   ) {}
 
+  /** Counts from GetQueueAttributes and the oldest message's age from CloudWatch: no message is received. */
   async summaries(): Promise<DlqSummary[]> {
     return Promise.all(
       PIPE_KEYS.map(async (pipe) => {
-        const [stats, messages] = await Promise.all([this.queue.stats(pipe), this.snapshot(pipe)]);
-        const oldest = messages[0];
+        const [stats, oldest] = await Promise.all([this.queue.stats(pipe), this.age.seconds(pipe)]);
         return {
           pipe,
           queueUrl: this.queueUrls[pipe],
           visible: stats.visible,
           inFlight: stats.inFlight,
-          oldestMessageAgeSeconds: oldest ? Math.max(0, Math.round((Date.now() - oldest.sentAt) / 1000)) : null,
+          delayed: stats.delayed,
+          oldestMessageAgeSeconds: stats.visible + stats.inFlight + stats.delayed === 0 ? null : oldest,
         };
       }),
     );
@@ -119,7 +166,8 @@ export class DlqBrowser {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, pipe);
     const from = query.from ? Date.parse(query.from) : Number.NEGATIVE_INFINITY;
     const to = query.to ? Date.parse(query.to) : Number.POSITIVE_INFINITY;
-    let candidates = (await this.snapshot(pipe)).filter(
+    const view = await this.view(pipe);
+    let candidates = view.messages.filter(
       (message) => message.sentAt >= from && message.sentAt <= to && (!after || isAfter(message, after)),
     );
     const needle = query.q?.trim().toLowerCase();
@@ -127,7 +175,11 @@ export class DlqBrowser {
       const page = candidates.slice(0, query.limit);
       const messages = await mapLimited(page, RESOLVE_CONCURRENCY, (message) => this.resolve(pipe, message));
       const last = page.at(-1);
-      return { messages, cursor: last && candidates.length > page.length ? encodeCursor(pipe, last) : null };
+      return {
+        messages,
+        cursor: last && candidates.length > page.length ? encodeCursor(pipe, last) : null,
+        readAt: new Date(view.at).toISOString(),
+      };
     }
     // A search has to resolve messages to see their orders and errors; it walks in order until the page is full.
     const messages: DlqMessage[] = [];
@@ -145,7 +197,11 @@ export class DlqBrowser {
         }
       }
     }
-    return { messages, cursor: lastScanned && candidates.length > 0 ? encodeCursor(pipe, lastScanned) : null };
+    return {
+      messages,
+      cursor: lastScanned && candidates.length > 0 ? encodeCursor(pipe, lastScanned) : null,
+      readAt: new Date(view.at).toISOString(),
+    };
   }
 
   /**
@@ -154,21 +210,29 @@ export class DlqBrowser {
    * and a record of the range may have succeeded in a retry or a redrive).
    */
   async get(pipe: PipeKey, id: string): Promise<DlqMessageDetail> {
-    let queued = (await this.snapshot(pipe)).find((message) => message.id === id);
+    const view = await this.view(pipe);
+    const queued = view.messages.find((message) => message.id === id);
     if (!queued) {
-      // A message newer than the walk: walk again (the resolved caches stay valid).
-      this.snapshots.delete(pipe);
-      queued = (await this.snapshot(pipe)).find((message) => message.id === id);
+      throw new NotFoundError(
+        `message '${id}' is not in the ${pipe} DLQ as read at ${new Date(view.at).toISOString()} (redriven, discarded, in use, or newer: the view is read again once the queue's counts change)`,
+      );
     }
-    if (!queued) throw new NotFoundError(`message '${id}' is not in the ${pipe} DLQ (redriven, discarded or in use)`);
-    const message = await this.resolve(pipe, queued);
-    const [batch, processed] = await Promise.all([
-      this.cachedRecords(pipe, queued),
-      this.state.alreadyProcessed(
-        pipe,
-        message.records.map((record) => record.eventId),
-      ),
-    ]);
+    const parsed = await this.parse(pipe, queued.body);
+    // Opening a message is the one browsing action that may read the stream: only for records the journal lacks.
+    let batch = await this.cachedJournalRecords(pipe, queued);
+    if ('message' in parsed && batch.missing > 0 && !batch.stale) {
+      const fromStream = await this.streamRecords.get(`${pipe}#${queued.id}`, () =>
+        this.recordsOf(pipe, parsed.message, this.detailReads),
+      );
+      batch = fromStream.stale
+        ? { ...batch, stale: true, reason: `${fromStream.reason}; ${batch.reason}` }
+        : fromStream;
+    }
+    const message = await this.resolveWith(pipe, queued, batch);
+    const processed = await this.state.alreadyProcessed(
+      pipe,
+      message.records.map((record) => record.eventId),
+    );
     return {
       ...message,
       body: queued.body,
@@ -185,18 +249,20 @@ export class DlqBrowser {
   /** Forget what was read of a pipe's DLQ (after a discard or a redrive changed it). */
   invalidate(pipe: PipeKey): void {
     const ofPipe = (key: string) => key.startsWith(`${pipe}#`);
-    this.snapshots.delete(pipe);
+    this.views.delete(pipe);
+    this.walks.delete(pipe);
     this.pages.clear(ofPipe);
     this.resolved.clear(ofPipe);
-    this.records.clear(ofPipe);
+    this.journalRecords.clear(ofPipe);
+    this.streamRecords.clear(ofPipe);
   }
 
   /**
    * The records a DLQ message stands for, read now: from the stream while it holds them (only those the pipe filter
    * delivered, since the batch was made of those), else from the failure journal, flagged stale.
    */
-  async recordsOf(pipe: PipeKey, message: PipeDlqMessage): Promise<BatchRecords> {
-    const [records] = await this.recordsOfMany(pipe, [message]);
+  async recordsOf(pipe: PipeKey, message: PipeDlqMessage, cache?: ShardRecordCache): Promise<BatchRecords> {
+    const [records] = await this.recordsOfMany(pipe, [message], { journalErrors: true, ...(cache ? { cache } : {}) });
     return records as BatchRecords;
   }
 
@@ -224,11 +290,14 @@ export class DlqBrowser {
       : new Map<string, JournalEntry>();
     return Promise.all(
       reads.map(async (read, index): Promise<BatchRecords> => {
+        const info = infos[index] as PipeDlqMessage['DDBStreamBatchInfo'];
         if (!read.stale) {
+          const records = delivered[index] ?? [];
           return {
             stale: false,
             reason: null,
-            records: (delivered[index] ?? []).map((record) => ({
+            missing: Math.max(0, info.batchSize - records.length),
+            records: records.map((record) => ({
               eventId: record.eventID,
               sequenceNumber: record.dynamodb.SequenceNumber,
               orderId: orderIdOf(record) ?? null,
@@ -239,33 +308,82 @@ export class DlqBrowser {
             })),
           };
         }
-        const entries = await this.journal.entriesInRange(pipe, infos[index] as PipeDlqMessage['DDBStreamBatchInfo']);
+        const fromJournal = await this.recordsInJournal(pipe, info);
         return {
+          ...fromJournal,
           stale: true,
-          reason: entries.length ? read.reason : `${read.reason}, and the failure journal has no entry for this range`,
-          records: entries.map((entry) => {
-            const record = entry.recordTruncated ? null : parseJournalRecord(entry.record);
-            return {
-              eventId: entry.eventId,
-              sequenceNumber: entry.sequenceNumber,
-              orderId: entry.orderId ?? (record ? (orderIdOf(record) ?? null) : null),
-              eventName: record?.eventName ?? 'unknown',
-              record,
-              source: 'journal',
-              journal: entry,
-            };
-          }),
+          reason: fromJournal.records.length
+            ? read.reason
+            : `${read.reason}, and the failure journal has no entry for this range`,
         };
       }),
     );
   }
 
-  private snapshot(pipe: PipeKey): Promise<QueuedMessage[]> {
-    return this.snapshots.get(pipe, () =>
-      this.queue
-        .peekAll(pipe)
-        .then((all) => all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
-    );
+  /**
+   * What the failure journal holds of a batch: the processors journal each record they fail, with the record (cut to
+   * fit an item) and the error. An invocation that failed before its handler ran (a crash, a timeout before the
+   * handler, a function error at init) journals nothing: those records are `missing`.
+   */
+  async recordsInJournal(pipe: PipeKey, info: PipeDlqMessage['DDBStreamBatchInfo'], sentAt = 0): Promise<BatchRecords> {
+    const entries = await this.journal.entriesInRange(pipe, info, sentAt);
+    const stale = Date.now() - Date.parse(info.approximateArrivalOfFirstRecord) > STREAM_RETENTION_MS;
+    const missing = Math.max(0, info.batchSize - entries.length);
+    return {
+      stale,
+      reason:
+        missing === 0
+          ? null
+          : `the failure journal holds ${entries.length} of the batch's ${info.batchSize} records (an invocation that failed before its handler ran journals nothing)${stale ? '; the stream no longer holds them either' : '; opening the message reads the others from the stream'}`,
+      missing,
+      records: entries.map((entry) => {
+        const record = entry.recordTruncated ? null : parseJournalRecord(entry.record);
+        return {
+          eventId: entry.eventId,
+          sequenceNumber: entry.sequenceNumber,
+          orderId: entry.orderId ?? (record ? (orderIdOf(record) ?? null) : null),
+          eventName: record?.eventName ?? 'unknown',
+          record,
+          source: 'journal',
+          journal: entry,
+        };
+      }),
+    };
+  }
+
+  /**
+   * The current view of a pipe's DLQ: the kept one while the queue's counts match it (or it is younger than
+   * {@link VIEW_MIN_INTERVAL_MS}), else a new walk. Concurrent callers share one walk.
+   */
+  private async view(pipe: PipeKey): Promise<View> {
+    const walking = this.walks.get(pipe);
+    if (walking) return walking;
+    const stats = await this.queue.stats(pipe);
+    const total = stats.visible + stats.inFlight + stats.delayed;
+    const kept = this.views.get(pipe);
+    if (kept) {
+      const age = Date.now() - kept.at;
+      const minInterval = this.options.viewMinIntervalMs ?? VIEW_MIN_INTERVAL_MS;
+      if (age < VIEW_MAX_AGE_MS && (kept.total === total || age < minInterval)) return kept;
+    }
+    const started = this.walks.get(pipe);
+    if (started) return started;
+    const walk = this.queue.peekAll(pipe).then((all): View => {
+      const view = {
+        at: Date.now(),
+        total,
+        messages: all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      };
+      // Not kept if invalidated meanwhile: the queue changed under the walk.
+      if (this.walks.get(pipe) === walk) this.views.set(pipe, view);
+      return view;
+    });
+    this.walks.set(pipe, walk);
+    const forget = () => {
+      if (this.walks.get(pipe) === walk) this.walks.delete(pipe);
+    };
+    walk.then(forget, forget);
+    return walk;
   }
 
   /**
@@ -281,17 +399,22 @@ export class DlqBrowser {
     }
   }
 
-  private async cachedRecords(pipe: PipeKey, queued: QueuedMessage): Promise<BatchRecords> {
+  private async cachedJournalRecords(pipe: PipeKey, queued: QueuedMessage): Promise<BatchRecords> {
     const parsed = await this.parse(pipe, queued.body);
-    if ('malformed' in parsed) return { stale: false, reason: null, records: [] };
-    return this.records.get(`${pipe}#${queued.id}`, () => this.recordsOf(pipe, parsed.message));
+    if ('malformed' in parsed) return { stale: false, reason: null, records: [], missing: 0 };
+    return this.journalRecords.get(`${pipe}#${queued.id}`, () =>
+      this.recordsInJournal(pipe, parsed.message.DDBStreamBatchInfo, queued.sentAt),
+    );
   }
 
+  /** A listed message: its records from the journal only. */
   private resolve(pipe: PipeKey, queued: QueuedMessage): Promise<DlqMessage> {
-    return this.resolved.get(`${pipe}#${queued.id}`, () => this.resolveNow(pipe, queued));
+    return this.resolved.get(`${pipe}#${queued.id}`, async () =>
+      this.resolveWith(pipe, queued, await this.cachedJournalRecords(pipe, queued)),
+    );
   }
 
-  private async resolveNow(pipe: PipeKey, queued: QueuedMessage): Promise<DlqMessage> {
+  private async resolveWith(pipe: PipeKey, queued: QueuedMessage, batch: BatchRecords): Promise<DlqMessage> {
     const base = {
       id: queued.id,
       pipe,
@@ -303,7 +426,6 @@ export class DlqBrowser {
       return { ...base, condition: null, batch: null, malformed: body.malformed, stale: false, records: [] };
     }
     const parsed = body.message;
-    const batch = await this.cachedRecords(pipe, queued);
     const orderIds = batch.records.flatMap((record) => (record.orderId ? [record.orderId] : []));
     const current = await this.state.currentOrders(orderIds);
     return {
@@ -312,6 +434,7 @@ export class DlqBrowser {
       batch: parsed.DDBStreamBatchInfo,
       malformed: null,
       stale: batch.stale,
+      ...(batch.missing > 0 ? { missingRecords: batch.missing, recordsNote: batch.reason } : {}),
       records: batch.records.map((record): ResolvedRecord => {
         const entry = record.journal;
         return {

@@ -17,8 +17,11 @@ import type { PipeKey } from '@orderflow/pipeline/facts';
  * (ChangeMessageVisibility: "you can ... set the VisibilityTimeout to 0 ... to make the message immediately visible",
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html).
  * A message is hidden from other readers for the duration of one walk (well under a second for a few hundred
- * messages), and at most {@link PEEK_VISIBILITY_SECONDS} if the process dies mid-walk. A walk raises the message's
- * ApproximateReceiveCount, which is harmless because a pipe DLQ has no redrive policy of its own.
+ * messages), and at most {@link PEEK_VISIBILITY_SECONDS} if the process dies mid-walk. A walk raises every message's
+ * ApproximateReceiveCount, and SQS leaves a message received three or more times out of ApproximateAgeOfOldestMessage
+ * (docs/AWS-FACTS.md, fact 13), the metric of the DLQ age alarm: so browsing walks as seldom as it can (the
+ * DlqBrowser keeps one walk as a view while the queue's counts are unchanged), and counts come from
+ * GetQueueAttributes ({@link DlqQueue.stats}), which receives nothing.
  */
 export const PEEK_VISIBILITY_SECONDS = 5;
 /** How long a redrive holds a message it is working on before SQS shows it again (a crashed job loses nothing). */
@@ -37,6 +40,7 @@ export interface QueuedMessage {
 export interface QueueStats {
   readonly visible: number;
   readonly inFlight: number;
+  readonly delayed: number;
 }
 
 export class DlqQueue {
@@ -49,12 +53,17 @@ export class DlqQueue {
     const answer = await this.sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl: this.queueUrls[pipe],
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
       }),
     );
     return {
       visible: Number(answer.Attributes?.ApproximateNumberOfMessages ?? 0),
       inFlight: Number(answer.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(answer.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0),
     };
   }
 
@@ -87,16 +96,17 @@ export class DlqQueue {
    * SQS returns visible messages in no particular order, so late in a redrive of a DLQ whose messages keep failing,
    * receives could bring nothing but those. Such a message stays hidden (the receive hid it) until the claim ends and
    * is then made visible again, and a receive that brought only such messages does not count as finding nothing: the
-   * claim ends only when a long poll finds nothing at all, so no message is left untried.
+   * claim ends only when a long poll finds nothing at all, so no message is left untried. `skip` names messages to
+   * treat the same way from the start (a job continuing a run that died: those already have a result).
    */
   async *claim(
     pipe: PipeKey,
     wanted: ReadonlySet<string> | 'all',
-    options: { parallelReceives?: number } = {},
+    options: { parallelReceives?: number; skip?: ReadonlySet<string> } = {},
   ): AsyncGenerator<QueuedMessage[]> {
-    const remaining = wanted === 'all' ? undefined : new Set(wanted);
+    const remaining = wanted === 'all' ? undefined : new Set([...wanted].filter((id) => !options.skip?.has(id)));
     const depth = Math.max(1, options.parallelReceives ?? 1);
-    const claimed = new Set<string>();
+    const claimed = new Set<string>(options.skip);
     /** Messages handed out before that came back, hidden until the claim ends (latest receipt handle per id). */
     const returned = new Map<string, QueuedMessage>();
     const inFlight: { waited: boolean; answer: Promise<QueuedMessage[] | { error: unknown }> }[] = [];

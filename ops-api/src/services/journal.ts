@@ -28,14 +28,21 @@ export class JournalReader {
   }
 
   /**
-   * Entries whose record lies in a DLQ message's sequence range: the fallback once the stream has dropped the
-   * records. The journal is keyed by record, not by range, so this scans the pipe's entries (the journal holds only
-   * failures, for {@link DEFAULT_JOURNAL_TTL_DAYS} days) and caches the scan briefly.
+   * Entries whose record lies in a DLQ message's sequence range: what a list shows of a message (the stream is not
+   * read for lists), and the fallback once the stream has dropped the records. The journal is keyed by record, not by
+   * range, so this scans the pipe's entries (the journal holds only failures, for {@link DEFAULT_JOURNAL_TTL_DAYS}
+   * days) and caches the scan briefly; `writtenBefore` (a DLQ message's SentTimestamp: a processor journals a record
+   * before the pipe gives its batch up) makes a scan that started earlier than that be done again, so a message new to
+   * the DLQ never resolves from a scan that predates its entries.
    */
-  async entriesInRange(pipe: PipeKey, info: PipeDlqMessage['DDBStreamBatchInfo']): Promise<JournalEntry[]> {
+  async entriesInRange(
+    pipe: PipeKey,
+    info: PipeDlqMessage['DDBStreamBatchInfo'],
+    writtenBefore = 0,
+  ): Promise<JournalEntry[]> {
     const start = BigInt(info.startSequenceNumber);
     const end = BigInt(info.endSequenceNumber);
-    const entries = await this.scanPipe(pipe);
+    const entries = await this.scanPipe(pipe, writtenBefore);
     return entries
       .filter((entry) => {
         if (entry.shardHint && entry.shardHint !== info.shardId) return false;
@@ -46,9 +53,9 @@ export class JournalReader {
       .sort((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? -1 : 1));
   }
 
-  private scanPipe(pipe: PipeKey): Promise<JournalEntry[]> {
+  private scanPipe(pipe: PipeKey, writtenBefore: number): Promise<JournalEntry[]> {
     const cached = this.scans.get(pipe);
-    if (cached && Date.now() - cached.at < SCAN_CACHE_MS) return cached.entries;
+    if (cached && Date.now() - cached.at < SCAN_CACHE_MS && cached.at > writtenBefore) return cached.entries;
     const entries = this.scanAll(pipe);
     this.scans.set(pipe, { at: Date.now(), entries });
     entries.catch(() => this.scans.delete(pipe));

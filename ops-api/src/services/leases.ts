@@ -6,16 +6,16 @@ import {
   PutCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_KEYS, type PipeKey } from '@orderflow/pipeline/facts';
+import { JOBS_KEYS, type PipeKey } from '@orderflow/pipeline/facts';
 
 /**
  * Per-message redrive leases, so that two redrives of one message (from any ops API instance: in AWS every Lambda
- * instance is separate) apply its effects once. A lease is a conditional put in the audit table, in partitions named
- * `lease#...` that never collide with the audit's day partitions; it expires by itself so a crashed job cannot block a
- * message forever.
+ * instance is separate) apply its effects once. A lease is a conditional put in the ops jobs table (`lease#<pipe>#<id>`,
+ * pipeline's JOBS_KEYS); it expires by itself so a crashed job cannot block a message forever: the conditions compare
+ * `expiresAtMs` (exact), and DynamoDB's TTL removes the item some time after `expiresAt` (seconds; TTL deletes within
+ * days, so it only keeps the table small). The holder may take its own lease again (a job continued by a new run).
  */
 export const LEASE_SECONDS = 300;
-const LEASE_SORT_KEY = 'lease';
 /** TransactWriteItems takes at most 100 actions (DynamoDB API reference). */
 const MAX_TRANSACTION_ITEMS = 100;
 
@@ -101,12 +101,18 @@ export class RedriveLeases {
 
   private acquisition(pipe: PipeKey, messageId: string, holder: string) {
     const now = Date.now();
+    const expiresAtMs = now + LEASE_SECONDS * 1000;
     return {
       TableName: this.table,
-      Item: { ...this.key(pipe, messageId), holder, expiresAtMs: now + LEASE_SECONDS * 1000 },
-      ConditionExpression: 'attribute_not_exists(#pk) OR expiresAtMs < :now',
-      ExpressionAttributeNames: { '#pk': AUDIT_KEYS.partitionKey },
-      ExpressionAttributeValues: { ':now': now },
+      Item: {
+        ...this.key(pipe, messageId),
+        holder,
+        expiresAtMs,
+        [JOBS_KEYS.ttlAttribute]: Math.ceil(expiresAtMs / 1000),
+      },
+      ConditionExpression: 'attribute_not_exists(#pk) OR expiresAtMs < :now OR holder = :holder',
+      ExpressionAttributeNames: { '#pk': JOBS_KEYS.partitionKey },
+      ExpressionAttributeValues: { ':now': now, ':holder': holder },
     };
   }
 
@@ -127,6 +133,6 @@ export class RedriveLeases {
   }
 
   private key(pipe: PipeKey, messageId: string) {
-    return { [AUDIT_KEYS.partitionKey]: `lease#${pipe}#${messageId}`, [AUDIT_KEYS.sortKey]: LEASE_SORT_KEY };
+    return { [JOBS_KEYS.partitionKey]: `lease#${pipe}#${messageId}` };
   }
 }

@@ -4,13 +4,13 @@ import { type Guard, guardFor } from '@orderflow/pipeline/engine';
 import { failedIdentifiers, PIPE_KEYS, PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import type { JournalEntry, PipeDlqMessage, StreamRecord } from '@orderflow/pipeline/schemas';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import type { RedriveJob, RedriveMessageResult, RedriveStatus, Role } from '../schemas/index.ts';
+import type { AuditEntry, RedriveJob, RedriveMessageResult, RedriveStatus, Role } from '../schemas/index.ts';
 import type { AuditLog } from './audit-log.ts';
 import { ClaimAhead } from './claim-ahead.ts';
 import { Coalescer } from './coalescer.ts';
 import type { BatchRecords, DlqBrowser } from './dlq-browser.ts';
 import { CLAIM_VISIBILITY_SECONDS, type DlqQueue, type QueuedMessage } from './dlq-queue.ts';
-import { JOB_HEARTBEAT_TIMEOUT_MS, type JobStore } from './job-store.ts';
+import { JOB_HEARTBEAT_TIMEOUT_MS, JOB_START_TIMEOUT_MS, type JobStore, type StoredRequest } from './job-store.ts';
 import type { JournalReader } from './journal.ts';
 import type { LeaseResult, RedriveLeases } from './leases.ts';
 import type { RecordState } from './record-state.ts';
@@ -56,9 +56,33 @@ interface JobCalls {
 
 interface RunningJob {
   job: RedriveJob;
+  /** Stop between messages: a cancel (from any instance), a shutdown, or the run lost the job to another run. */
   cancel: boolean;
+  /** The run's time is nearly up (a Lambda invocation's deadline): stop between messages, and say so. */
+  outOfTime: boolean;
+  /** Another run took the job over (this one was presumed dead): write nothing more. */
+  lost: boolean;
   done: Promise<void>;
 }
+
+/**
+ * How a job is started once stored: in the background of this process (a long-lived server), or somewhere else (in
+ * AWS, an asynchronous invocation of the ops API's own function: `job-launcher.ts`), since a request's Lambda
+ * invocation ends, and is frozen, when its answer is sent.
+ */
+export interface JobLauncher {
+  launch(jobId: string): Promise<void>;
+}
+
+export interface RunOptions {
+  /** Who runs the job: a process or Lambda invocation id, stored with the job so that only one run works on it. */
+  readonly runner: string;
+  /** When the run must have stopped (ms since the epoch): a Lambda invocation's end. */
+  readonly deadline?: number;
+}
+
+/** A run stops taking new messages this long before its deadline, so what it started finishes and is recorded. */
+export const RUN_STOP_MARGIN_MS = 60_000;
 
 export interface RedriveDeps {
   readonly queue: DlqQueue;
@@ -70,7 +94,8 @@ export interface RedriveDeps {
   readonly audit: AuditLog;
   readonly lambda: LambdaClient;
   readonly functionNames: Readonly<Record<PipeKey, string>>;
-  readonly execution: 'background' | 'inline';
+  /** Where jobs run; default: in the background of this process. */
+  readonly launcher?: JobLauncher;
 }
 
 /**
@@ -81,7 +106,10 @@ export interface RedriveDeps {
  * record succeeded; until then the message is merely hidden, so a crash loses nothing.
  */
 export class RedriveService {
+  /** Jobs this process is running. */
   private readonly running = new Map<string, RunningJob>();
+  /** The last jobs this process ran, as they ended (the stored copy may have its results cut to fit an item). */
+  private readonly finished = new Map<string, RedriveJob>();
   private readonly guards: Record<PipeKey, Guard>;
 
   constructor(private readonly deps: RedriveDeps) {
@@ -91,6 +119,12 @@ export class RedriveService {
     >;
   }
 
+  /**
+   * Stores the job with its request, audits its start, and hands it to the launcher; answers its id at once (the POST
+   * answers 202). The job runs elsewhere ({@link runJob}): in the background of this process, or in AWS in another
+   * invocation of the ops API's function with its own 15 minutes, since an HTTP API waits 30 seconds at most
+   * (docs/AWS-FACTS.md, fact 14). If the launch fails, the job is stored and audited as failed, and the request fails.
+   */
   async start(request: RedriveRequest, actor: Actor): Promise<string> {
     const jobId = randomUUID();
     const job: RedriveJob = {
@@ -106,7 +140,7 @@ export class RedriveService {
       note: null,
       results: [],
     };
-    await this.deps.jobs.save(job);
+    await this.deps.jobs.create(job, storedRequest(request), { name: actor.name, role: actor.role });
     await this.deps.audit.append({
       actor: actor.name,
       role: actor.role,
@@ -117,26 +151,98 @@ export class RedriveService {
       detail: `rate ${request.ratePerSecond}/s`,
       jobId,
     });
-    const entry: RunningJob = { job, cancel: false, done: Promise.resolve() };
-    entry.done = this.run(entry, request, actor).catch(async (error: unknown) => {
-      entry.job = { ...entry.job, status: 'failed', finishedAt: new Date().toISOString(), note: describe(error) };
-      await this.deps.jobs.save(entry.job).catch(() => undefined);
-    });
-    this.running.set(jobId, entry);
-    if (this.deps.execution === 'inline') await entry.done;
+    try {
+      if (this.deps.launcher) await this.deps.launcher.launch(jobId);
+      else void this.runJob(jobId, { runner: `process ${randomUUID()}` });
+    } catch (error: unknown) {
+      const note = `the job could not be started (${describe(error)}); nothing was redriven`;
+      await this.deps.jobs.save({ ...job, status: 'failed', finishedAt: new Date().toISOString(), note });
+      await this.deps.audit.append({
+        actor: actor.name,
+        role: actor.role,
+        action: request.dryRun ? 'redrive-dry-run' : 'redrive',
+        pipe: request.pipe,
+        messageIds: [],
+        outcome: 'failed',
+        detail: note,
+        jobId,
+      });
+      throw error;
+    }
     return jobId;
   }
 
+  /**
+   * Runs a stored job, if no other run holds it (see `JobStore.claimRun`): a first run, or a run that continues one
+   * that died, from what that one recorded (messages with a result are not tried again; those it deleted are gone
+   * from the DLQ, those it kept are back in it). Answers false when the job was not this run's to run. Never throws:
+   * a failure ends the job as failed, with the reason.
+   */
+  async runJob(jobId: string, options: RunOptions): Promise<boolean> {
+    const stored = await this.deps.jobs.claimRun(jobId, options.runner);
+    if (!stored) return false;
+    const actor: Actor = stored.actor;
+    const request: RedriveRequest = {
+      pipe: stored.request.pipe,
+      ...(stored.request.messageIds ? { messageIds: stored.request.messageIds } : {}),
+      ...(stored.request.all ? { all: true as const } : {}),
+      dryRun: stored.request.dryRun,
+      ratePerSecond: stored.request.ratePerSecond,
+    };
+    const entry: RunningJob = {
+      job: stored.job,
+      cancel: stored.cancelRequested,
+      outOfTime: false,
+      lost: false,
+      done: Promise.resolve(),
+    };
+    entry.done = this.run(entry, request, actor, options).catch(async (error: unknown) => {
+      if (entry.lost) return;
+      entry.job = { ...entry.job, status: 'failed', finishedAt: new Date().toISOString(), note: describe(error) };
+      await this.deps.jobs.save(entry.job, options.runner).catch(() => undefined);
+      await this.deps.audit
+        .append({
+          actor: actor.name,
+          role: actor.role,
+          action: request.dryRun ? 'redrive-dry-run' : 'redrive',
+          pipe: request.pipe,
+          messageIds: entry.job.results.map((result) => result.messageId),
+          outcome: 'failed',
+          detail: entry.job.note,
+          jobId,
+        })
+        .catch(() => undefined);
+    });
+    this.running.set(jobId, entry);
+    try {
+      await entry.done;
+    } finally {
+      this.running.delete(jobId);
+      this.finished.set(jobId, entry.job);
+      if (this.finished.size > 100) this.finished.delete(this.finished.keys().next().value as string);
+    }
+    return true;
+  }
+
   async get(jobId: string): Promise<RedriveJob> {
-    const local = this.running.get(jobId);
-    if (local) return local.job;
+    const local = this.running.get(jobId) ?? (this.finished.has(jobId) ? { job: this.finished.get(jobId) } : undefined);
+    if (local?.job) return local.job;
     const stored = await this.deps.jobs.load(jobId);
     if (!stored) throw new NotFoundError(`redrive job '${jobId}' does not exist`);
-    if (stored.job.status === 'running' && Date.now() - stored.heartbeatAtMs > JOB_HEARTBEAT_TIMEOUT_MS) {
+    if (stored.job.status !== 'running') return stored.job;
+    const now = Date.now();
+    if (stored.runner === undefined && now - stored.createdAtMs > JOB_START_TIMEOUT_MS) {
       return {
         ...stored.job,
         status: 'failed',
-        note: 'the instance running this job stopped; messages it had not redriven are still in the DLQ',
+        note: `the job was never picked up by a runner within ${JOB_START_TIMEOUT_MS / 60_000} minutes; nothing was redriven`,
+      };
+    }
+    if (stored.runner !== undefined && now - stored.heartbeatAtMs > JOB_HEARTBEAT_TIMEOUT_MS) {
+      return {
+        ...stored.job,
+        status: 'failed',
+        note: 'the run of this job stopped (its process or Lambda invocation ended); messages it had not redriven are still in the DLQ',
       };
     }
     return stored.job;
@@ -162,7 +268,14 @@ export class RedriveService {
     return this.get(jobId);
   }
 
-  /** Deletes one message for good, under the same lease as a redrive so the two cannot race. */
+  /**
+   * Deletes one message for good, under the same lease as a redrive so the two cannot race. The audit entry comes
+   * first: the message is claimed (hidden, so nobody else takes it meanwhile), then an `attempted` entry records who
+   * discards it and why, and only then is it deleted; if that entry cannot be written, the message is given back and
+   * the discard does not happen. The outcome follows in a second entry, `discarded` or `delete-failed` (the message is
+   * given back and stays in the DLQ): the log never says discarded for a message still there, and never misses one
+   * that was deleted (at worst it ends with `attempted`, if the outcome's entry fails after the delete).
+   */
   async discard(
     pipe: PipeKey,
     messageId: string,
@@ -173,34 +286,52 @@ export class RedriveService {
     const lease = await this.deps.leases.acquire(pipe, messageId, holder);
     if (!lease.acquired)
       throw new ConflictError(`message '${messageId}' is being redriven by ${lease.holder}; try later`);
-    try {
-      let found = false;
-      for await (const batch of this.deps.queue.claim(pipe, new Set([messageId]))) {
-        for (const message of batch) {
-          await this.deps.queue.delete(pipe, message);
-          found = true;
-        }
-      }
-      const entry = await this.deps.audit.append({
+    const entry = (outcome: string, detail: string) =>
+      this.deps.audit.append({
         actor: actor.name,
         role: actor.role,
         action: 'discard',
         pipe,
         messageIds: [messageId],
-        outcome: found ? 'discarded' : 'not-found',
-        detail: reason,
+        outcome,
+        detail,
         jobId: null,
       });
-      if (!found)
+    try {
+      let claimed: QueuedMessage | undefined;
+      for await (const batch of this.deps.queue.claim(pipe, new Set([messageId]))) claimed ??= batch[0];
+      if (!claimed) {
+        await entry('not-found', reason);
         throw new NotFoundError(`message '${messageId}' is not in the ${pipe} DLQ (already redriven or discarded)`);
+      }
+      const message = claimed;
+      let attempted: AuditEntry;
+      try {
+        attempted = await entry('attempted', reason);
+      } catch (error: unknown) {
+        await this.deps.queue.release(pipe, [message]).catch(() => undefined);
+        throw error;
+      }
+      try {
+        await this.deps.queue.delete(pipe, message);
+      } catch (error: unknown) {
+        await this.deps.queue.release(pipe, [message]).catch(() => undefined);
+        await entry(
+          'delete-failed',
+          `${reason} (SQS did not delete it: ${describe(error)}; it stays in the DLQ)`,
+        ).catch(() => undefined);
+        throw error;
+      }
       this.deps.browser.invalidate(pipe);
-      return { discarded: true, id: messageId, auditId: entry.id };
+      // Deleted: the `attempted` entry stands if the outcome cannot be written.
+      const outcome = await entry('discarded', reason).catch(() => undefined);
+      return { discarded: true, id: messageId, auditId: (outcome ?? attempted).id };
     } finally {
       await this.deps.leases.release(pipe, messageId, holder);
     }
   }
 
-  /** Waits for a job started by this instance (tests, benchmarks, graceful shutdown). */
+  /** Waits for a job this process is running (tests, benchmarks, graceful shutdown). */
   async settled(jobId: string): Promise<RedriveJob> {
     await this.running.get(jobId)?.done;
     return this.get(jobId);
@@ -211,35 +342,78 @@ export class RedriveService {
     await Promise.all([...this.running.values()].map((entry) => entry.done));
   }
 
-  private async run(entry: RunningJob, request: RedriveRequest, actor: Actor): Promise<void> {
-    const { pipe } = request;
-    const results: RedriveMessageResult[] = [];
+  private async run(entry: RunningJob, request: RedriveRequest, actor: Actor, options: RunOptions): Promise<void> {
+    // A run continuing one that died starts from what that one recorded: those messages are not tried again.
+    const results: RedriveMessageResult[] = [...entry.job.results];
+    const done = new Set(results.map((result) => result.messageId));
     const record = (result: RedriveMessageResult) => {
       results.push(result);
       entry.job = { ...entry.job, results, progress: { total: entry.job.progress.total, done: results.length } };
     };
+    const notTried = (messageId: string) => notFound(messageId, entry.cancel, entry.outOfTime);
     let lastBeat = Date.now();
     let lastSave = lastBeat;
-    // Progress and liveness every second; the results, which can be most of an item's 400 KB, every RESULTS_SAVE_MS.
+    // Progress and liveness every second; the results, which can be most of an item's 400 KB, every RESULTS_SAVE_MS
+    // (the checkpoint a continuing run starts from).
     const heartbeat = async () => {
       const now = Date.now();
-      if (now - lastBeat < HEARTBEAT_MS) return;
+      if (now - lastBeat < HEARTBEAT_MS || entry.lost) return;
       lastBeat = now;
       const saveResults = now - lastSave >= RESULTS_SAVE_MS;
       if (saveResults) lastSave = now;
-      const { cancelRequested } = saveResults
-        ? await this.deps.jobs.save(entry.job)
-        : await this.deps.jobs.beat(entry.job);
+      const { cancelRequested, lost } = saveResults
+        ? await this.deps.jobs.save(entry.job, options.runner)
+        : await this.deps.jobs.beat(entry.job, options.runner);
       if (cancelRequested) entry.cancel = true;
+      if (lost) entry.lost = true;
     };
+    // Near the deadline (a Lambda invocation's 15 minutes), stop taking messages: what was started finishes and is
+    // recorded, the job ends as failed saying so, and the messages not tried stay in the DLQ.
+    const deadline =
+      options.deadline === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              entry.outOfTime = true;
+              entry.cancel = true;
+            },
+            Math.max(0, options.deadline - RUN_STOP_MARGIN_MS - Date.now()),
+          );
+    try {
+      await this.work(entry, request, actor, options, { results, done, record, notTried, heartbeat });
+    } finally {
+      if (deadline) clearTimeout(deadline);
+    }
+  }
+
+  private async work(
+    entry: RunningJob,
+    request: RedriveRequest,
+    actor: Actor,
+    options: RunOptions,
+    progress: {
+      results: RedriveMessageResult[];
+      done: ReadonlySet<string>;
+      record: (result: RedriveMessageResult) => void;
+      notTried: (messageId: string) => RedriveMessageResult;
+      heartbeat: () => Promise<void>;
+    },
+  ): Promise<void> {
+    const { pipe } = request;
+    const { results, done, record, notTried, heartbeat } = progress;
     const pace = pacer(request.ratePerSecond);
     const pool = new Pool(Math.min(MAX_CONCURRENCY, request.ratePerSecond));
 
     if (request.dryRun) {
       const snapshot = await this.deps.queue.peekAll(pipe);
-      const wanted = request.messageIds ? new Set(request.messageIds) : undefined;
-      const targets = wanted ? snapshot.filter((message) => wanted.has(message.id)) : snapshot;
-      entry.job = { ...entry.job, progress: { total: wanted?.size ?? targets.length, done: 0 } };
+      const wanted = request.messageIds ? new Set(request.messageIds.filter((id) => !done.has(id))) : undefined;
+      const targets = (wanted ? snapshot.filter((message) => wanted.has(message.id)) : snapshot).filter(
+        (message) => !done.has(message.id),
+      );
+      entry.job = {
+        ...entry.job,
+        progress: { total: done.size + (wanted?.size ?? targets.length), done: results.length },
+      };
       for (const message of targets) {
         if (entry.cancel) break;
         await pace();
@@ -254,19 +428,25 @@ export class RedriveService {
       }
       await pool.idle();
       const found = new Set(targets.map((message) => message.id));
-      for (const id of wanted ?? []) if (!found.has(id)) record(notFound(id, entry.cancel));
+      for (const id of wanted ?? [])
+        if (!found.has(id) && !results.some((r) => r.messageId === id)) record(notTried(id));
     } else {
       const holder = `job ${entry.job.jobId} (${actor.name})`;
       const calls = this.jobCalls(pipe, holder);
       const leased = new Set<string>();
       if (request.messageIds) {
-        const leases = await this.deps.leases.acquireMany(pipe, request.messageIds, holder);
+        const leases = await this.deps.leases.acquireMany(
+          pipe,
+          request.messageIds.filter((id) => !done.has(id)),
+          holder,
+        );
         for (const [id, lease] of leases) {
           if (lease.acquired) leased.add(id);
           else record(alreadyBeingRedriven(id, lease.holder));
         }
       } else {
-        entry.job = { ...entry.job, progress: { total: (await this.deps.queue.stats(pipe)).visible, done: 0 } };
+        const visible = (await this.deps.queue.stats(pipe)).visible;
+        entry.job = { ...entry.job, progress: { total: results.length + visible, done: results.length } };
       }
       const claimed = new Set<string>();
       const releases: Promise<void>[] = [];
@@ -282,10 +462,11 @@ export class RedriveService {
           try {
             for await (const batch of this.deps.queue.claim(pipe, request.messageIds ? leased : 'all', {
               parallelReceives: Math.min(PARALLEL_RECEIVES, slots),
+              skip: done,
             })) {
               for (const message of batch) claimed.add(message.id);
-              if (claimed.size > entry.job.progress.total) {
-                entry.job = { ...entry.job, progress: { ...entry.job.progress, total: claimed.size } };
+              if (done.size + claimed.size > entry.job.progress.total) {
+                entry.job = { ...entry.job, progress: { ...entry.job.progress, total: done.size + claimed.size } };
               }
               await ahead.put(batch, () => entry.cancel);
               if (entry.cancel || ahead.abandoned) break;
@@ -300,7 +481,7 @@ export class RedriveService {
             if (entry.cancel) {
               await this.deps.queue.release(pipe, mine);
               await this.releaseLeases(calls, mine, leased);
-              for (const message of mine) record({ ...notFound(message.id, true), stale: false });
+              for (const message of mine) record(notTried(message.id));
               continue;
             }
             await batches.run(async () => {
@@ -312,7 +493,12 @@ export class RedriveService {
                     return leases;
                   });
               try {
-                for (const result of await this.redriveBatch(pipe, mine, pace, leasing, calls)) record(result);
+                for (const result of await this.redriveBatch(pipe, mine, pace, leasing, calls, {
+                  now: () => entry.cancel,
+                  notTried,
+                })) {
+                  record(result);
+                }
               } catch (error: unknown) {
                 await leasing?.catch(() => undefined);
                 await this.deps.queue.release(pipe, mine).catch(() => undefined);
@@ -345,21 +531,33 @@ export class RedriveService {
       await this.deps.leases.releaseMany(pipe, unclaimed, holder);
       for (const id of unclaimed) {
         leased.delete(id);
-        record(notFound(id, entry.cancel));
+        record(notTried(id));
       }
     }
     this.deps.browser.invalidate(pipe);
+    // Another run holds the job now: it records the end, not this one.
+    if (entry.lost) return;
     // A redrive-all that found nothing read as "succeeded, 0 of 0" whether the DLQ was empty or another job held it.
     const nothing = request.messageIds || results.length > 0 || entry.cancel ? undefined : await this.whyNothing(entry);
-    const status = nothing?.held ? 'failed' : finalStatus(results, request.dryRun, entry.cancel);
+    const status = entry.outOfTime
+      ? 'failed'
+      : nothing?.held
+        ? 'failed'
+        : finalStatus(results, request.dryRun, entry.cancel);
+    const outOfTime = entry.outOfTime
+      ? `the run ran out of time (a Lambda invocation runs at most 15 minutes; the job stops taking messages ${RUN_STOP_MARGIN_MS / 1000} s before): ${summarize(results)}; the messages it did not try are still in the DLQ, start another redrive for them`
+      : undefined;
     entry.job = {
       ...entry.job,
       status,
       finishedAt: new Date().toISOString(),
-      note: nothing?.note ?? entry.job.note,
+      note: outOfTime ?? nothing?.note ?? entry.job.note,
       results,
     };
-    await this.deps.jobs.save(entry.job);
+    if ((await this.deps.jobs.save(entry.job, options.runner)).lost) {
+      entry.lost = true;
+      return;
+    }
     await this.deps.audit.append({
       actor: actor.name,
       role: actor.role,
@@ -367,7 +565,7 @@ export class RedriveService {
       pipe,
       messageIds: results.map((result) => result.messageId),
       outcome: status,
-      detail: nothing?.note ?? summarize(results),
+      detail: outOfTime ?? nothing?.note ?? summarize(results),
       jobId: entry.job.jobId,
     });
   }
@@ -494,6 +692,7 @@ export class RedriveService {
     pace: () => Promise<void>,
     leasing: Promise<ReadonlyMap<string, LeaseResult>> | undefined,
     calls: JobCalls,
+    stop: { readonly now: () => boolean; readonly notTried: (messageId: string) => RedriveMessageResult },
   ): Promise<RedriveMessageResult[]> {
     const parsed = await Promise.all(
       claimed.map(async (message) => ({ message, parsed: await this.parseOrReason(pipe, message) })),
@@ -528,13 +727,18 @@ export class RedriveService {
     const { processed } = read;
     const batches = valid.map((entry) => entry.batch);
     const payloads = valid.map((entry) => entry.payload);
-    const failures = await Promise.all(
+    // A message whose turn comes after the job was told to stop (a cancel, the run's deadline) is not invoked.
+    const tried = await Promise.all(
       payloads.map(async (payload) => {
         if (payload.length === 0) return new Map<string, string>();
+        if (stop.now()) return undefined;
         await pace();
+        if (stop.now()) return undefined;
         return this.invoke(pipe, payload);
       }),
     );
+    const untried = valid.filter((_, index) => tried[index] === undefined).map((entry) => entry.message);
+    const failures = tried.map((failed) => failed ?? new Map<string, string>());
     const failedAgain = failures.flatMap((failed) => [...failed.keys()]);
     const journal = failedAgain.length
       ? await this.deps.journal.entriesFor(pipe, failedAgain)
@@ -545,12 +749,13 @@ export class RedriveService {
         if (entry) failed.set(eventId, `${entry.errorName}: ${entry.errorMessage}`);
       }
     }
-    const outcomes = valid.map((entry, index) => {
+    const outcomes = valid.flatMap((entry, index) => {
+      if (tried[index] === undefined) return [];
       const batch = batches[index] as BatchRecords;
       const failed = failures[index] as Map<string, string>;
       const unreplayable = unreplayableReason(batch);
       const succeeded = (payloads[index]?.length ?? 0) > 0 && failed.size === 0 && unreplayable === null;
-      return { ...entry, batch, failed, unreplayable, succeeded };
+      return [{ ...entry, batch, failed, unreplayable, succeeded }];
     });
     const notDeleted = await this.deps.queue.deleteMany(
       pipe,
@@ -559,9 +764,11 @@ export class RedriveService {
     await this.deps.queue.release(pipe, [
       ...refused,
       ...unparseable.map((entry) => entry.message),
+      ...untried,
       ...outcomes.filter((outcome) => !outcome.succeeded).map((outcome) => outcome.message),
     ]);
     return [
+      ...untried.map((message) => stop.notTried(message.id)),
       ...refused.map((message) => {
         const lease = leases?.get(message.id);
         return alreadyBeingRedriven(message.id, lease && !lease.acquired ? lease.holder : 'another redrive');
@@ -647,13 +854,33 @@ export class RedriveService {
   }
 }
 
+function storedRequest(request: RedriveRequest): StoredRequest {
+  return {
+    pipe: request.pipe,
+    ...(request.messageIds ? { messageIds: [...request.messageIds] } : {}),
+    ...(request.all ? { all: true as const } : {}),
+    dryRun: request.dryRun,
+    ratePerSecond: request.ratePerSecond,
+  };
+}
+
 function unreplayableReason(batch: BatchRecords): string | null {
   if (batch.records.length === 0) return batch.reason ?? 'no records found for this batch';
   const truncated = batch.records.filter((record) => record.record === null).length;
   return truncated ? `${truncated} record(s) are only in the journal, truncated; they cannot be replayed` : null;
 }
 
-function notFound(messageId: string, cancelled: boolean): RedriveMessageResult {
+/** A message the job did not work on: stopped first (cancelled, or out of time: it stays in the DLQ), or not found. */
+function notFound(messageId: string, cancelled: boolean, outOfTime = false): RedriveMessageResult {
+  if (outOfTime) {
+    return {
+      messageId,
+      outcome: 'kept',
+      reason: 'not tried: the run ran out of time first; the message stays in the DLQ',
+      stale: false,
+      records: [],
+    };
+  }
   return {
     messageId,
     outcome: cancelled ? 'cancelled' : 'not-found',

@@ -5,6 +5,7 @@ import {
   type _Record as SdkStreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { PipeDlqMessage, StreamRecord } from '@orderflow/pipeline/schemas';
+import { LocalStreamReadGate, STREAM_READ_INTERVAL_MS, type StreamReadGate } from './stream-gate.ts';
 
 export type StreamRead =
   | { readonly stale: false; readonly records: StreamRecord[] }
@@ -12,6 +13,15 @@ export type StreamRead =
 
 /** Errors meaning "the stream no longer holds these records" (24-hour retention, or the stream was replaced). */
 const GONE = new Set(['TrimmedDataAccessException', 'ResourceNotFoundException', 'ExpiredIteratorException']);
+/** Errors meaning "too many reads of this shard": back off and try again. */
+const THROTTLED = new Set([
+  'LimitExceededException',
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+const MAX_ATTEMPTS = 6;
+const MAX_BACKOFF_MS = 16_000;
 /** GetRecords pages to follow before giving up on reaching the end sequence (an open shard can answer empty pages). */
 const MAX_PAGES = 8;
 /**
@@ -30,7 +40,37 @@ type BatchInfo = PipeDlqMessage['DDBStreamBatchInfo'];
  * delivers them to a target (Pipes adds `eventSourceARN`; `ApproximateCreationDateTime` is epoch seconds).
  */
 export class StreamReader {
-  constructor(private readonly streams: DynamoDBStreamsClient) {}
+  /** GetRecords calls sent (tests). */
+  readonly stats = { getRecords: 0, throttled: 0 };
+
+  constructor(
+    private readonly streams: DynamoDBStreamsClient,
+    private readonly gate: StreamReadGate = new LocalStreamReadGate(),
+  ) {}
+
+  /**
+   * One GetRecords call, through the gate (at most one a second per shard for the whole ops API). Throttling
+   * (`LimitExceededException`, `ProvisionedThroughputExceededException`, ...) backs the shard off for every caller,
+   * doubling from a second up to {@link MAX_BACKOFF_MS}, and the call is tried again; the SDK's own retries are off
+   * for this client (`clients.ts`), since they would bypass the gate.
+   */
+  private async getRecords(info: BatchInfo, iterator: string) {
+    const shard = shardKey(info);
+    for (let attempt = 1; ; attempt++) {
+      await this.gate.acquire(shard);
+      try {
+        this.stats.getRecords++;
+        return await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      } catch (error: unknown) {
+        const name = (error as { name?: string }).name ?? '';
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+        const retryable = THROTTLED.has(name) || status >= 500;
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+        if (THROTTLED.has(name)) this.stats.throttled++;
+        await this.gate.backOff(shard, Math.min(MAX_BACKOFF_MS, STREAM_READ_INTERVAL_MS * 2 ** (attempt - 1)));
+      }
+    }
+  }
 
   /**
    * Several batches at once: those of one shard share one iterator from the earliest start sequence number (a redrive
@@ -93,7 +133,7 @@ export class StreamReader {
         )
       ).ShardIterator;
       for (let page = 0; iterator && page < MAX_MERGED_PAGES; page++) {
-        const answer = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        const answer = await this.getRecords(first, iterator);
         for (const record of answer.Records ?? []) {
           if (!wholePages && (sequences.at(-1) ?? -1n) >= lastEnd) break;
           sequences.push(BigInt(record.dynamodb?.SequenceNumber ?? '0'));
@@ -125,7 +165,7 @@ export class StreamReader {
       );
       let iterator = first.ShardIterator;
       for (let page = 0; iterator && page < MAX_PAGES; page++) {
-        const answer = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        const answer = await this.getRecords(info, iterator);
         for (const record of answer.Records ?? []) {
           const sequence = record.dynamodb?.SequenceNumber;
           if (!sequence || BigInt(sequence) > end) return { stale: false, records };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -12,6 +12,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   AUDIT_KEYS,
   IDEMPOTENCY_KEYS,
+  JOBS_KEYS,
   JOURNAL_KEYS,
   journalRecordKey,
   LOGICAL_IDS,
@@ -102,6 +103,13 @@ export async function startBackends(): Promise<Backends> {
   await simpleTable(LOGICAL_IDS.journalTable, JOURNAL_KEYS.partitionKey);
   await simpleTable(LOGICAL_IDS.idempotencyTable, IDEMPOTENCY_KEYS.partitionKey);
   await simpleTable(LOGICAL_IDS.auditTable, AUDIT_KEYS.partitionKey, AUDIT_KEYS.sortKey);
+  await simpleTable(LOGICAL_IDS.jobsTable, JOBS_KEYS.partitionKey);
+  await raw.send(
+    new UpdateTimeToLiveCommand({
+      TableName: LOGICAL_IDS.jobsTable,
+      TimeToLiveSpecification: { AttributeName: JOBS_KEYS.ttlAttribute, Enabled: true },
+    }),
+  );
   const queue = async (name: string) => {
     const created = await sqs.send(new CreateQueueCommand({ QueueName: name }));
     return { queueUrl: created.QueueUrl ?? '' };
@@ -198,6 +206,7 @@ export async function startBackends(): Promise<Backends> {
       journalTable: LOGICAL_IDS.journalTable,
       idempotencyTable: LOGICAL_IDS.idempotencyTable,
       auditTable: LOGICAL_IDS.auditTable,
+      jobsTable: LOGICAL_IDS.jobsTable,
       priorityShipmentsTable: LOGICAL_IDS.priorityShipmentsTable,
       notificationQueueUrl: notifications.queueUrl,
       accountManagerQueueUrl: accountManagers.queueUrl,

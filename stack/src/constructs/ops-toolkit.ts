@@ -8,7 +8,7 @@ import {
   OPS_API_GROUPS,
   type PipeKey,
 } from '@orderflow/pipeline/facts';
-import { ArnFormat, Aws, CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { CorsHttpMethod, HttpApi, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -360,19 +360,16 @@ export class OpsToolkit extends Construct {
         resources: ['*'],
       }),
     );
-    // alarms.ts: this stack's alarms, which all share the resource prefix.
+    // alarms.ts: DescribeAlarms of this stack's alarms, the composite among them. "To use this operation and return
+    // information about composite alarms, you must be signed on with the cloudwatch:DescribeAlarms permission that is
+    // scoped to *" (DescribeAlarms, CloudWatch API reference): a grant on `alarm:orderflow-*` would hide the pipeline's
+    // composite alarm from operators, and the local runtime refuses the prefixed call such a grant does not cover.
+    // Alarm definitions are read-only metadata; nothing else in the account is exposed by it.
     fn.addToRolePolicy(
       new PolicyStatement({
-        sid: 'ReadPipelineAlarms',
+        sid: 'ReadAlarms',
         actions: ['cloudwatch:DescribeAlarms'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'cloudwatch',
-            resource: 'alarm',
-            resourceName: `${props.resourcePrefix}-*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
+        resources: ['*'],
       }),
     );
     // job-launcher.ts: a redrive job runs in an asynchronous invocation of this same function. In a separate policy:
@@ -388,9 +385,8 @@ export class OpsToolkit extends Construct {
       ],
     }).attachToRole(fn.role as IRole);
     // record-state.ts: the current order (a record older than the stream's 24 hours) and the idempotency records
-    // (already applied?), both by BatchGetItem. dlq-origin.ts: DescribeTable for the stream ARN a DLQ message must
-    // name, so that a forged message cannot steer stream reads elsewhere.
-    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable');
+    // (already applied?), both by BatchGetItem.
+    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem');
     data.idempotencyTable.grant(fn, 'dynamodb:BatchGetItem');
     // journal.ts: entries by record key (BatchGetItem) and, once the stream dropped a range, the pipe's entries (Scan).
     // The processors write the journal; the API never changes it.
@@ -398,8 +394,9 @@ export class OpsToolkit extends Construct {
     // audit-log.ts: append (a put conditional on a new key) and read by day (Query); never GetItem, never a change.
     // The table's resource policy denies every change to every principal (pipeline-data.ts).
     data.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query');
-    // job-store.ts and leases.ts: jobs (update with heartbeats, read, cancel) and leases (conditional put, alone or
-    // in a transaction; read the holder; delete on release, alone or in a transaction).
+    // The API's mutable state: job-store.ts (put, heartbeats and claims by update, read, cancel), leases.ts
+    // (conditional put, alone or in a transaction; read the holder; delete on release, alone or in a transaction),
+    // stream-gate.ts (read slots by update and get) and rate-limit-store.ts (counters by update).
     data.jobsTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
   }
 }
