@@ -27,11 +27,17 @@ const USAGE = `Usage: npm start -- [options]
   --alarm-email ADDRESS  the on-call address the synth subscribes to the alarm topic (default
                          oncall@orderflow.local); its notifications land in <state dir>/outbox/ as files, nothing
                          is sent; with --no-build or --template-dir the template's own subscriptions apply
+  --ops-api lambda|in-process
+                         lambda (default): as deployed: the template's ops API function (its bundle in cdk.out) runs
+                         in the local Lambda runtime behind the template's HTTP API (JWT authorizer, 30 s limit), the
+                         console is served as CloudFront serves it, and the tokens are JWTs of a local Cognito issuer;
+                         in-process: the Fastify app in this process with two random tokens (debugging the API)
   --no-console           do not build or serve the web console
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
   --port-dynamodb N  --port-sqs N  --port-lambda N  --port-cloudwatch N  --port-sns N  --port-ops-api N
-                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _SNS, _OPS_API)`;
+  --port-console N  --port-cognito N
+                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _SNS, _OPS_API, _CONSOLE, _COGNITO)`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -48,6 +54,7 @@ function parseFlags() {
         poll: { type: 'string', default: 'eager' },
         iam: { type: 'string', default: 'on' },
         'alarm-email': { type: 'string' },
+        'ops-api': { type: 'string', default: 'lambda' },
         'no-console': { type: 'boolean', default: false },
         'no-build': { type: 'boolean', default: false },
         'template-dir': { type: 'string' },
@@ -57,6 +64,8 @@ function parseFlags() {
         'port-cloudwatch': { type: 'string' },
         'port-sns': { type: 'string' },
         'port-ops-api': { type: 'string' },
+        'port-console': { type: 'string' },
+        'port-cognito': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -96,6 +105,13 @@ function iamMode(text: string | undefined): 'on' | 'off' {
   if (text === undefined || text === 'on') return 'on';
   if (text === 'off') return 'off';
   throw new UsageError(`--iam must be on or off, got ${text}`);
+}
+
+/** `--ops-api`: the deployed path (`lambda`) or the in-process Fastify app. */
+function opsApiMode(text: string | undefined): 'lambda' | 'in-process' {
+  if (text === undefined || text === 'lambda') return 'lambda';
+  if (text === 'in-process') return 'in-process';
+  throw new UsageError(`--ops-api must be lambda or in-process, got ${text}`);
 }
 
 /** The default on-call address: the stack subscribes it to the alarm topic, so the on-call path exists locally. */
@@ -154,7 +170,10 @@ async function main(): Promise<void> {
     ...optional('cloudwatch', port(values['port-cloudwatch'], 'ORDERFLOW_PORT_CLOUDWATCH')),
     ...optional('sns', port(values['port-sns'], 'ORDERFLOW_PORT_SNS')),
     ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
+    ...optional('console', port(values['port-console'], 'ORDERFLOW_PORT_CONSOLE')),
+    ...optional('cognito', port(values['port-cognito'], 'ORDERFLOW_PORT_COGNITO')),
   };
+  const opsApiPath = opsApiMode(values['ops-api']);
   const demoTraffic = traffic(values.traffic);
   const onCall = alarmEmail(values['alarm-email']);
   const iam = iamMode(values.iam);
@@ -179,8 +198,11 @@ async function main(): Promise<void> {
   const runtime = await startLocalRuntime({
     traffic: demoTraffic,
     ports,
-    opsApi: { buildApp, configFromRuntimeInfo },
-    ...(withConsole && existsSync(join(consoleDist, 'index.html')) ? { consoleDir: consoleDist } : {}),
+    // As deployed by default; the console then is the template's console asset, as CloudFront serves it.
+    opsApi: opsApiPath === 'lambda' ? 'lambda' : { buildApp, configFromRuntimeInfo },
+    ...(opsApiPath === 'in-process' && withConsole && existsSync(join(consoleDist, 'index.html'))
+      ? { consoleDir: consoleDist }
+      : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values['state-dir'] ? { stateDir: resolvePath(values['state-dir']) } : {}),
     pipeTiming,
@@ -198,9 +220,20 @@ async function main(): Promise<void> {
   const stateDirLabel = values['state-dir'] ?? '.orderflow';
   console.log(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   if (info.console) console.log(`  Console:   ${info.console}`);
-  if (info.opsApi) console.log(`  Ops API:   ${info.opsApi}/api  (OpenAPI: ${info.opsApi}/docs)`);
+  if (info.opsApi)
+    console.log(
+      runtime.front
+        ? `  Ops API:   ${info.opsApi}/api  (HTTP API → the bundled OpsApiFunction; OpenAPI document: ${info.opsApi}/docs/json, with a token)`
+        : `  Ops API:   ${info.opsApi}/api  (in-process; OpenAPI: ${info.opsApi}/docs)`,
+    );
   console.log(`  Operator token: ${info.tokens.operator}`);
   console.log(`  Viewer token:   ${info.tokens.viewer}`);
+  if (runtime.front) {
+    const validity = runtime.front.issuer.userPools[0]?.clients[0]?.accessTokenValiditySeconds ?? 3600;
+    console.log(
+      `  Tokens: Cognito access tokens of the local issuer (${runtime.front.cognito.endpoint}), valid ${Math.round(validity / 60)} minutes as the app client says; ${stateDirLabel}/runtime.json always holds fresh ones`,
+    );
+  }
   console.log(
     `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch} · SNS ${info.endpoints.sns}`,
   );

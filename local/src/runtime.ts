@@ -17,6 +17,7 @@ import {
   DYNAMODB_NAMESPACE,
   LOGICAL_IDS,
   OPS_API_ENV,
+  OPS_API_GROUPS,
   PIPE_KEYS,
   PIPES,
   SQS_METRICS,
@@ -39,6 +40,15 @@ import {
   type LocalRole,
   startGateway,
 } from './gateway/index.ts';
+import {
+  COGNITO_ENDPOINT_VARIABLE,
+  type FrontPlan,
+  frontResources,
+  type LocalFront,
+  plainHttpForLocalHosts,
+  planFront,
+  startFront,
+} from './http-api/index.ts';
 import type { Authorizer } from './iam/authorizer.ts';
 import { buildPolicySet, createAuthorizer, describeUnsupported } from './iam/index.ts';
 import { FunctionLogs } from './lambda/function-logs.ts';
@@ -86,7 +96,12 @@ export interface LocalRuntimePorts {
   lambda?: number;
   cloudwatch?: number;
   sns?: number;
+  /** The ops API: the HTTP API front (`opsApi: 'lambda'`) or the in-process server. */
   opsApi?: number;
+  /** The console site (`opsApi: 'lambda'`; the in-process ops API serves the console on its own port). */
+  console?: number;
+  /** The Cognito endpoint: the token issuer's JWKS (`opsApi: 'lambda'`). */
+  cognito?: number;
 }
 
 export interface LocalRuntimeOptions {
@@ -98,8 +113,16 @@ export interface LocalRuntimeOptions {
   dataDir?: string;
   /** Fixed ports; unset ones are free ports on 127.0.0.1. */
   ports?: LocalRuntimePorts;
-  /** The ops API to start in-process (and serve `consoleDir` from): `@orderflow/ops-api`'s exports. Default none. */
-  opsApi?: LocalOpsApi;
+  /**
+   * The ops API. `'lambda'`: as deployed: the template's ops API function (its bundle in cdk.out) runs in the local
+   * Lambda runtime behind the template's HTTP API (JWT authorizer, payload format 2.0, 30 s integration timeout), the
+   * console is served from the template's console assets as CloudFront serves them, and runtime.json's tokens are
+   * access tokens of the local Cognito token issuer (local/src/http-api). An in-process `LocalOpsApi`
+   * (`@orderflow/ops-api`'s exports): the Fastify app in this process, with two random tokens, serving `consoleDir`
+   * (tests of the API itself). Default none.
+   */
+  opsApi?: LocalOpsApi | 'lambda';
+  /** The built console the in-process ops API serves; with `'lambda'` the template's console asset is served. */
   consoleDir?: string;
   /** Where runtime.json, function logs and (without dataDir) checkpoints go. Default `<repo>/.orderflow`. */
   stateDir?: string;
@@ -155,8 +178,13 @@ export interface LocalRuntime {
   };
   /** Every request refused by enforcement (`<stateDir>/denials.ndjson`, `GET <lambda>/_local/denials`). */
   readonly denials: DenialLog;
+  /** The HTTP API front, the console site and the token issuer, with `opsApi: 'lambda'`. */
+  readonly front?: LocalFront;
   stop(): Promise<void>;
 }
+
+/** The users runtime.json's tokens are issued to (the actor names the ops API records in its audit). */
+export const LOCAL_USERS = { operator: 'local-operator', viewer: 'local-viewer' } as const;
 
 export class LocalRuntimeError extends Error {
   override readonly name = 'LocalRuntimeError';
@@ -328,9 +356,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         resources.set(id, { ref: name, attributes: { Arn: arn(name) } });
     // Topics (Ref = ARN) and KMS keys: alarm actions, topic policies and key references resolve through them.
     for (const [id, value] of topicAndKeyResources(loaded, names)) resources.set(id, value);
+    // The HTTP APIs, user pools and console distribution: their ids always (the ops API function's environment and
+    // role refer to them), their local endpoints when the front runs.
+    const frontPlan: FrontPlan | undefined =
+      options.opsApi === 'lambda'
+        ? await planFront(loaded, names, {
+            ...(ports.opsApi ? { api: ports.opsApi } : {}),
+            ...(ports.console ? { console: ports.console } : {}),
+            ...(ports.cognito ? { cognito: ports.cognito } : {}),
+          })
+        : undefined;
+    for (const [id, value] of frontPlan?.resources ?? frontResources(loaded, names)) resources.set(id, value);
     const context = { ...names, resources };
-    // Known before the functions start, so their SDKs can be pointed at the SNS endpoint too.
+    // Known before the functions start, so their SDKs can be pointed at the SNS and Lambda endpoints too.
     const snsPort = ports.sns ?? (await freePort());
+    const lambdaPort = ports.lambda ?? (await freePort());
 
     const metrics = new MetricStore();
     const publish = (list: PutMetric[]) => {
@@ -413,7 +453,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const { functions: templateFunctions, skipped } = functionSpecs(loaded, context);
     // Each function runs with its execution role's keys, as Lambda hands them to it (they are reserved variables, so
     // they win over the function's own environment).
-    const functions = templateFunctions.map((spec) => {
+    // With the front running, a URL the template builds as `https://` + the console distribution's domain is the
+    // local console's `http://` URL (the ops API function's console origin and runbook links).
+    const functions = templateFunctions.map((template) => {
+      const spec = frontPlan
+        ? {
+            ...template,
+            environment: Object.fromEntries(
+              Object.entries(template.environment).map(([name, value]) => [
+                name,
+                plainHttpForLocalHosts(value, frontPlan),
+              ]),
+            ),
+          }
+        : template;
       const keys = credentialsOf(spec.logicalId)?.credentials;
       return keys
         ? {
@@ -444,6 +497,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
         AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${snsPort}`,
+        AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${lambdaPort}`,
+        // The one thing of the ops toolkit's environment that is not the template's: Cognito's JWKS is the local
+        // token issuer's (the worker sends HTTPS requests for cognito-idp.<region>.amazonaws.com there).
+        ...(frontPlan ? { [COGNITO_ENDPOINT_VARIABLE]: frontPlan.cognitoEndpoint } : {}),
         // The variable Powertools for TypeScript reads; with it the processors do not even load the X-Ray SDK.
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
@@ -456,11 +513,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await logs.close();
     });
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
-      startLambdaServer(
-        lambda,
-        ports.lambda ?? (await freePort()),
-        iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {},
-      ),
+      startLambdaServer(lambda, lambdaPort, iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
     );
     stoppers.push(() => lambdaServer.stop());
 
@@ -626,8 +679,38 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         throw new TemplateError(`template ${loaded.file} has no ${key} pipe (logical id ${PIPES[key].pipeId})`);
       return { name: spec.name, function: spec.targetFunction, dlqUrl: resource(PIPES[key].dlqId, `${key} pipe DLQ`) };
     };
-    const opsApiPort = options.opsApi ? (ports.opsApi ?? (await freePort())) : undefined;
-    const opsApiUrl = opsApiPort ? `http://127.0.0.1:${opsApiPort}` : undefined;
+    const { opsApi } = options;
+    // The template's ops API function: the in-process ops API acts as it does (with its role), and the front's HTTP
+    // API is the one whose routes invoke it.
+    const opsApiFunction = templateFunctions.find((spec) => OPS_API_ENV.standardDlqUrl in spec.environment);
+    const inProcess = opsApi !== undefined && opsApi !== 'lambda' ? opsApi : undefined;
+    let front: LocalFront | undefined;
+    let opsApiUrl: string | undefined;
+    let consoleUrl: string | undefined;
+    const frontTokens = () => ({
+      operator: (front as LocalFront).token(LOCAL_USERS.operator, [OPS_API_GROUPS.operator]),
+      viewer: (front as LocalFront).token(LOCAL_USERS.viewer, [OPS_API_GROUPS.viewer]),
+    });
+    if (frontPlan) {
+      front = await timed('ops API up: HTTP API, console and token issuer', () =>
+        startFront({ loaded, context, plan: frontPlan, lambda, iam, onError }),
+      );
+      const started = front;
+      stoppers.push(() => started.stop());
+      const api = [...front.apis.values()].find((server) =>
+        server.front.spec.routes.some((route) => route.integration.functionName === opsApiFunction?.name),
+      );
+      if (!opsApiFunction || !api)
+        throw new TemplateError(
+          `template ${loaded.file} has no HTTP API in front of the ops API function; run the ops API in-process (--ops-api in-process) or synthesize the stack with its ops toolkit`,
+        );
+      opsApiUrl = api.endpoint;
+      consoleUrl = front.console?.url;
+    } else if (inProcess) {
+      opsApiUrl = `http://127.0.0.1:${ports.opsApi ?? (await freePort())}`;
+      if (options.consoleDir) consoleUrl = `${opsApiUrl}/`;
+    }
+    const issued = front ? frontTokens() : undefined;
     const info: RuntimeInfo = runtimeInfoSchema.parse({
       region: LOCAL_REGION,
       endpoints: {
@@ -643,13 +726,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ...(iam.mode === 'on' ? { denials: `${lambdaServer.endpoint}/_local/denials` } : {}),
       },
       principals: iam.principals.toJSON(),
-      ...(opsApiUrl ? { opsApi: opsApiUrl, ...(options.consoleDir ? { console: `${opsApiUrl}/` } : {}) } : {}),
-      tokens: { operator: token(), viewer: token() },
+      ...(opsApiUrl ? { opsApi: opsApiUrl } : {}),
+      ...(consoleUrl ? { console: consoleUrl } : {}),
+      tokens: issued
+        ? { operator: issued.operator.token, viewer: issued.viewer.token }
+        : { operator: token(), viewer: token() },
       resources: {
         ordersTable: resource(LOGICAL_IDS.ordersTable, 'orders table'),
         journalTable: resource(LOGICAL_IDS.journalTable, 'failure journal table'),
         idempotencyTable: resource(LOGICAL_IDS.idempotencyTable, 'idempotency table'),
         auditTable: resource(LOGICAL_IDS.auditTable, 'audit table'),
+        jobsTable: resource(LOGICAL_IDS.jobsTable, 'ops jobs table'),
         priorityShipmentsTable: resource(LOGICAL_IDS.priorityShipmentsTable, 'priority shipments table'),
         notificationQueueUrl: resource(LOGICAL_IDS.notificationQueue, 'notification queue'),
         accountManagerQueueUrl: resource(LOGICAL_IDS.accountManagerQueue, 'account manager queue'),
@@ -657,20 +744,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     });
 
-    const { opsApi } = options;
     // The in-process ops API acts as the template's ops API function does: with that function's role.
-    const opsApiFunction = templateFunctions.find((spec) => OPS_API_ENV.standardDlqUrl in spec.environment);
     const opsApiKeys = opsApiFunction ? credentialsOf(opsApiFunction.logicalId)?.credentials : undefined;
-    if (opsApi && opsApiPort)
-      await timed('ops API up', () =>
-        startOpsApi(opsApi, info, opsApiPort, { consoleDir: options.consoleDir, credentials: opsApiKeys }, stoppers),
+    if (inProcess && opsApiUrl)
+      await timed('ops API up (in-process)', () =>
+        startOpsApi(
+          inProcess,
+          info,
+          Number(new URL(opsApiUrl).port),
+          { consoleDir: options.consoleDir, credentials: opsApiKeys },
+          stoppers,
+        ),
       );
 
-    if (options.writeRuntimeFile !== false) {
-      const file = join(stateDir, 'runtime.json');
+    const runtimeFile = join(stateDir, 'runtime.json');
+    const writeInfo = () => {
+      if (options.writeRuntimeFile === false) return;
       mkdirSync(stateDir, { recursive: true });
-      writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`);
-      stoppers.unshift(() => rmSync(file, { force: true }));
+      writeFileSync(runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
+    };
+    writeInfo();
+    if (options.writeRuntimeFile !== false) stoppers.unshift(() => rmSync(runtimeFile, { force: true }));
+    if (issued) {
+      // Access tokens live as long as the app client says (60 minutes for the console's): runtime.json (and `info`)
+      // always hold tokens with at least half of that left, so tools reading it keep working on a long run.
+      const refresh = setInterval(
+        () => {
+          const fresh = frontTokens();
+          info.tokens.operator = fresh.operator.token;
+          info.tokens.viewer = fresh.viewer.token;
+          writeInfo();
+        },
+        Math.max(60_000, (issued.operator.expiresAt - Date.now()) / 2),
+      );
+      refresh.unref();
+      stoppers.push(() => clearInterval(refresh));
     }
 
     if (options.traffic !== undefined && options.traffic !== 'off') {
@@ -698,6 +806,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       skippedFunctions: skipped,
       iam: { ...iam, unsupported },
       denials: iam.denials,
+      ...(front ? { front } : {}),
       stop: stopAll,
     };
   } catch (error: unknown) {

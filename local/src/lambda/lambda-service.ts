@@ -20,6 +20,11 @@ export interface FunctionSpec {
   readonly environment: Readonly<Record<string, string>>;
   /** ReservedConcurrentExecutions; invocations beyond it are throttled, as in Lambda. */
   readonly reservedConcurrency?: number;
+  /**
+   * Asynchronous invocations (AWS::Lambda::EventInvokeConfig): retries after a function error or timeout (Lambda's
+   * default 2) and the maximum age of an event (default 6 hours), beyond which a throttled event is dropped.
+   */
+  readonly asyncInvoke?: { readonly maximumRetryAttempts?: number; readonly maximumEventAgeSeconds?: number };
 }
 
 export interface FunctionError {
@@ -73,7 +78,18 @@ export interface LambdaServiceOptions {
   readonly onInvoke?: (functionName: string, event: unknown) => void;
   /** Random source for fault injection (tests pass a seeded one). */
   readonly random?: () => number;
+  /**
+   * Waits before the retries of a failed asynchronous invocation: Lambda's 1 minute, then 2 minutes. Tests shorten
+   * them.
+   */
+  readonly asyncRetryDelaysMs?: readonly number[];
 }
+
+/** Lambda's waits between the attempts of an asynchronous invocation whose function failed. */
+export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+/** The first wait before a throttled asynchronous event is tried again; it doubles up to 5 minutes. */
+const ASYNC_THROTTLE_FIRST_DELAY_MS = 1_000;
+const ASYNC_THROTTLE_MAX_DELAY_MS = 300_000;
 
 const WORKER_FILE = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
 /**
@@ -115,6 +131,9 @@ export function resolveHandler(spec: Pick<FunctionSpec, 'name' | 'codeDir' | 'ha
 export class LambdaService {
   private readonly functions = new Map<string, FunctionRuntime>();
   readonly faults = new Map<string, Fault>();
+  /** Asynchronous events waiting for a retry. */
+  private readonly asyncTimers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(
     specs: readonly FunctionSpec[],
@@ -163,6 +182,45 @@ export class LambdaService {
   }
 
   /**
+   * InvocationType `Event`: the caller has its 202 at once; Lambda runs the event when it can. A function error or
+   * timeout is retried `maximumRetryAttempts` times (default 2, after 1 and then 2 more minutes); a throttled event
+   * waits and is tried again (1 s doubling to 5 minutes) until it is older than `maximumEventAgeSeconds` (default 6
+   * hours), then dropped, as Lambda does without a destination or DLQ (Lambda developer guide, "How Lambda handles
+   * errors and retries with asynchronous invocation"). Events still waiting when the runtime stops are lost, as an
+   * in-memory queue's are.
+   */
+  invokeAsync(nameOrArn: string, event: unknown): void {
+    const name = this.resolveName(nameOrArn);
+    const spec = (this.functions.get(name) as FunctionRuntime).spec;
+    const retries = spec.asyncInvoke?.maximumRetryAttempts ?? 2;
+    const maxAgeMs = (spec.asyncInvoke?.maximumEventAgeSeconds ?? 21_600) * 1000;
+    const delays = this.options.asyncRetryDelaysMs ?? ASYNC_RETRY_DELAYS_MS;
+    const queuedAt = Date.now();
+    const later = (ms: number, next: () => void) => {
+      if (this.stopped) return;
+      const timer = setTimeout(() => {
+        this.asyncTimers.delete(timer);
+        next();
+      }, ms);
+      this.asyncTimers.add(timer);
+    };
+    const attempt = (failures: number, throttleDelay: number) => {
+      if (this.stopped) return;
+      void this.invoke(name, event).then((result) => {
+        if (result.kind === 'success') return;
+        if (result.kind === 'throttled') {
+          if (Date.now() + throttleDelay - queuedAt <= maxAgeMs)
+            later(throttleDelay, () => attempt(failures, Math.min(throttleDelay * 2, ASYNC_THROTTLE_MAX_DELAY_MS)));
+          return;
+        }
+        if (failures < retries && Date.now() - queuedAt <= maxAgeMs)
+          later(delays[Math.min(failures, delays.length - 1)] ?? 0, () => attempt(failures + 1, throttleDelay));
+      });
+    };
+    attempt(0, ASYNC_THROTTLE_FIRST_DELAY_MS);
+  }
+
+  /**
    * `partial` faults fail each record of a batch with the failure rate: failed records are withheld from the handler
    * and reported in `batchItemFailures` next to whatever the handler itself reports.
    */
@@ -193,11 +251,17 @@ export class LambdaService {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.asyncTimers) clearTimeout(timer);
+    this.asyncTimers.clear();
     await Promise.all([...this.functions.values()].map((runtime) => runtime.stop()));
   }
 }
 
 class FunctionRuntime {
+  /** Waits in progress (timeouts), each ended at once by `stop` so that no timer outlives the runtime. */
+  private readonly waits = new Set<() => void>();
+  private stopped = false;
   private readonly idle: Environment[] = [];
   private readonly all = new Set<Environment>();
   private readonly waiting: ((environment: Environment) => void)[] = [];
@@ -294,7 +358,7 @@ class FunctionRuntime {
         error: { errorType: 'InjectedFault', errorMessage: `fault injected into ${this.spec.name} (mode throw)` },
       };
     if (injected === 'timeout') {
-      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+      await this.wait(timeoutMs);
       return timedOut();
     }
     const environment = await this.acquire(limit);
@@ -309,17 +373,15 @@ class FunctionRuntime {
       logStreamName: `local/[$LATEST]${environment.worker.threadId}`,
       deadline,
     };
-    let timer: NodeJS.Timeout | undefined;
+    const timeout = this.wait(timeoutMs);
     const reply = await Promise.race([
       new Promise<WorkerReply>((resolve) => {
         environment.pending = { id: requestId, resolve };
         environment.worker.postMessage({ id: requestId, event, context, downstreamFault: injected === 'downstream' });
       }),
-      new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      }),
+      timeout.then(() => 'timeout' as const),
     ]);
-    clearTimeout(timer);
+    timeout.cancel();
     if (reply === 'timeout') {
       // Lambda discards an execution environment whose invocation timed out; the next invocation starts cold.
       this.discard(environment);
@@ -330,6 +392,27 @@ class FunctionRuntime {
     return reply.ok
       ? { kind: 'success', payload: reply.result }
       : { kind: 'error', timedOut: false, error: reply.error };
+  }
+
+  /** Resolves after `ms`, or at once when the runtime stops; `cancel` forgets it. */
+  private wait(ms: number): Promise<void> & { cancel(): void } {
+    let end: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<void>((resolve) => {
+      end = () => {
+        clearTimeout(timer);
+        this.waits.delete(end);
+        resolve();
+      };
+      timer = setTimeout(end, ms);
+      this.waits.add(end);
+    });
+    return Object.assign(done, {
+      cancel: () => {
+        clearTimeout(timer);
+        this.waits.delete(end);
+      },
+    });
   }
 
   private async acquire(limit: number): Promise<Environment> {
@@ -386,8 +469,8 @@ class FunctionRuntime {
     const index = this.idle.indexOf(environment);
     if (index >= 0) this.idle.splice(index, 1);
     void environment.worker.terminate();
-    // Whoever waits for an environment gets a fresh one.
-    const next = this.waiting.shift();
+    // Whoever waits for an environment gets a fresh one (none once the runtime stops).
+    const next = this.stopped ? undefined : this.waiting.shift();
     if (next) next(this.spawn());
   }
 
@@ -402,6 +485,8 @@ class FunctionRuntime {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const end of [...this.waits]) end();
     await Promise.all([...this.all].map((environment) => environment.worker.terminate()));
     this.all.clear();
     this.idle.length = 0;

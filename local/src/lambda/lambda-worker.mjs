@@ -1,6 +1,7 @@
 // One Lambda execution environment: loads the handler module once (cold start) and runs one invocation at a time.
 // Plain JavaScript so that it runs in a worker thread without a TypeScript loader.
 import { Agent } from 'node:http';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -37,6 +38,47 @@ Agent.prototype.addRequest = function (request, options) {
   }
   return addRequest.call(this, request, options);
 };
+
+// Cognito's JWKS locally: with AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER set (the local runtime's token issuer), an
+// HTTPS request for a Cognito user pool host (`cognito-idp.<region>.amazonaws.com`, or the `issuer-cognito-idp` form)
+// goes to that endpoint, path unchanged, as the SDK's own endpoint variables redirect its calls. JWT libraries fetch
+// `<issuer>/.well-known/jwks.json` with `https.request`/`https.get` rather than an SDK client, so those two are
+// wrapped; named ES imports of them see the wrappers after syncBuiltinESMExports.
+const cognitoEndpoint = process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER
+  ? new URL(process.env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER)
+  : undefined;
+const COGNITO_HOST = /^(issuer-)?cognito-idp\.[a-z0-9-]+\.amazonaws\.com$/;
+
+function cognitoTarget(args) {
+  const [first, second] = args;
+  const options =
+    typeof first === 'string' || first instanceof URL ? (typeof second === 'object' ? second : {}) : first;
+  const url =
+    typeof first === 'string' || first instanceof URL
+      ? new URL(first)
+      : new URL(`https://${options?.hostname ?? options?.host ?? 'localhost'}${options?.path ?? '/'}`);
+  if (!COGNITO_HOST.test(url.hostname)) return undefined;
+  const target = new URL(`${cognitoEndpoint.pathname.replace(/\/$/, '')}${url.pathname}${url.search}`, cognitoEndpoint);
+  const { agent, host, hostname, port, protocol, path, ...rest } = options ?? {};
+  const callback = args.find((arg) => typeof arg === 'function');
+  return callback ? [target, rest, callback] : [target, rest];
+}
+
+if (cognitoEndpoint) {
+  const require = createRequire(import.meta.url);
+  const https = require('node:https');
+  const http = require('node:http');
+  const { request, get } = https;
+  https.request = function (...args) {
+    const target = cognitoTarget(args);
+    return target ? http.request(...target) : request.apply(this, args);
+  };
+  https.get = function (...args) {
+    const target = cognitoTarget(args);
+    return target ? http.get(...target) : get.apply(this, args);
+  };
+  syncBuiltinESMExports();
+}
 
 function describeError(error) {
   if (error instanceof Error) {

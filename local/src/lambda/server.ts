@@ -53,8 +53,8 @@ async function invoke(service: LambdaService, name: string, request: IncomingMes
     return json(response, 204, undefined);
   }
   if (invocationType === 'Event') {
-    service.resolveName(name);
-    void service.invoke(name, event);
+    // Queued and retried as Lambda does (LambdaService.invokeAsync); the caller has its 202 at once.
+    service.invokeAsync(name, event);
     return json(response, 202, undefined);
   }
   const result = await service.invoke(name, event);

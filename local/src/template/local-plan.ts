@@ -45,6 +45,19 @@ export const SUPPORTED_TYPES = [
   'AWS::SNS::TopicPolicy',
   // A key's policy decides who may publish to the topics it encrypts (SNS Publish, alarm actions).
   'AWS::KMS::Key',
+  // The ops toolkit's front (local/src/http-api): the HTTP API with its JWT authorizer, the user pools' tokens, and
+  // the console site as CloudFront serves it from the bucket the BucketDeployments fill.
+  'AWS::ApiGatewayV2::Api',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Authorizer',
+  'AWS::ApiGatewayV2::Stage',
+  'AWS::Cognito::UserPool',
+  'AWS::Cognito::UserPoolClient',
+  'AWS::Cognito::UserPoolGroup',
+  'AWS::Cognito::UserPoolDomain',
+  'AWS::CloudFront::Distribution',
+  'Custom::CDKBucketDeployment',
 ] as const;
 
 export interface LoadedTemplate {
@@ -266,6 +279,14 @@ export function functionSpecs(
       `${id}.Environment`,
     ) ?? {}) as Record<string, unknown>;
     const reserved = p.ReservedConcurrentExecutions;
+    // AWS::Lambda::EventInvokeConfig of the function's $LATEST (or unqualified): its asynchronous retry settings.
+    const eventConfig = resourcesOf(loaded, 'AWS::Lambda::EventInvokeConfig')
+      .map(([configId, config]) => ({ configId, config: props(config) }))
+      .find(
+        ({ config }) =>
+          (config.FunctionName as { Ref?: unknown } | undefined)?.Ref === id &&
+          (config.Qualifier === undefined || config.Qualifier === '$LATEST'),
+      )?.config;
     functions.push({
       logicalId: id,
       name: context.resources.get(id)?.ref ?? id,
@@ -276,6 +297,18 @@ export function functionSpecs(
       memoryMb: Number(p.MemorySize ?? 128),
       environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
       ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+      ...(eventConfig
+        ? {
+            asyncInvoke: {
+              ...(eventConfig.MaximumRetryAttempts === undefined
+                ? {}
+                : { maximumRetryAttempts: Number(eventConfig.MaximumRetryAttempts) }),
+              ...(eventConfig.MaximumEventAgeInSeconds === undefined
+                ? {}
+                : { maximumEventAgeSeconds: Number(eventConfig.MaximumEventAgeInSeconds) }),
+            },
+          }
+        : {}),
     });
   }
   return { functions, skipped };

@@ -1,3 +1,4 @@
+import { typedView } from '../streams/typed-view.ts';
 import type { Clause, ParsedPattern } from './ast.ts';
 import { explainMatch, type PatternExplanation } from './explain.ts';
 import * as fields from './fields.ts';
@@ -11,6 +12,16 @@ import { JsonScanner } from './scan.ts';
 // Read once into module constants: where a loader turns imports into property reads (tsx when the entry point is
 // CommonJS, test runners), every use of an imported binding is a getter call. (The bench's ESM entry was not affected.)
 const { NO, summarise, UNSURE, verdictOf, YES } = fields;
+
+export interface CompileOptions {
+  /**
+   * `matchesJson` reads the text as the stream record's typed view (pipeline's `typedView`: a string under a key `N`,
+   * and each string member of an array under `NS`, is the number it spells when it spells a finite one), the view the
+   * pipes' business rules are written for (`N` values as numbers). Then `matchesJson(text)` is
+   * `matches(typedView(JSON.parse(text)))`; `matches` and `explain` take the event as given (pass the typed view).
+   */
+  readonly typedNumbers?: boolean;
+}
 
 export interface CompiledPattern {
   readonly pattern: unknown;
@@ -51,11 +62,16 @@ class Compiled implements CompiledPattern {
   /** Clause summaries of the event being matched, plus one (0 = not computed yet), shared by sub-rules. */
   private readonly memo: Int32Array;
 
+  /** See {@link CompileOptions.typedNumbers}. */
+  private readonly typedNumbers: boolean;
+
   constructor(
     readonly pattern: unknown,
     readonly dialect: Dialect,
     readonly parsed: ParsedPattern,
+    options: CompileOptions = {},
   ) {
+    this.typedNumbers = options.typedNumbers === true;
     const clauses = [...new Set(parsed.subRules.flat())];
     this.programs = clauses.map((clause) => ({
       clause,
@@ -73,7 +89,10 @@ class Compiled implements CompiledPattern {
     this.scanner = new JsonScanner(
       this.programs.map(({ clause, compiled }) => ({ path: clause.path, compiled })),
       this.rules,
+      this.typedNumbers,
     );
+    // Sound for typed numbers too: the typed view only turns some strings into numbers, and a string the prefilter
+    // requires is one a string matcher needs, which a number never satisfies.
     this.prefilter = LiteralPrefilter.of(parsed.subRules);
   }
 
@@ -111,7 +130,8 @@ class Compiled implements CompiledPattern {
       }
       if (!unsure) return false;
     }
-    return this.matches(JSON.parse(json));
+    const event: unknown = JSON.parse(json);
+    return this.matches(this.typedNumbers ? typedView(event) : event);
   }
 
   explain(event: unknown): PatternExplanation {
@@ -148,8 +168,12 @@ function compareJava(a: string, b: string): number {
 export type { Compiled };
 
 /** Validates the pattern for the dialect, then compiles it once into matchers that allocate nothing per match. */
-export function compilePattern(pattern: unknown, dialect: Dialect = 'eventbridge'): CompiledPattern {
-  return new Compiled(pattern, dialect, parsePattern(pattern, dialect));
+export function compilePattern(
+  pattern: unknown,
+  dialect: Dialect = 'eventbridge',
+  options: CompileOptions = {},
+): CompiledPattern {
+  return new Compiled(pattern, dialect, parsePattern(pattern, dialect), options);
 }
 
 const cache = new WeakMap<object, Map<Dialect, CompiledPattern>>();

@@ -9,7 +9,7 @@ import { parsePattern } from './parse.ts';
 
 export type Dialect = 'eventbridge' | 'pipes';
 
-export { type CompiledPattern, compilePattern } from './compile.ts';
+export { type CompiledPattern, type CompileOptions, compilePattern } from './compile.ts';
 export { PatternValidationError } from './errors.ts';
 export type { ClauseFailure, PatternExplanation } from './explain.ts';
 export { PIPES_POLLER_FIELDS } from './parse.ts';

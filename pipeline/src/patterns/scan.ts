@@ -47,7 +47,17 @@ interface PathNode {
   deep: boolean;
   /** Some child is deep: on entering this object, the walk asks whether any key of it or above it follows at all. */
   askOnEntry: boolean;
+  /** Per key, whether it is a DynamoDB number key (`N` or `NS`, see {@link NumberKey}), read when numbers are typed. */
+  readonly keyKinds: NumberKey[];
 }
+
+/**
+ * How a value is read when the scanner reads DynamoDB numbers as the record's typed view does (pipeline's
+ * `typedView`): under the key `N` a string is the number it spells, if it spells a finite one; under `NS` an array's
+ * string members are. Anything else under those keys is read as written (an array under `N`, a string under `NS`).
+ */
+const NumberKey = { None: 0, N: 1, NS: 2 } as const;
+type NumberKey = (typeof NumberKey)[keyof typeof NumberKey];
 
 /** Thrown (never allocated per call) when the text must be parsed instead. */
 const GIVE_UP = Symbol('give up');
@@ -126,6 +136,11 @@ export class JsonScanner {
     private readonly clauses: readonly { path: string; compiled: CompiledClause }[],
     /** The sub-rules, as lists of clause indexes. */
     private readonly rules: readonly (readonly number[])[],
+    /**
+     * Read DynamoDB numbers as the record's typed view does (`N` strings, `NS` string members as numbers; see
+     * {@link NumberKey}), so that a business rule's `numeric` clauses can be evaluated on the raw record's text.
+     */
+    private readonly typedNumbers = false,
   ) {
     // A node is the joined text of the first n segments of some path; the root (n = 0) is apart from the key ''.
     const nodes = new Map<string, PathNode>();
@@ -143,6 +158,7 @@ export class JsonScanner {
           clausesBelow: [],
           deep: false,
           askOnEntry: false,
+          keyKinds: [],
         };
         nodes.set(id, found);
       }
@@ -160,6 +176,7 @@ export class JsonScanner {
             from.keys.push(key);
             from.keyCodes.push(codesOf(key));
             from.children.push(node(segments, j));
+            from.keyKinds.push(key === 'N' ? NumberKey.N : key === 'NS' ? NumberKey.NS : NumberKey.None);
             if (key.length < 32) from.lengths |= 1 << key.length;
           }
         }
@@ -341,7 +358,7 @@ export class JsonScanner {
         if (seen & (1 << child)) throw GIVE_UP;
         seen |= 1 << child;
         const next = node.children[child] as PathNode;
-        pos = this.value(pos, next, bound);
+        pos = this.value(pos, next, bound, this.typedNumbers ? (node.keyKinds[child] as NumberKey) : NumberKey.None);
         if (pos === SETTLED) return SETTLED;
         if (node === this.root && this.settledNo(pos)) return SETTLED;
         // Each check searches the rest of the text for every key that could continue a path, worth it where much could
@@ -471,23 +488,35 @@ export class JsonScanner {
     return text.charCodeAt(end) === 0x7d;
   }
 
-  /** A value under a pattern path: leaves are recorded where clauses end, containers are entered. */
-  private value(pos: number, node: PathNode, bound: boolean): number {
+  /**
+   * A value under a pattern path: leaves are recorded where clauses end, containers are entered. `kind` is the
+   * {@link NumberKey} of the key the value is under (always None unless numbers are typed).
+   */
+  private value(pos: number, node: PathNode, bound: boolean, kind: NumberKey): number {
     const c = this.bytes[pos];
     if (c === 0x7b /* { */) return node.keys.length > 0 ? this.object(pos, node, bound) : this.skip(pos);
-    if (c === 0x5b /* [ */) return this.array(pos, node, bound);
-    return node.clauses.length > 0 ? this.leaf(pos, node, bound) : this.skip(pos);
+    if (c === 0x5b /* [ */) return this.array(pos, node, bound, kind === NumberKey.NS);
+    return node.clauses.length > 0 ? this.leaf(pos, node, bound, kind === NumberKey.N) : this.skip(pos);
   }
 
-  /** Elements that are objects or arrays bind their leaves to the element (array consistency). */
-  private array(pos: number, node: PathNode, bound: boolean): number {
+  /**
+   * Elements that are objects or arrays bind their leaves to the element (array consistency). `numberSet`: the array
+   * is an `NS` whose string members are read as numbers (typed numbers only).
+   */
+  private array(pos: number, node: PathNode, bound: boolean, numberSet: boolean): number {
     const bytes = this.bytes;
     pos = this.space(pos + 1);
     if (bytes[pos] === 0x5d /* ] */) return pos + 1;
     this.arrays++;
     for (;;) {
       const c = bytes[pos];
-      pos = c === 0x7b || c === 0x5b ? this.value(pos, node, true) : this.value(pos, node, bound);
+      // The typed view converts an NS's members but does not look inside a container among them, where the walk
+      // would read an `N` as a number: parse instead (no record has such a member).
+      if (numberSet && (c === 0x7b || c === 0x5b)) throw GIVE_UP;
+      pos =
+        c === 0x7b || c === 0x5b
+          ? this.value(pos, node, true, NumberKey.None)
+          : this.value(pos, node, bound, numberSet ? NumberKey.N : NumberKey.None);
       // (Never SETTLED inside an array, whose later elements could still add leaves; checked for safety.)
       if (pos === SETTLED) return SETTLED;
       pos = this.space(pos);
@@ -499,7 +528,8 @@ export class JsonScanner {
     }
   }
 
-  private leaf(pos: number, node: PathNode, bound: boolean): number {
+  /** `number`: a string here is read as the number it spells, if any (a DynamoDB number with typed numbers). */
+  private leaf(pos: number, node: PathNode, bound: boolean, number: boolean): number {
     const text = this.text;
     const bytes = this.bytes;
     const c = bytes[pos];
@@ -509,6 +539,13 @@ export class JsonScanner {
     if (c === QUOTE) {
       end = this.stringEnd(pos + 1) + 1;
       decoded = false;
+      if (number) {
+        const spelled = this.numberInString(pos + 1, end - 1);
+        if (spelled !== undefined) {
+          value = spelled;
+          decoded = true;
+        }
+      }
     } else if (c === 0x74 /* t */ && text.startsWith('true', pos)) {
       end = pos + 4;
       value = true;
@@ -547,6 +584,41 @@ export class JsonScanner {
       if (matched) this.flags[index] = flags | matchBit;
     }
     return end;
+  }
+
+  /**
+   * The number the string [start, end) spells as the typed view reads it (`Number(s)` when `s` is not blank and the
+   * result is finite), or undefined when it stays a string. Plain decimals of at most 15 digits are read from the
+   * bytes (Clinger's fast path, the value `Number` gives); anything else goes through `Number`.
+   */
+  private numberInString(start: number, end: number): number | undefined {
+    const bytes = this.bytes;
+    let pos = start;
+    const negative = bytes[pos] === 0x2d; /* - */
+    if (negative) pos++;
+    let mantissa = 0;
+    let digits = 0;
+    let fractionDigits = 0;
+    while (pos < end && isDigit(bytes[pos] as number)) {
+      mantissa = mantissa * 10 + ((bytes[pos++] as number) - 0x30);
+      digits++;
+    }
+    const integerDigits = digits;
+    if (pos < end && bytes[pos] === 0x2e /* . */) {
+      pos++;
+      while (pos < end && isDigit(bytes[pos] as number)) {
+        mantissa = mantissa * 10 + ((bytes[pos++] as number) - 0x30);
+        fractionDigits++;
+      }
+      digits += fractionDigits;
+    }
+    if (pos === end && integerDigits > 0 && (fractionDigits > 0 || bytes[end - 1] !== 0x2e) && digits <= 15) {
+      const value = fractionDigits > 0 ? mantissa / (POWERS_OF_TEN[fractionDigits] as number) : mantissa;
+      return negative ? -value : value;
+    }
+    const raw = this.text.slice(start, end);
+    const spelled = this.hasEscape(start, end) ? (JSON.parse(`"${raw}"`) as string) : raw;
+    return typedNumber(spelled);
   }
 
   private oneOfInPlace(values: readonly string[], start: number, end: number): boolean {
@@ -632,6 +704,15 @@ function parseNumber(text: string, bytes: Uint8Array, start: number, end: number
   const literal = text.slice(start, end);
   if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(literal)) throw GIVE_UP;
   return Number(literal);
+}
+
+/**
+ * A DynamoDB number string as pipeline's `typedView` reads it: the number when the string is not blank and `Number`
+ * makes a finite number of it (so also `0x1A`, ` 7 `, `1.`), else undefined (it stays a string).
+ */
+export function typedNumber(text: string): number | undefined {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
 }
 
 /** The UTF-16 code units of a string, as a packed array of small integers. */
