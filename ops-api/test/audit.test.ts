@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { JOBS_KEYS } from '@orderflow/pipeline/facts';
 import type { StreamRecord } from '@orderflow/pipeline/schemas';
+import { until } from '@orderflow/pipeline/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
@@ -48,13 +49,15 @@ function tablesOf(name: string, input: Record<string, unknown>): string[] {
   return [];
 }
 
-async function waitForJob(jobId: string): Promise<RedriveJob> {
-  for (let i = 0; i < 400; i++) {
-    const job = (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: operator })).json();
-    if ((job as RedriveJob).status !== 'running') return job as RedriveJob;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`job ${jobId} did not finish`);
+function waitForJob(jobId: string): Promise<RedriveJob> {
+  return until(
+    async () => {
+      const job = (await app.inject({ method: 'GET', url: `/api/redrives/${jobId}`, headers: operator })).json();
+      return (job as RedriveJob).status !== 'running' && (job as RedriveJob);
+    },
+    `redrive job ${jobId} to finish`,
+    { timeoutMs: 10_000, intervalMs: 25 },
+  );
 }
 
 async function audit(): Promise<AuditEntry[]> {
