@@ -1,12 +1,12 @@
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { type PipeKey, SQS_NAMESPACE } from '@orderflow/pipeline/facts';
+import { type PipeKey, SQS_METRICS, SQS_NAMESPACE } from '@orderflow/pipeline/facts';
 import { SwrCache } from './swr-cache.ts';
 
 /** SQS publishes queue metrics once a minute; reading more often only costs calls. */
 const AGE_TTL_MS = 60_000;
 /** How far back to look for the latest datapoint (SQS metrics arrive a few minutes late). */
 const LOOKBACK_MS = 15 * 60_000;
-const METRIC_NAME = 'ApproximateAgeOfOldestMessage';
+const METRIC_NAME = SQS_METRICS.ageOfOldestMessage;
 
 /**
  * The age of a DLQ's oldest message, as CloudWatch reports it (`AWS/SQS` `ApproximateAgeOfOldestMessage`, the figure
