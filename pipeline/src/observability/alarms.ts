@@ -318,3 +318,13 @@ export function alarmDescription(
   const subject = pipe ? `[${pipe} pipe] ` : '';
   return `${subject}${alarm.whatBroke} First check: ${alarm.firstCheck} Runbook: ${links.runbookUrl} Console: ${links.consoleUrl}`;
 }
+
+/**
+ * The links {@link alarmDescription} writes, read back from a description (an alarm notification's
+ * `AlarmDescription`, as the on-call inbox shows it). Each is null unless it is an http(s) URL: a stack without a
+ * runbook base URL writes a relative path, one without the ops toolkit no console link.
+ */
+export function alarmDescriptionLinks(description: string): { runbookUrl: string | null; consoleUrl: string | null } {
+  const link = (label: string) => new RegExp(`(?:^| )${label}: (https?://\\S+)`).exec(description)?.[1] ?? null;
+  return { runbookUrl: link('Runbook'), consoleUrl: link('Console') };
+}

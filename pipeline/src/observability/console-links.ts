@@ -12,6 +12,8 @@ export const CONSOLE_ROUTES = {
   alarms: '/alarms',
   filterLab: '/filter-lab',
   audit: '/audit',
+  /** The local runtime's email outbox: the alarm notifications the on-call address received (local only). */
+  inbox: '/inbox',
 } as const;
 
 export interface ConsoleViewState {
