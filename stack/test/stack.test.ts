@@ -339,6 +339,8 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
             ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
           ],
           [PIPES[key].functionId, ['lambda:InvokeFunction']],
+          // pipe-control.ts: pause and resume a pipe, and show its state.
+          [PIPES[key].pipeId, ['pipes:DescribePipe', 'pipes:StartPipe', 'pipes:StopPipe']],
         ]),
       ),
       [`${LOGICAL_IDS.ordersTable}.StreamArn`]: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'],

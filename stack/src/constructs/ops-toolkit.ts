@@ -351,6 +351,16 @@ export class OpsToolkit extends Construct {
         resources: Object.values(processors).map((processor) => processor.functionArn),
       }),
     );
+    // pipe-control.ts: operators pause and resume a pipe (StopPipe, StartPipe) and the API shows each pipe's state
+    // (DescribePipe). All three act on the `pipe` resource type (Service Authorization Reference, Amazon EventBridge
+    // Pipes), so the grant names the two pipes' ARNs; never ListPipes: the API knows its pipes by name.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'PauseAndResumePipes',
+        actions: ['pipes:DescribePipe', 'pipes:StartPipe', 'pipes:StopPipe'],
+        resources: Object.values(props.pipes).map((pipe) => pipe.pipe.attrArn),
+      }),
+    );
     // filter-metrics.ts: ListMetrics finds the dimension sets, GetMetricData reads them; neither supports a resource
     // type (Service Authorization Reference, Amazon CloudWatch), so `*` is the only resource that grants them.
     fn.addToRolePolicy(
