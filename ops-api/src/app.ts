@@ -13,6 +13,7 @@ import audit from './routes/audit.ts';
 import dlqs from './routes/dlqs.ts';
 import filters from './routes/filters.ts';
 import health from './routes/health.ts';
+import localOps from './routes/local-ops.ts';
 import me from './routes/me.ts';
 import observability from './routes/observability.ts';
 import pipes from './routes/pipes.ts';
@@ -52,7 +53,7 @@ export async function opsApi(app: FastifyInstance, options: { config: OpsApiConf
   await app.register(services, { config, clients, destroyClients: !options.clients });
   await app.register(
     async (api) => {
-      for (const routes of [health, me, pipes, dlqs, redrives, observability, filters, audit])
+      for (const routes of [health, me, pipes, dlqs, redrives, observability, filters, audit, localOps])
         await api.register(routes);
     },
     { prefix: '/api' },

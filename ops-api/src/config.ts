@@ -81,6 +81,12 @@ export interface OpsApiConfig {
    * default the DlqBrowser's `VIEW_MIN_INTERVAL_MS`. Tests that send messages one after another set it lower.
    */
   readonly viewMinIntervalMs?: number;
+  /**
+   * The local runtime's own records, which AWS keeps elsewhere (`routes/local-ops.ts`): its IAM denials log and its
+   * email outbox, each a `GET` URL of a local administration route (undefined: the runtime does not record it, e.g.
+   * `--iam off`). Absent in AWS: denials are in CloudTrail and alarm email in mailboxes, which the API does not read.
+   */
+  readonly localRuntime?: { readonly denialsUrl?: string; readonly outboxUrl?: string };
 }
 
 export class ConfigError extends Error {
@@ -181,7 +187,37 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
     rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
     rateLimitStore: 'table',
     unauthenticatedRateLimitPerMinute: DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
+    ...localRuntimeOf(env),
   };
+}
+
+/**
+ * The service endpoint variables of the AWS SDK for JavaScript v3, which the local runtime sets for every function
+ * (its Lambda and SNS endpoints) and the template never does.
+ */
+export const LOCAL_ENDPOINT_VARIABLES = { lambda: 'AWS_ENDPOINT_URL_LAMBDA', sns: 'AWS_ENDPOINT_URL_SNS' } as const;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The function as deployed, run by the local runtime: its environment is the template's, plus what Lambda and the
+ * runtime give every function. It knows it runs locally when its Lambda and SNS endpoints are loopback addresses, which
+ * no function in AWS can have; the local administration routes are served by those endpoints.
+ */
+function localRuntimeOf(env: Readonly<Record<string, string | undefined>>): Pick<OpsApiConfig, 'localRuntime'> {
+  const loopback = (name: string) => {
+    const text = env[name];
+    if (!text) return undefined;
+    try {
+      const url = new URL(text);
+      return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) ? url.origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const lambda = loopback(LOCAL_ENDPOINT_VARIABLES.lambda);
+  const sns = loopback(LOCAL_ENDPOINT_VARIABLES.sns);
+  if (!lambda || !sns) return {};
+  return { localRuntime: { denialsUrl: `${lambda}/_local/denials`, outboxUrl: `${sns}/_local/outbox` } };
 }
 
 /** `AWS_REGION: AWS_REGION is not set` reads better as `AWS_REGION is not set`. */
@@ -258,5 +294,9 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
     unauthenticatedRateLimitPerMinute:
       options.unauthenticatedRateLimitPerMinute ?? DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
     ...(options.viewMinIntervalMs === undefined ? {} : { viewMinIntervalMs: options.viewMinIntervalMs }),
+    localRuntime: {
+      ...(runtime.iam?.enforcement === 'on' && runtime.iam.denials ? { denialsUrl: runtime.iam.denials } : {}),
+      ...(runtime.endpoints.sns ? { outboxUrl: `${runtime.endpoints.sns.replace(/\/+$/, '')}/_local/outbox` } : {}),
+    },
   };
 }

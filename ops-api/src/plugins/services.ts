@@ -14,6 +14,7 @@ import { LambdaEventLauncher } from '../services/job-launcher.ts';
 import { JobStore } from '../services/job-store.ts';
 import { JournalReader } from '../services/journal.ts';
 import { RedriveLeases } from '../services/leases.ts';
+import { LocalRecords } from '../services/local-records.ts';
 import { OldestMessageAge } from '../services/queue-age.ts';
 import { RecordState } from '../services/record-state.ts';
 import { RedriveService } from '../services/redrive.ts';
@@ -29,6 +30,8 @@ export interface OpsServices {
   readonly metrics: FilterMetrics;
   readonly lab: FilterLab;
   readonly queue: DlqQueue;
+  /** The local runtime's denials and outbox; `available: false` in AWS. */
+  readonly local: LocalRecords;
 }
 
 declare module 'fastify' {
@@ -111,6 +114,7 @@ export default fp(
       }),
       lab,
       queue,
+      local: new LocalRecords(config.localRuntime),
     });
     app.addHook('onClose', async () => {
       // Let running redrive jobs stop between messages: whatever they had not finished stays in the DLQ.

@@ -520,3 +520,73 @@ export const consoleConfigSchema = z.object({
   ]),
 });
 export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;
+
+// --- local runtime only: IAM denials and the on-call inbox --------------------------------------------------------
+/**
+ * What the local runtime records that AWS keeps elsewhere: requests its IAM enforcement refused (in AWS: CloudTrail)
+ * and the email its SNS endpoint delivered (in AWS: the subscribers' mailboxes). `available: false` says why there is
+ * nothing to show: the API runs in AWS, or the local runtime does not record it (`--iam off`).
+ */
+const unavailableSchema = z.object({
+  available: z.literal(false),
+  reason: z.string().describe('why nothing can be shown, in words'),
+});
+
+export const localListQuerySchema = z.object({
+  limit: decimalParameter('limit', { min: 1, max: 100 }).default(20),
+});
+export type LocalListQuery = z.infer<typeof localListQuerySchema>;
+
+export const denialSchema = z.object({
+  time: z.string().describe('ISO 8601'),
+  principal: z.string().describe('the assumed-role session ARN, a service principal, or anonymous'),
+  role: z.string().nullable().describe("the role's logical id in the template, when a role acted"),
+  action: z.string(),
+  resource: z.string(),
+  reason: z.string().describe('why: no-identity-allow, explicit-deny-resource, unsigned, ...'),
+  message: z.string().describe('the error the caller received, in AWS words'),
+  policy: z.string().nullable().describe('the statement that denied, when an explicit Deny did'),
+  endpoint: z.string().describe('where the request came in: dynamodb, sqs, lambda, cloudwatch, sns, pipe, ...'),
+});
+export type Denial = z.infer<typeof denialSchema>;
+export const denialsResponseSchema = z.union([
+  z.object({
+    available: z.literal(true),
+    total: z.number().int().describe('denials since the runtime started'),
+    denials: z.array(denialSchema).describe('the most recent first'),
+  }),
+  unavailableSchema,
+]);
+export type DenialsResponse = z.infer<typeof denialsResponseSchema>;
+
+export const alarmNotificationSchema = z.object({
+  name: z.string(),
+  description: z.string().nullable(),
+  newState: z.enum(ALARM_STATES),
+  oldState: z.enum(ALARM_STATES).nullable(),
+  reason: z.string(),
+  stateChangeTime: z.string(),
+  runbookUrl: z.string().nullable().describe("the description's runbook link"),
+  consoleUrl: z.string().nullable().describe("the description's console deep link"),
+});
+export type AlarmNotification = z.infer<typeof alarmNotificationSchema>;
+
+export const inboxMessageSchema = z.object({
+  id: z.string().describe("the message's file in the outbox"),
+  to: z.string(),
+  deliveredAt: z.string().describe('ISO 8601'),
+  subject: z.string().nullable(),
+  topicArn: z.string(),
+  messageId: z.string(),
+  body: z.string().describe('the email-json body as the subscriber received it'),
+  alarm: alarmNotificationSchema.nullable().describe('the alarm notification the message carries, if it is one'),
+});
+export type InboxMessage = z.infer<typeof inboxMessageSchema>;
+export const inboxResponseSchema = z.union([
+  z.object({
+    available: z.literal(true),
+    messages: z.array(inboxMessageSchema).describe('the most recent first'),
+  }),
+  unavailableSchema,
+]);
+export type InboxResponse = z.infer<typeof inboxResponseSchema>;
