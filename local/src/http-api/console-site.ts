@@ -11,8 +11,12 @@ import { type ConsoleSiteSpec, objectKey } from './template.ts';
  * CustomErrorResponses for what the bucket does not hold (S3 answers 403 to a missing key without ListBucket, which
  * the console's single-page routing turns into `/index.html`).
  *
- * Not emulated: caching, compression, the response headers policy (its Content-Security-Policy names the
- * `https://*.execute-api` and Cognito hosts, which would block the local API), and HTTPS (the local front is plain HTTP).
+ * The default cache behaviour's response headers policy is added to every answer (its Content-Security-Policy with
+ * the AWS hosts it names replaced by the local endpoints standing in for them, `localContentSecurityPolicy` in
+ * index.ts), so the console runs under the policy it gets in AWS.
+ *
+ * Not emulated: caching, compression, the viewer protocol policy's redirect to HTTPS (the local front is plain HTTP, so
+ * the browser ignores the Strict-Transport-Security header), signed requests to the bucket (origin access control).
  */
 
 export interface ConsoleSiteOptions {
@@ -111,26 +115,39 @@ export class ConsoleSite {
     return { status: 403 };
   }
 
+  /** The response headers policy applied to what the origin (or CloudFront) answers. */
+  private withPolicy(headers: Record<string, string>): Record<string, string> {
+    const policy = this.options.spec.responseHeaders;
+    if (!policy) return headers;
+    const out = { ...headers };
+    for (const header of policy.headers) if (header.override || !(header.name in out)) out[header.name] = header.value;
+    for (const name of policy.remove) delete out[name];
+    return out;
+  }
+
   handle(request: IncomingMessage, response: ServerResponse): void {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(403, { 'content-type': 'text/plain' });
+      response.writeHead(403, this.withPolicy({ 'content-type': 'text/plain' }));
       response.end('This distribution is not configured to allow the HTTP request method that was used.');
       return;
     }
     const { status, object } = this.lookup((request.url ?? '/').split('?')[0] ?? '/');
     if (!object) {
-      response.writeHead(status, { 'content-type': 'application/xml' });
+      response.writeHead(status, this.withPolicy({ 'content-type': 'application/xml' }));
       response.end(
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
       );
       return;
     }
-    response.writeHead(status, {
-      'content-type': object.contentType,
-      'content-length': String(object.body.length),
-      // BucketDeployment sets no Cache-Control; the viewer revalidates.
-      'cache-control': 'no-cache',
-    });
+    response.writeHead(
+      status,
+      this.withPolicy({
+        'content-type': object.contentType,
+        'content-length': String(object.body.length),
+        // BucketDeployment sets no Cache-Control; the viewer revalidates.
+        'cache-control': 'no-cache',
+      }),
+    );
     response.end(request.method === 'HEAD' ? undefined : object.body);
   }
 }

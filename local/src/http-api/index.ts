@@ -6,7 +6,14 @@ import type { LoadedTemplate } from '../template/local-plan.ts';
 import { type ConsoleSiteServer, startConsoleSite } from './console-site.ts';
 import { type CognitoEndpoint, type IssuedToken, startCognitoEndpoint, TokenIssuer } from './issuer.ts';
 import { type HttpApiServer, startHttpApiServer } from './server.ts';
-import { consoleSiteSpec, frontResources, httpApiSpecs, userPoolSpecs } from './template.ts';
+import {
+  type ConsoleSiteSpec,
+  consoleSiteSpec,
+  frontResources,
+  type HttpApiSpec,
+  httpApiSpecs,
+  userPoolSpecs,
+} from './template.ts';
 
 export { type CognitoEndpoint, type IssuedToken, TokenIssuer, TokenIssuerError } from './issuer.ts';
 export { type HttpApiServer, selectRoute } from './server.ts';
@@ -84,15 +91,81 @@ export function plainHttpForLocalHosts(value: string, plan: FrontPlan): string {
 }
 
 /**
+ * An API whose CORS origins name the console distribution (`https://` + its DomainName) allows the local console's
+ * `http://` origin instead: the browser sends the origin the console is served from, and locally that is plain HTTP.
+ */
+export function withLocalOrigins(spec: HttpApiSpec, plan: FrontPlan): HttpApiSpec {
+  if (!spec.cors) return spec;
+  return {
+    ...spec,
+    cors: { ...spec.cors, allowOrigins: spec.cors.allowOrigins.map((origin) => plainHttpForLocalHosts(origin, plan)) },
+  };
+}
+
+/**
  * The console's `config.json` as deployed, but for the sign-in: in AWS the console sends the operator to the Cognito
- * hosted UI (`auth.mode: cognito`), which does not run locally; locally it asks for a token of the local issuer
- * (`auth.mode: local`, runtime.json's tokens). The API it talks to (`apiBaseUrl`) is the deployed value, resolved.
+ * hosted UI (`auth.mode: cognito`), which does not run locally; locally it asks for an access token of the local
+ * issuer (`auth.mode: local`; runtime.json's tokens are such tokens). Everything else is the deployed value, resolved:
+ * the API it talks to (`apiBaseUrl`, the local HTTP API) and the user pool, app client and region the tokens are
+ * issued for (the local issuer's pool; the console reads them only in `cognito` mode).
  */
 export function localSignIn(key: string, body: Buffer): Buffer {
   if (key !== 'config.json') return body;
   const config = JSON.parse(body.toString('utf8')) as { auth?: { mode?: string } };
   if (config.auth?.mode !== 'cognito') return body;
-  return Buffer.from(JSON.stringify({ ...config, auth: { mode: 'local' } }));
+  return Buffer.from(JSON.stringify({ ...config, auth: { ...config.auth, mode: 'local' } }));
+}
+
+/**
+ * The console's Content-Security-Policy with each AWS host it names replaced by the local endpoint standing in for it,
+ * so that the console is held to the template's policy while it talks to the local front: an execute-api host of the
+ * region (`https://*.execute-api.<region>.amazonaws.com`, or one API's) becomes the local HTTP APIs' endpoints, the
+ * Cognito user pools' host (`https://cognito-idp.<region>.amazonaws.com`) the local Cognito endpoint, and the console
+ * distribution's `https://` origin its `http://` one. Other sources (the hosted UI's domain, which does not run
+ * locally) are left as they are.
+ */
+export function localContentSecurityPolicy(policy: string, plan: FrontPlan, region: string): string {
+  const apiIds = new Map(
+    [...plan.apiEndpoints].map(([logicalId, endpoint]) => [plan.resources.get(logicalId)?.ref, endpoint]),
+  );
+  const escapedRegion = region.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const executeApi = new RegExp(`^https://([^./]+)\\.execute-api\\.${escapedRegion}\\.amazonaws\\.com(\\.cn)?/?$`);
+  const cognito = new RegExp(`^https://cognito-idp\\.${escapedRegion}\\.amazonaws\\.com(\\.cn)?/?$`);
+  const local = (source: string): string[] => {
+    const api = executeApi.exec(source);
+    if (api) {
+      if (api[1] === '*') return [...plan.apiEndpoints.values()];
+      const endpoint = apiIds.get(api[1]);
+      return endpoint ? [endpoint] : [source];
+    }
+    if (cognito.test(source)) return [plan.cognitoEndpoint];
+    return [plainHttpForLocalHosts(source, plan)];
+  };
+  return policy
+    .split(';')
+    .map((directive) => directive.trim())
+    .filter(Boolean)
+    .map((directive) => {
+      const [name = '', ...sources] = directive.split(/\s+/);
+      return [name, ...[...new Set(sources.flatMap(local))]].join(' ');
+    })
+    .join('; ');
+}
+
+/** The console site with its response headers policy's Content-Security-Policy made local. */
+export function withLocalPolicy(site: ConsoleSiteSpec, plan: FrontPlan, region: string): ConsoleSiteSpec {
+  if (!site.responseHeaders) return site;
+  return {
+    ...site,
+    responseHeaders: {
+      ...site.responseHeaders,
+      headers: site.responseHeaders.headers.map((header) =>
+        header.name === 'content-security-policy'
+          ? { ...header, value: localContentSecurityPolicy(header.value, plan, region) }
+          : header,
+      ),
+    },
+  };
 }
 
 export interface LocalFront {
@@ -124,7 +197,7 @@ export async function startFront(options: {
     const cognito = await startCognitoEndpoint(issuer, plan.ports.cognito);
     stoppers.push(() => cognito.stop());
     const apis = new Map<string, HttpApiServer>();
-    for (const spec of httpApiSpecs(loaded, context)) {
+    for (const spec of httpApiSpecs(loaded, context).map((api) => withLocalOrigins(api, plan))) {
       const port = plan.ports.apis.get(spec.logicalId);
       if (port === undefined) continue;
       const server = await startHttpApiServer(
@@ -154,7 +227,10 @@ export async function startFront(options: {
     let consoleServer: ConsoleSiteServer | undefined;
     const site = consoleSiteSpec(loaded, context);
     if (site && plan.ports.console !== undefined) {
-      consoleServer = await startConsoleSite({ spec: site, rewrite: localSignIn }, plan.ports.console);
+      consoleServer = await startConsoleSite(
+        { spec: withLocalPolicy(site, plan, context.region), rewrite: localSignIn },
+        plan.ports.console,
+      );
       const started = consoleServer;
       stoppers.push(() => started.stop());
     }

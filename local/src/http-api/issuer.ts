@@ -87,8 +87,8 @@ export class TokenIssuer {
     return found;
   }
 
-  /** An access token as Cognito issues it after a sign-in through the app client. */
-  issue(request: TokenRequest, now = Date.now()): IssuedToken {
+  /** The pool and app client of a request, refused when the user name, pool, client or a group is not the template's. */
+  private check(request: TokenRequest): { pool: PoolKeys; client: UserPoolClientSpec } {
     if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(request.username))
       throw new TokenIssuerError(`username must be 1 to 128 characters without spaces, got ${request.username}`);
     const pool = this.pool(request.userPool);
@@ -96,6 +96,12 @@ export class TokenIssuer {
     const unknown = request.groups.filter((group) => !pool.spec.groups.includes(group));
     if (unknown.length > 0)
       throw new TokenIssuerError(`user pool ${pool.spec.logicalId} has no group ${unknown.join(', ')}`);
+    return { pool, client };
+  }
+
+  /** An access token as Cognito issues it after a sign-in through the app client. */
+  issue(request: TokenRequest, now = Date.now()): IssuedToken {
+    const { pool, client } = this.check(request);
     const iat = Math.floor(now / 1000);
     const exp = iat + client.accessTokenValiditySeconds;
     const payload: Record<string, unknown> = {
@@ -113,6 +119,34 @@ export class TokenIssuer {
       iat,
       jti: randomUUID(),
       username: request.username,
+    };
+    return { token: signJwt({ kid: pool.kid }, payload, pool.privateKey), expiresAt: exp * 1000 };
+  }
+
+  /**
+   * An ID token as Cognito issues it with the access token of a sign-in
+   * (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html):
+   * `aud` is the app client, `token_use: id`, `cognito:username` instead of `username`, no `scope`. API Gateway's JWT
+   * authorizer cannot tell it from an access token (the ops API refuses it); tests present it where an access token is
+   * due.
+   */
+  issueIdToken(request: TokenRequest, now = Date.now()): IssuedToken {
+    const { pool, client } = this.check(request);
+    const iat = Math.floor(now / 1000);
+    const exp = iat + client.idTokenValiditySeconds;
+    const payload: Record<string, unknown> = {
+      sub: randomUUID(),
+      ...(request.groups.length > 0 ? { 'cognito:groups': [...request.groups] } : {}),
+      iss: pool.spec.issuer,
+      'cognito:username': request.username,
+      origin_jti: randomUUID(),
+      aud: client.clientId,
+      event_id: randomUUID(),
+      token_use: 'id',
+      auth_time: iat,
+      exp,
+      iat,
+      jti: randomUUID(),
     };
     return { token: signJwt({ kid: pool.kid }, payload, pool.privateKey), expiresAt: exp * 1000 };
   }

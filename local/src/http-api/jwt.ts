@@ -23,7 +23,13 @@ export function signJwt(header: { kid: string }, payload: Record<string, unknown
   return `${input}.${base64Url(sign('sha256', Buffer.from(input), privateKey))}`;
 }
 
-/** Why a token was refused, worded as API Gateway's `www-authenticate` error_description. */
+/**
+ * Why a token was refused: the `error_description` of the `www-authenticate` header API Gateway answers with. Two
+ * wordings are AWS's: "the token does not have a valid audience" (API Gateway developer guide, "Troubleshooting issues
+ * with HTTP API JWT authorizers", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-jwt.html)
+ * and "token contains an invalid number of segments" (observed from a deployed HTTP API); the others are local words
+ * in the same style, since AWS publishes no list.
+ */
 export class JwtRejection extends Error {
   override readonly name = 'JwtRejection';
 }
@@ -56,7 +62,7 @@ function decodePart(part: string | undefined, what: string): Record<string, unkn
  */
 export function verifyJwt(token: string, keys: Jwks, expect: JwtExpectations): Record<string, unknown> {
   const parts = token.split('.');
-  if (parts.length !== 3) throw new JwtRejection('the token is not a JWT');
+  if (parts.length !== 3) throw new JwtRejection('token contains an invalid number of segments');
   const header = decodePart(parts[0], 'header');
   const claims = decodePart(parts[1], 'payload');
   const hash = RSA_HASHES[String(header.alg)];

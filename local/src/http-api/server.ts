@@ -41,7 +41,13 @@ export interface HttpApiFrontOptions {
   readonly now?: () => number;
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+/**
+ * Request bodies an HTTP API passes as text; every other body, one without a `content-type` included, arrives base64
+ * encoded with `isBase64Encoded: true`. AWS says only "if the content type of the request is binary, the body is
+ * base64-encoded" without a list; this split is the one observed against a deployed HTTP API (payload 2.0), as reported
+ * in https://github.com/ministackorg/ministack/pull/766 (form-urlencoded bodies arrive base64 encoded too).
+ */
+const TEXT_TYPES = /^\s*(text\/[^;\s]+|application\/(json|xml|javascript))\s*(;|$)/i;
 
 function apiError(status: number, message: string) {
   return { status, body: JSON.stringify({ message }) };
@@ -118,6 +124,11 @@ function requestTime(date: Date): string {
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
+/** An X-Ray trace header as API Gateway adds it: `Root=1-<epoch seconds, hex>-<96 random bits, hex>`. */
+function traceId(received: Date): string {
+  return `Root=1-${Math.floor(received.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+}
+
 /** A request id in API Gateway's shape (16 base64 characters ending in `=`). */
 function requestId(): string {
   return `${randomBytes(11).toString('base64').slice(0, 15)}=`;
@@ -156,6 +167,13 @@ export function payloadV2(input: {
     values.push(value);
     query[name] = values;
   }
+  // The headers API Gateway adds to what it forwards (seen in events of deployed HTTP APIs): the client's address
+  // appended to any X-Forwarded-For, the port and scheme it was reached on, and a trace id.
+  const sourceIp = request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
+  headers['x-forwarded-port'] = String(request.socket.localPort ?? '');
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-amzn-trace-id'] ??= traceId(input.received);
   const host = headers.host ?? `${input.apiId}.execute-api.amazonaws.com`;
   const contentType = headers['content-type'] ?? '';
   const text = body.length === 0 || TEXT_TYPES.test(contentType);
@@ -179,7 +197,7 @@ export function payloadV2(input: {
         method: request.method ?? 'GET',
         path: rawPath,
         protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        sourceIp,
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: input.requestId,
@@ -198,18 +216,25 @@ interface FrontAnswer {
   readonly status: number;
   readonly headers: Record<string, string | string[]>;
   readonly body: Buffer | string;
+  /** The function's answer, rather than one of the API's own. */
+  readonly fromIntegration?: boolean;
 }
 
-/** How API Gateway reads a format 2.0 answer; undefined when it is malformed (then a 500). */
+/**
+ * How API Gateway reads a format 2.0 answer; undefined when it is malformed (then a 500). Without a `statusCode` the
+ * answer is the body of a 200 `application/json` response: a string as it is, anything else as JSON. With one, only
+ * the documented fields count (`cookies`, `isBase64Encoded`, `statusCode`, `headers`, `body`): format 2.0 has no
+ * `multiValueHeaders`, and each cookie becomes a `set-cookie` header (API Gateway developer guide, "Create AWS Lambda
+ * proxy integrations for HTTP APIs", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
+ */
 export function answerFromPayload(payload: unknown): FrontAnswer | undefined {
   if (typeof payload !== 'object' || payload === null || !('statusCode' in payload)) {
-    // No statusCode: the answer is the body, JSON, status 200.
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload ?? null) };
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload ?? null);
+    return { status: 200, headers: { 'content-type': 'application/json' }, body };
   }
   const answer = payload as {
     statusCode: unknown;
     headers?: Record<string, unknown>;
-    multiValueHeaders?: Record<string, unknown[]>;
     cookies?: unknown[];
     body?: unknown;
     isBase64Encoded?: unknown;
@@ -219,8 +244,6 @@ export function answerFromPayload(payload: unknown): FrontAnswer | undefined {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(answer.headers ?? {}))
     if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
-  for (const [name, values] of Object.entries(answer.multiValueHeaders ?? {}))
-    if (Array.isArray(values)) headers[name.toLowerCase()] = values.map(String);
   if (Array.isArray(answer.cookies) && answer.cookies.length > 0) headers['set-cookie'] = answer.cookies.map(String);
   const body = answer.body === undefined || answer.body === null ? '' : String(answer.body);
   return {
@@ -254,10 +277,18 @@ class TokenBucket {
   }
 }
 
+/**
+ * The `access-control-allow-origin` for a request's `Origin`: `*` allows every origin, `https://*` or `http://*` every
+ * origin of that scheme, anything else that exact origin (API Gateway developer guide, "Configure CORS for HTTP APIs in
+ * API Gateway", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+ */
 function corsOrigin(cors: CorsSpec | undefined, origin: string | undefined): string | undefined {
   if (!cors || !origin) return undefined;
   if (cors.allowOrigins.includes('*')) return cors.allowCredentials ? origin : '*';
-  return cors.allowOrigins.includes(origin) ? origin : undefined;
+  const allowed = cors.allowOrigins.some((allowed) =>
+    allowed.endsWith('://*') ? origin.startsWith(allowed.slice(0, -1)) : allowed === origin,
+  );
+  return allowed ? origin : undefined;
 }
 
 export class HttpApiFront {
@@ -282,8 +313,10 @@ export class HttpApiFront {
     const answer = await this.answer(request, Buffer.concat(chunks), id, received);
     const { cors } = this.options.spec;
     const headers: Record<string, string | string[]> = {};
+    // With a CORS configuration, the integration's own CORS headers are dropped (API Gateway answers CORS itself); the
+    // API's own answers (a preflight's) keep theirs.
     for (const [name, value] of Object.entries(answer.headers))
-      if (!(cors && name.startsWith('access-control-'))) headers[name] = value;
+      if (!(cors && answer.fromIntegration && name.startsWith('access-control-'))) headers[name] = value;
     const origin = corsOrigin(cors, request.headers.origin);
     if (cors && origin && !(request.method === 'OPTIONS' && request.headers['access-control-request-method'])) {
       headers['access-control-allow-origin'] = origin;
@@ -296,12 +329,7 @@ export class HttpApiFront {
     response.end(request.method === 'HEAD' ? undefined : body);
   }
 
-  private async answer(
-    request: IncomingMessage,
-    body: Buffer,
-    id: string,
-    received: Date,
-  ): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer | string }> {
+  private async answer(request: IncomingMessage, body: Buffer, id: string, received: Date): Promise<FrontAnswer> {
     const json = { 'content-type': 'application/json' };
     const { spec } = this.options;
     const method = request.method ?? 'GET';
@@ -332,7 +360,9 @@ export class HttpApiFront {
       const { authorizer, scopes } = route.authorization;
       const presented = request.headers[authorizer.header];
       const token = (Array.isArray(presented) ? presented[0] : presented)?.replace(/^Bearer\s+/i, '').trim();
-      if (!token) return { ...UNAUTHORIZED, headers: json };
+      // No token: a bare challenge, no error (as observed from a deployed HTTP API, and as RFC 6750 section 3.1 asks of a
+      // request without credentials).
+      if (!token) return { ...UNAUTHORIZED, headers: { ...json, 'www-authenticate': 'Bearer' } };
       try {
         const keys = await this.options.keysOf(authorizer.issuer);
         if (!keys) throw new JwtRejection(`the issuer ${authorizer.issuer} cannot be reached`);
@@ -399,7 +429,7 @@ export class HttpApiFront {
       this.options.onError?.(`${spec.name}: ${integration.functionName} answered a malformed Lambda proxy response`);
       return { ...INTERNAL_SERVER_ERROR, headers: json };
     }
-    return answer;
+    return { ...answer, fromIntegration: true };
   }
 }
 

@@ -76,6 +76,8 @@ export interface UserPoolClientSpec {
   readonly name: string;
   /** AccessTokenValidity in its TokenValidityUnits (Cognito's default: 60 minutes). */
   readonly accessTokenValiditySeconds: number;
+  /** IdTokenValidity in its TokenValidityUnits (Cognito's default: 60 minutes). */
+  readonly idTokenValiditySeconds: number;
   /** AllowedOAuthScopes, the access token's `scope` claim. */
   readonly scopes: readonly string[];
 }
@@ -106,6 +108,22 @@ export interface BucketDeploymentSpec {
   readonly exclude: readonly string[];
 }
 
+/** A header a response headers policy adds; `override`: replaces the origin's header of that name. */
+export interface PolicyHeader {
+  /** Lower case. */
+  readonly name: string;
+  readonly value: string;
+  readonly override: boolean;
+}
+
+/** The AWS::CloudFront::ResponseHeadersPolicy of the default cache behaviour, as the headers it adds and removes. */
+export interface ResponseHeadersSpec {
+  readonly logicalId: string;
+  readonly headers: readonly PolicyHeader[];
+  /** Lower case. */
+  readonly remove: readonly string[];
+}
+
 export interface ConsoleSiteSpec {
   /** The AWS::CloudFront::Distribution. */
   readonly logicalId: string;
@@ -113,6 +131,7 @@ export interface ConsoleSiteSpec {
   readonly defaultRootObject?: string;
   readonly errorResponses: readonly { errorCode: number; responseCode?: number; responsePagePath?: string }[];
   readonly deployments: readonly BucketDeploymentSpec[];
+  readonly responseHeaders?: ResponseHeadersSpec;
 }
 
 function resourcesOf(template: CloudFormationTemplate, type: string): [string, TemplateResource][] {
@@ -408,13 +427,15 @@ export function userPoolSpecs(loaded: LoadedTemplate, context: ResolveContext): 
       );
       const clients = ofPool('AWS::Cognito::UserPoolClient').map(([clientLogicalId, resource]): UserPoolClientSpec => {
         const c = resolver.resolve(props(resource), clientLogicalId) as Record<string, unknown>;
-        const units = (c.TokenValidityUnits ?? {}) as { AccessToken?: string };
-        const unit = UNIT_SECONDS[units.AccessToken ?? 'hours'] ?? 3600;
+        const units = (c.TokenValidityUnits ?? {}) as { AccessToken?: string; IdToken?: string };
+        const seconds = (validity: unknown, unit: string | undefined) =>
+          validity === undefined ? 3600 : Number(validity) * (UNIT_SECONDS[unit ?? 'hours'] ?? 3600);
         return {
           logicalId: clientLogicalId,
           clientId: context.resources.get(clientLogicalId)?.ref ?? localIds.userPoolClient(context, clientLogicalId),
           name: typeof c.ClientName === 'string' ? c.ClientName : clientLogicalId,
-          accessTokenValiditySeconds: c.AccessTokenValidity === undefined ? 3600 : Number(c.AccessTokenValidity) * unit,
+          accessTokenValiditySeconds: seconds(c.AccessTokenValidity, units.AccessToken),
+          idTokenValiditySeconds: seconds(c.IdTokenValidity, units.IdToken),
           scopes: Array.isArray(c.AllowedOAuthScopes) ? c.AllowedOAuthScopes.map(String) : [],
         };
       });
@@ -443,7 +464,10 @@ export function consoleSiteSpec(loaded: LoadedTemplate, context: ResolveContext)
     throw new TemplateError(`the template has ${distributions.length} CloudFront distributions; one runs locally`);
   const [[id, distribution]] = distributions as [[string, TemplateResource]];
   const config = (props(distribution).DistributionConfig ?? {}) as Record<string, unknown>;
-  const behavior = (config.DefaultCacheBehavior ?? {}) as { TargetOriginId?: unknown };
+  const behavior = (config.DefaultCacheBehavior ?? {}) as {
+    TargetOriginId?: unknown;
+    ResponseHeadersPolicyId?: unknown;
+  };
   const origins = (Array.isArray(config.Origins) ? config.Origins : []) as Record<string, unknown>[];
   const origin = origins.find((o) => o.Id === behavior.TargetOriginId);
   const bucketLogicalId = getAttTarget(origin?.DomainName);
@@ -488,9 +512,11 @@ export function consoleSiteSpec(loaded: LoadedTemplate, context: ResolveContext)
     string,
     unknown
   >[];
+  const responseHeaders = responseHeadersSpec(loaded, resolver, id, behavior.ResponseHeadersPolicyId);
   return {
     logicalId: id,
     bucketLogicalId,
+    ...(responseHeaders ? { responseHeaders } : {}),
     ...(typeof config.DefaultRootObject === 'string' ? { defaultRootObject: config.DefaultRootObject } : {}),
     errorResponses: errors.map((e) => ({
       errorCode: Number(e.ErrorCode),
@@ -504,4 +530,80 @@ export function consoleSiteSpec(loaded: LoadedTemplate, context: ResolveContext)
 /** `join` for object keys: the prefix, then the relative path, with `/` separators. */
 export function objectKey(prefix: string, relative: string): string {
   return join(prefix, relative).split('\\').join('/').replace(/^\/+/, '');
+}
+
+/**
+ * The headers a response headers policy of the template adds to every response (CloudFormation reference,
+ * "AWS::CloudFront::ResponseHeadersPolicy"; CloudFront developer guide, "Understand response headers policies",
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/understanding-response-headers-policies.html): the
+ * security headers with CloudFront's values, custom headers, and headers removed. A managed policy (an id rather than a
+ * resource of the template), a CORS configuration and Server-Timing are not served locally and are refused.
+ */
+function responseHeadersSpec(
+  loaded: LoadedTemplate,
+  resolver: IntrinsicResolver,
+  distributionId: string,
+  policyId: unknown,
+): ResponseHeadersSpec | undefined {
+  if (policyId === undefined) return undefined;
+  const logicalId = refTarget(policyId);
+  const resource = logicalId ? loaded.template.Resources[logicalId] : undefined;
+  if (!logicalId || resource?.Type !== 'AWS::CloudFront::ResponseHeadersPolicy')
+    throw new TemplateError(
+      `distribution ${distributionId}: ResponseHeadersPolicyId ${JSON.stringify(policyId)} is not a response headers policy of the template (managed policies are not served locally)`,
+    );
+  const config = (resolver.resolve(props(resource).ResponseHeadersPolicyConfig ?? {}, logicalId) ?? {}) as Record<
+    string,
+    unknown
+  >;
+  for (const unsupported of ['CorsConfig', 'ServerTimingHeadersConfig'])
+    if (config[unsupported] !== undefined)
+      throw new TemplateError(`response headers policy ${logicalId}: ${unsupported} is not served locally`);
+  const bool = (value: unknown) => value === true || value === 'true';
+  const headers: PolicyHeader[] = [];
+  const add = (name: string, value: string, override: unknown) =>
+    headers.push({ name: name.toLowerCase(), value, override: bool(override) });
+  type Setting = { Override?: unknown } & Record<string, unknown>;
+  const security = (config.SecurityHeadersConfig ?? {}) as Record<string, Setting | undefined>;
+  const csp = security.ContentSecurityPolicy;
+  if (csp) add('content-security-policy', String(csp.ContentSecurityPolicy), csp.Override);
+  if (security.ContentTypeOptions) add('x-content-type-options', 'nosniff', security.ContentTypeOptions.Override);
+  const frame = security.FrameOptions;
+  if (frame) add('x-frame-options', String(frame.FrameOption), frame.Override);
+  const referrer = security.ReferrerPolicy;
+  if (referrer) add('referrer-policy', String(referrer.ReferrerPolicy), referrer.Override);
+  const hsts = security.StrictTransportSecurity;
+  if (hsts)
+    add(
+      'strict-transport-security',
+      [
+        `max-age=${Number(hsts.AccessControlMaxAgeSec)}`,
+        ...(bool(hsts.IncludeSubdomains) ? ['includeSubDomains'] : []),
+        ...(bool(hsts.Preload) ? ['preload'] : []),
+      ].join('; '),
+      hsts.Override,
+    );
+  const xss = security.XSSProtection;
+  if (xss)
+    add(
+      'x-xss-protection',
+      bool(xss.Protection)
+        ? [
+            '1',
+            ...(bool(xss.ModeBlock) ? ['mode=block'] : []),
+            ...(xss.ReportUri ? [`report=${String(xss.ReportUri)}`] : []),
+          ].join('; ')
+        : '0',
+      xss.Override,
+    );
+  const custom = (config.CustomHeadersConfig ?? {}) as {
+    Items?: { Header?: unknown; Value?: unknown; Override?: unknown }[];
+  };
+  for (const item of custom.Items ?? []) add(String(item.Header), String(item.Value), item.Override);
+  const removed = (config.RemoveHeadersConfig ?? {}) as { Items?: { Header?: unknown }[] };
+  return {
+    logicalId,
+    headers,
+    remove: (removed.Items ?? []).map((item) => String(item.Header).toLowerCase()),
+  };
 }
