@@ -7,6 +7,7 @@ import { AuditPage } from '../src/features/audit/components/audit-page.tsx';
 import { LoginPage } from '../src/features/auth/components/login-page.tsx';
 import { DlqPage } from '../src/features/dlq/components/dlq-page.tsx';
 import { FilterLabPage } from '../src/features/filter-lab/components/filter-lab-page.tsx';
+import { InboxPage } from '../src/features/inbox/components/inbox-page.tsx';
 import { MessageDetailPage } from '../src/features/messages/components/message-detail-page.tsx';
 import { MetricsPage } from '../src/features/metrics/components/metrics-page.tsx';
 import { OverviewPage } from '../src/features/overview/components/overview-page.tsx';
@@ -76,6 +77,51 @@ beforeAll(async () => {
         ],
       },
     })
+    .on('GET /api/local/denials', {
+      body: {
+        available: true,
+        total: 1,
+        denials: [
+          {
+            time: '2026-01-15T10:04:00.000Z',
+            principal: 'arn:aws:sts::000000000000:assumed-role/OrderProcessorRole/OrderProcessorFunction',
+            role: 'OrderProcessorRole',
+            action: 'dynamodb:PutItem',
+            resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/AuditTable',
+            reason: 'no-identity-allow',
+            message: 'User: ... is not authorized to perform: dynamodb:PutItem',
+            policy: null,
+            endpoint: 'dynamodb',
+          },
+        ],
+      },
+    })
+    .on('GET /api/local/inbox', {
+      body: {
+        available: true,
+        messages: [
+          {
+            id: 'f-1',
+            to: 'oncall@orderflow.local',
+            deliveredAt: '2026-01-15T10:06:00.000Z',
+            subject: 'ALARM: "orderflow-standard-dlq-has-messages" in US East (N. Virginia)',
+            topicArn: 'arn:aws:sns:us-east-1:000000000000:AlarmTopic',
+            messageId: 'n-1',
+            body: '{"Type":"Notification"}',
+            alarm: {
+              name: 'orderflow-standard-dlq-has-messages',
+              description: null,
+              newState: 'ALARM',
+              oldState: 'OK',
+              reason: 'Threshold Crossed',
+              stateChangeTime: '2026-01-15T10:05:59.000+0000',
+              runbookUrl: 'https://example.com/docs/runbooks/dlq-has-messages.md',
+              consoleUrl: 'https://example.com/dlqs?pipe=standard&window=3600',
+            },
+          },
+        ],
+      },
+    })
     .on('GET /api/audit', {
       body: {
         entries: [
@@ -119,6 +165,7 @@ const VIEWS: { name: string; ui: ReactNode; path: string; url: string; ready: st
   { name: 'alarms', ui: <AlarmsPage />, path: '/alarms', url: '/alarms', ready: 'Dead-letter queue has messages' },
   { name: 'filter lab', ui: <FilterLabPage />, path: '/filter-lab', url: '/filter-lab', ready: 'Filter lab' },
   { name: 'audit log', ui: <AuditPage />, path: '/audit', url: '/audit', ready: 'local-operator' },
+  { name: 'on-call inbox', ui: <InboxPage />, path: '/inbox', url: '/inbox', ready: 'Threshold Crossed' },
 ];
 
 describe('accessibility (axe-core, serious and critical)', () => {

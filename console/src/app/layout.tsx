@@ -11,6 +11,7 @@ const NAV = [
   { to: CONSOLE_ROUTES.alarms, label: 'Alarms' },
   { to: CONSOLE_ROUTES.filterLab, label: 'Filter lab' },
   { to: CONSOLE_ROUTES.audit, label: 'Audit log' },
+  { to: CONSOLE_ROUTES.inbox, label: 'On-call inbox' },
 ] as const;
 
 export function Layout() {

@@ -61,6 +61,12 @@ export function consoleRoutes(config: RuntimeConfig): RouteObject[] {
                 Component: (await import('../features/audit/components/audit-page.tsx')).AuditPage,
               }),
             },
+            {
+              path: CONSOLE_ROUTES.inbox,
+              lazy: async () => ({
+                Component: (await import('../features/inbox/components/inbox-page.tsx')).InboxPage,
+              }),
+            },
             { path: '*', element: <RouteError /> },
           ],
         },

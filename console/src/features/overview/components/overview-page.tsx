@@ -9,11 +9,12 @@ import { TimeRangePicker } from '../../../components/time-range-picker.tsx';
 import { formatCount } from '../../../lib/format.ts';
 import { dlqPath } from '../../../lib/routes.ts';
 import { type TimeRangeSpec, useViewState } from '../../../lib/view-state.ts';
+import { RecentDenials } from './recent-denials.tsx';
 
 /**
  * The pipeline as a diagram (table → stream → per pipe: filter → guard → processor → processed / failed → DLQ) with
  * the counts of the chosen window and each pipe's health from its alarms. Built from lists, not a picture, so screen
- * readers get the same stages and numbers.
+ * readers get the same stages and numbers. Below it, the local runtime's recent IAM denials.
  */
 export function OverviewPage() {
   const { timeRange, update } = useViewState();
@@ -57,6 +58,7 @@ export function OverviewPage() {
           </ul>
         </li>
       </ol>
+      <RecentDenials />
     </>
   );
 }
