@@ -31,6 +31,7 @@ import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
 import { startCloudWatchServer } from './cloudwatch/server.ts';
 import {
   authorizedTarget,
+  awsShapedArn,
   createLocalIam,
   type DenialLog,
   functionArn,
@@ -212,7 +213,10 @@ function createTableInput(spec: TableSpec): CreateTableCommandInput {
   };
 }
 
-/** Creates the table (or finds it, with a data dir) and returns its stream ARN. */
+/**
+ * Creates the table (or finds it, with a data dir) and returns its stream ARN as AWS shapes it: in the runtime's
+ * region, not DynamoDB Local's `ddblocal` (the gateway translates it back for DynamoDB Local, gateway/arns.ts).
+ */
 async function ensureTable(client: DynamoDBClient, spec: TableSpec): Promise<string | undefined> {
   let streamArn: string | undefined;
   try {
@@ -237,7 +241,7 @@ async function ensureTable(client: DynamoDBClient, spec: TableSpec): Promise<str
         if ((error as Error).name !== 'ValidationException') throw error;
       });
   }
-  return streamArn;
+  return streamArn && awsShapedArn(streamArn, LOCAL_REGION);
 }
 
 /**
@@ -284,15 +288,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const ports = options.ports ?? {};
     for (const [what, port] of Object.entries(ports)) if (port !== undefined) await assertPortFree(port, what);
-    // With enforcement the endpoints tools see are the gateway's; DynamoDB Local and fauxqs listen on internal ports.
+    // The endpoints tools see are the gateway's (with --iam off too: it presents DynamoDB Local's ARNs AWS-shaped);
+    // DynamoDB Local and fauxqs listen on internal ports.
     const enforcing = (options.iam ?? 'on') === 'on';
-    const gatewayPorts = enforcing
-      ? { dynamodb: ports.dynamodb ?? (await freePort()), sqs: ports.sqs ?? (await freePort()) }
-      : undefined;
+    const gatewayPorts = { dynamodb: ports.dynamodb ?? (await freePort()), sqs: ports.sqs ?? (await freePort()) };
     const [dynamo, sqs] = await Promise.all([
       timed('DynamoDB Local up', async () => {
         const started = await startDynamoDbLocal({
-          ...(gatewayPorts ? {} : ports.dynamodb ? { port: ports.dynamodb } : {}),
           ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
         });
         stoppers.push(() => started.stop());
@@ -300,7 +302,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
       timed('SQS (fauxqs) up', async () => {
         const started = await startSqs({
-          ...(gatewayPorts ? { queueUrlHost: `127.0.0.1:${gatewayPorts.sqs}` } : ports.sqs ? { port: ports.sqs } : {}),
+          queueUrlHost: `127.0.0.1:${gatewayPorts.sqs}`,
           ...(options.dataDir ? { dataDir: resolve(options.dataDir) } : {}),
           region: LOCAL_REGION,
         });
@@ -409,12 +411,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const unsupported = policies ? describeUnsupported(policies.unsupported) : [];
     stoppers.push(() => iam.denials.close());
-    let gateway: Gateway | undefined;
-    if (iam.enforcer && gatewayPorts) {
-      const enforcer = iam.enforcer;
-      gateway = await timed('IAM gateway up (DynamoDB, SQS)', () =>
+    const gateway: Gateway = await timed(
+      enforcing ? 'IAM gateway up (DynamoDB, SQS)' : 'gateway up (DynamoDB, SQS; authorizes nothing)',
+      () =>
         startGateway({
-          enforcer,
+          enforcer: iam.enforcer,
           scope,
           ports: gatewayPorts,
           backends: { dynamodb: dynamo.port, sqs: sqs.port },
@@ -422,13 +423,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           writeMetric: { namespace: DYNAMODB_NAMESPACE, metricName: DYNAMODB_METRICS.consumedWriteCapacityUnits },
           onError,
         }),
-      );
-      stoppers.push(() => gateway?.stop());
-    }
-    const endpoints = {
-      dynamodb: gateway?.dynamodb.endpoint ?? dynamo.endpoint,
-      sqs: gateway?.sqs.endpoint ?? sqs.endpoint,
-    };
+    );
+    stoppers.push(() => gateway.stop());
+    const endpoints = { dynamodb: gateway.dynamodb.endpoint, sqs: gateway.sqs.endpoint };
     /** The keys a function, pipe or the ops API acts with: its role's; the administrator's with `--iam off`. */
     const credentialsOf = (logicalId: string) => {
       const role = roleOfUse.get(logicalId);
@@ -611,6 +608,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             : {}),
           checkpoints: new CheckpointStore(
             join(options.dataDir ? resolve(options.dataDir) : stateDir, 'checkpoints', `${spec.name}.json`),
+            { streamOf: (key) => awsShapedArn(key, LOCAL_REGION) },
           ),
           publish,
           region: LOCAL_REGION,

@@ -12,6 +12,7 @@ import {
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricStore } from '../src/cloudwatch/metric-store.ts';
+import { awsShapedArn } from '../src/gateway/arns.ts';
 import { DenialLog } from '../src/gateway/denials.ts';
 import { Enforcer } from '../src/gateway/enforcer.ts';
 import { dynamoDbInspector, sqsInspector } from '../src/gateway/listeners.ts';
@@ -44,11 +45,11 @@ const authorizer = fakeAuthorizer({
     { action: 'dynamodb:BatchWriteItem', resource: table('Alpha') },
     { action: 'sqs:SendMessage', resource: queue('allowed-queue') },
   ],
-  // DynamoDB Local's stream ARNs name the region `ddblocal`.
+  // The gateway presents stream ARNs AWS-shaped (in REGION) and decides on that form (gateway/arns.ts).
   Reader: [
-    { action: 'dynamodb:DescribeStream', resource: `arn:aws:dynamodb:*:${ACCOUNT}:table/Alpha/stream/*` },
-    { action: 'dynamodb:GetShardIterator', resource: `arn:aws:dynamodb:*:${ACCOUNT}:table/Alpha/stream/*` },
-    { action: 'dynamodb:GetRecords', resource: `arn:aws:dynamodb:*:${ACCOUNT}:table/Alpha/stream/*` },
+    { action: 'dynamodb:DescribeStream', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Alpha/stream/*` },
+    { action: 'dynamodb:GetShardIterator', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Alpha/stream/*` },
+    { action: 'dynamodb:GetRecords', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Alpha/stream/*` },
   ],
 });
 const denials = new DenialLog(join(stateDir, 'denials.ndjson'));
@@ -116,7 +117,8 @@ beforeAll(async () => {
         ...(name === 'Alpha' ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } } : {}),
       }),
     );
-    if (name === 'Alpha') alphaStream = created.TableDescription?.LatestStreamArn ?? '';
+    // Created on DynamoDB Local itself (its `ddblocal` form): clients of the gateway know the AWS-shaped ARN.
+    if (name === 'Alpha') alphaStream = awsShapedArn(created.TableDescription?.LatestStreamArn ?? '', REGION);
   }
   admin.destroy();
   allowedQueueUrl = sqs.createQueue('allowed-queue').queueUrl;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -12,7 +12,8 @@ import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 /**
  * `--data-dir` across a full stop and start of the runtime (DynamoDB Local, fauxqs, pipes, workers): the orders are
  * still in the table, and each pipe resumes after its checkpoint, so the standard processor receives every record
- * exactly once over both runs (a clean stop has nothing in flight to redeliver).
+ * exactly once over both runs (a clean stop has nothing in flight to redeliver). Checkpoints are keyed by the stream's
+ * AWS-shaped ARN; a data dir of an older runtime, keyed by DynamoDB Local's form (`ddblocal`), resumes as well.
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'orderflow-data-'));
 const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-state-'));
@@ -73,6 +74,20 @@ describe('--data-dir keeps data and pipe checkpoints across a full stop and star
     expect(readdirSync(join(dataDir, 'checkpoints')).sort()).toEqual(
       [`${PIPES.premium.key}`, `${PIPES.standard.key}`].map((key) => `orderflow-${key}.json`),
     );
+    const standardFile = join(dataDir, 'checkpoints', `orderflow-${PIPES.standard.key}.json`);
+    const streamKeys = () => Object.keys(JSON.parse(readFileSync(standardFile, 'utf8')) as object);
+    const awsShaped = new RegExp(`^arn:aws:dynamodb:${before.runtime.info.region}:000000000000:table/${table}/stream/`);
+    expect(streamKeys()).toEqual([expect.stringMatching(awsShaped)]);
+    // As an older runtime left it: the standard pipe's checkpoints keyed by DynamoDB Local's form of the same ARN.
+    const [streamArn] = streamKeys();
+    writeFileSync(
+      standardFile,
+      readFileSync(standardFile, 'utf8').replaceAll(
+        streamArn as string,
+        (streamArn as string).replace(`:${before.runtime.info.region}:`, ':ddblocal:'),
+      ),
+    );
+    expect(streamKeys()).toEqual([expect.stringContaining(':ddblocal:')]);
 
     const second: string[] = [];
     const after = await start(second);
@@ -89,5 +104,7 @@ describe('--data-dir keeps data and pipe checkpoints across a full stop and star
       after.dynamo.destroy();
       await after.runtime.stop();
     }
+    // The older key was read as the stream's AWS-shaped ARN, and written back so.
+    expect(streamKeys()).toEqual([streamArn]);
   });
 });

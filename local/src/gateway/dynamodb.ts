@@ -1,3 +1,4 @@
+import { awsShapedArn } from './arns.ts';
 import type { Permission } from './enforcer.ts';
 
 /**
@@ -11,7 +12,8 @@ import type { Permission } from './enforcer.ts';
  *   TransactGetItems: `dynamodb:GetItem` per item (neither has an action of its own);
  * - PartiQL statements: `dynamodb:PartiQL<Select|Insert|Update|Delete>` on the statement's table;
  * - Streams: `dynamodb:DescribeStream` / `GetShardIterator` on `StreamArn`, `dynamodb:GetRecords` on the stream the
- *   shard iterator belongs to (DynamoDB Local's iterators begin with the stream ARN), `dynamodb:ListStreams` on `*`;
+ *   shard iterator belongs to (DynamoDB Local's iterators begin with its form of the stream ARN, whose AWS shape the
+ *   permission names, arns.ts), `dynamodb:ListStreams` on `*`;
  * - account-level operations (ListTables, DescribeLimits, DescribeEndpoints, ...): `*`.
  */
 export const DYNAMODB_TARGET_PREFIX = 'DynamoDB_20120810.';
@@ -173,7 +175,7 @@ function dynamoDbFacts(operation: string, input: Json, scope: ArnScope): DynamoD
   };
 }
 
-function streamsFacts(operation: string, input: Json): DynamoDbFacts {
+function streamsFacts(operation: string, input: Json, scope: ArnScope): DynamoDbFacts {
   const action = `dynamodb:${operation}`;
   switch (operation) {
     case 'ListStreams':
@@ -182,9 +184,15 @@ function streamsFacts(operation: string, input: Json): DynamoDbFacts {
       const iterator = input.ShardIterator;
       if (typeof iterator !== 'string' || iterator === '')
         throw new DynamoDbRequestError('GetRecords: ShardIterator is missing or not a string');
+      // The iterator names DynamoDB Local's form of the stream ARN: the permission is on the AWS-shaped one.
       const bar = iterator.indexOf('|');
       return {
-        permissions: [{ action, resource: bar > 0 && iterator.startsWith('arn:') ? iterator.slice(0, bar) : '*' }],
+        permissions: [
+          {
+            action,
+            resource: bar > 0 && iterator.startsWith('arn:') ? awsShapedArn(iterator.slice(0, bar), scope.region) : '*',
+          },
+        ],
       };
     }
     default: {
@@ -200,6 +208,7 @@ function streamsFacts(operation: string, input: Json): DynamoDbFacts {
 export function dynamoDbRequestFacts(target: string, input: Json, scope: ArnScope): DynamoDbFacts | undefined {
   if (target.startsWith(DYNAMODB_TARGET_PREFIX))
     return dynamoDbFacts(target.slice(DYNAMODB_TARGET_PREFIX.length), input, scope);
-  if (target.startsWith(STREAMS_TARGET_PREFIX)) return streamsFacts(target.slice(STREAMS_TARGET_PREFIX.length), input);
+  if (target.startsWith(STREAMS_TARGET_PREFIX))
+    return streamsFacts(target.slice(STREAMS_TARGET_PREFIX.length), input, scope);
   return undefined;
 }

@@ -1,15 +1,17 @@
 import type { PutMetric } from '../cloudwatch/metric-store.ts';
 import type { AuthorizationDecision, Authorizer, Principal } from '../iam/authorizer.ts';
 import type { TargetOutcome } from '../pipes/pipe-emulator.ts';
+import { DynamoDbLocalArns } from './arns.ts';
 import { DenialLog } from './denials.ts';
 import type { ArnScope } from './dynamodb.ts';
 import { type Endpoint, Enforcer, type Permission } from './enforcer.ts';
 import { cloudWatchGate, lambdaGate } from './http-gates.ts';
 import { dynamoDbInspector, sqsInspector, type WriteMetric } from './listeners.ts';
 import { type LocalRole, PrincipalDirectory } from './principals.ts';
-import { type GatewayListener, startGatewayListener } from './proxy.ts';
+import { FORWARD, type GatewayListener, startGatewayListener } from './proxy.ts';
 import { describeReader, StreamReaders } from './stream-readers.ts';
 
+export { awsShapedArn, DYNAMODB_LOCAL_REGION, DynamoDbLocalArns } from './arns.ts';
 export { type Denial, DenialLog, type DenialQuery } from './denials.ts';
 export { type Endpoint, Enforcer, LOCAL_CONDITION_CONTEXT, type Permission } from './enforcer.ts';
 export { type CloudWatchGate, functionArn, type LambdaGate } from './http-gates.ts';
@@ -81,14 +83,19 @@ export function createLocalIam(options: {
 export interface Gateway {
   readonly dynamodb: GatewayListener;
   readonly sqs: GatewayListener;
-  /** Who reads which stream shard; a third reader of a shard is throttled (stream-readers.ts). */
+  /** Who reads which stream shard; a third reader of a shard is throttled (stream-readers.ts). Not with `--iam off`. */
   readonly streamReaders: StreamReaders;
   stop(): Promise<void>;
 }
 
-/** The DynamoDB (and Streams) and SQS listeners, on their public ports, in front of the emulators' internal ports. */
+/**
+ * The DynamoDB (and Streams) and SQS listeners, on their public ports, in front of the emulators' internal ports. They
+ * run with `--iam off` too (no enforcer): then they authorize, count and throttle nothing, and the DynamoDB listener
+ * only presents DynamoDB Local's ARNs AWS-shaped (arns.ts), which every client and the pipes rely on.
+ */
 export async function startGateway(options: {
-  readonly enforcer: Enforcer;
+  /** Undefined with `--iam off`. */
+  readonly enforcer: Enforcer | undefined;
   readonly scope: ArnScope;
   readonly ports: { readonly dynamodb: number; readonly sqs: number };
   readonly backends: { readonly dynamodb: number; readonly sqs: number };
@@ -97,7 +104,12 @@ export async function startGateway(options: {
   readonly onError?: (error: unknown) => void;
 }): Promise<Gateway> {
   const { enforcer, scope, onError } = options;
-  const streamReaders = new StreamReaders((key) => describeReader(enforcer.principals.principalOf(key), key));
+  const arns = new DynamoDbLocalArns(scope);
+  const streamReaders = new StreamReaders(
+    (key) => (enforcer ? describeReader(enforcer.principals.principalOf(key), key) : `access key ${key}`),
+    Date.now,
+    (shard) => arns.toAws(shard),
+  );
   const dynamodb = await startGatewayListener(options.ports.dynamodb, {
     what: 'DynamoDB',
     backendPort: options.backends.dynamodb,
@@ -106,7 +118,7 @@ export async function startGateway(options: {
       scope,
       publish: options.publish,
       writeMetric: options.writeMetric,
-      streamReaders,
+      ...(enforcer ? { streamReaders } : {}),
     }),
     ...(onError ? { onError } : {}),
   });
@@ -115,7 +127,7 @@ export async function startGateway(options: {
     sqs = await startGatewayListener(options.ports.sqs, {
       what: 'SQS',
       backendPort: options.backends.sqs,
-      inspect: sqsInspector({ enforcer, scope }),
+      inspect: enforcer ? sqsInspector({ enforcer, scope }) : () => FORWARD,
       ...(onError ? { onError } : {}),
     });
   } catch (error: unknown) {

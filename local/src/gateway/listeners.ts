@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { PutMetric } from '../cloudwatch/metric-store.ts';
 import type { Principal } from '../iam/authorizer.ts';
-import { type ArnScope, DYNAMODB_TARGET_PREFIX, type DynamoDbRequestError, dynamoDbRequestFacts } from './dynamodb.ts';
+import { DynamoDbLocalArns } from './arns.ts';
+import {
+  type ArnScope,
+  DYNAMODB_TARGET_PREFIX,
+  type DynamoDbRequestError,
+  dynamoDbRequestFacts,
+  STREAMS_TARGET_PREFIX,
+} from './dynamodb.ts';
 import type { Endpoint, Enforcer, Permission } from './enforcer.ts';
 import { dynamoDbError, type ErrorResponse, sqsJsonError, sqsQueryError, sqsQueryFault } from './errors.ts';
 import { FORWARD, type ProxiedRequest, type Verdict } from './proxy.ts';
@@ -67,12 +74,55 @@ function leadingTableName(body: Buffer): string | undefined {
   return body.toString('latin1', TABLE_NAME_FIRST.length, end);
 }
 
+/** Operations whose responses carry DynamoDB Local's ARNs (TableArn, LatestStreamArn, StreamArn), rewritten AWS-shaped. */
+const ARN_RESPONSES = new Set([
+  ...['DescribeTable', 'CreateTable', 'UpdateTable', 'DeleteTable'].map((op) => `${DYNAMODB_TARGET_PREFIX}${op}`),
+  ...['ListStreams', 'DescribeStream'].map((op) => `${STREAMS_TARGET_PREFIX}${op}`),
+]);
+/** Streams requests that name a stream, and the member that does: forwarded with DynamoDB Local's form of the ARN. */
+const ARN_REQUESTS = new Map([
+  [`${STREAMS_TARGET_PREFIX}DescribeStream`, 'StreamArn'],
+  [`${STREAMS_TARGET_PREFIX}GetShardIterator`, 'StreamArn'],
+  [`${STREAMS_TARGET_PREFIX}ListStreams`, 'ExclusiveStartStreamArn'],
+]);
+/** The operations the gateway translates ARNs for; every other request (GetRecords, PutItem, Query...) is not read for it. */
+const ARN_OPERATIONS = new Set([...ARN_RESPONSES, ...ARN_REQUESTS.keys()]);
+
+/**
+ * How a request of ARN_OPERATIONS is forwarded: its stream ARN in DynamoDB Local's form, and its response's ARNs
+ * AWS-shaped (an error's too, which names the ARN it did not find). GetShardIterator's iterator is left as DynamoDB
+ * Local makes it: it is opaque to clients, and DynamoDB Local reads the stream from it (an iterator naming another
+ * region reads nothing), so only its errors are rewritten. Undefined: forward as it is.
+ */
+function arnTranslation(target: string, input: Record<string, unknown>, arns: DynamoDbLocalArns): Verdict | undefined {
+  const member = ARN_REQUESTS.get(target);
+  const named = member ? input[member] : undefined;
+  const local = typeof named === 'string' ? arns.toLocal(named) : named;
+  const body = member && local !== named ? Buffer.from(JSON.stringify({ ...input, [member]: local })) : undefined;
+  const always = ARN_RESPONSES.has(target);
+  if (!body && !always) return undefined;
+  return {
+    forward: true,
+    ...(body ? { body } : {}),
+    rewriteResponse: (response, status) => {
+      if (!always && status === 200) return response;
+      const text = response.toString('utf8');
+      const aws = arns.toAwsText(text);
+      return aws === text ? response : Buffer.from(aws, 'utf8');
+    },
+  };
+}
+
 /**
  * The DynamoDB and DynamoDB Streams listener's decision: every permission of the request (a batch or a transaction
- * needs one per table or item), then, for a write that succeeds, `ConsumedWriteCapacityUnits` per table.
+ * needs one per table or item), then, for a write that succeeds, `ConsumedWriteCapacityUnits` per table. Requests of
+ * the few operations that carry ARNs are translated between the AWS-shaped ARNs clients see and DynamoDB Local's
+ * (arns.ts), after they are authorized on the AWS-shaped ARN. With no enforcer (`--iam off`) nothing is authorized or
+ * counted: only the ARNs are translated.
  */
 export function dynamoDbInspector(options: {
-  readonly enforcer: Enforcer;
+  /** Undefined with `--iam off`. */
+  readonly enforcer: Enforcer | undefined;
   readonly scope: ArnScope;
   readonly publish: (metrics: PutMetric[]) => void;
   readonly writeMetric: WriteMetric;
@@ -80,17 +130,27 @@ export function dynamoDbInspector(options: {
   readonly streamReaders?: StreamReaders;
 }): (request: ProxiedRequest) => Verdict {
   const { enforcer, scope, publish, writeMetric } = options;
+  const arns = new DynamoDbLocalArns(scope);
   return (request) => {
     const target = request.headers['x-amz-target'];
     // Without an operation DynamoDB Local serves nothing (it answers an error itself).
     if (!target) return FORWARD;
+    if (!enforcer) {
+      if (!ARN_OPERATIONS.has(target)) return FORWARD;
+      let input: Record<string, unknown>;
+      try {
+        input = parseJson(request);
+      } catch {
+        return FORWARD; // DynamoDB Local answers the malformed body itself.
+      }
+      return arnTranslation(target, input, arns) ?? FORWARD;
+    }
     let facts: ReturnType<typeof dynamoDbRequestFacts>;
+    let input: Record<string, unknown> | undefined;
     try {
       const table = ITEM_OPERATIONS.has(target) ? leadingTableName(request.body) : undefined;
-      facts =
-        table === undefined
-          ? dynamoDbRequestFacts(target, parseJson(request), scope)
-          : dynamoDbRequestFacts(target, { TableName: table }, scope);
+      if (table === undefined) input = parseJson(request);
+      facts = dynamoDbRequestFacts(target, input ?? { TableName: table }, scope);
     } catch (error: unknown) {
       const serialization = error instanceof SyntaxError;
       return refuse({
@@ -119,7 +179,8 @@ export function dynamoDbInspector(options: {
     const throttled = options.streamReaders?.check(target, request);
     if (throttled) return refuse(throttled);
     const { writes } = facts;
-    if (!writes || writes.size === 0) return FORWARD;
+    if (!writes || writes.size === 0)
+      return (input && ARN_OPERATIONS.has(target) && arnTranslation(target, input, arns)) || FORWARD;
     return {
       forward: true,
       onStatus: (status) => {

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync } from 'node:zlib';
 import { type ErrorResponse, serialize } from './errors.ts';
 
 /**
@@ -9,7 +9,9 @@ import { type ErrorResponse, serialize } from './errors.ts';
  * It works on the raw connection rather than through `node:http` on both sides, because it sits on the pipeline's hot
  * path (every processor write and every pipe poll): each client connection gets one backend connection, requests are
  * parsed only as far as framing and the few headers needed, and responses are piped back byte for byte without being
- * parsed (only the status code of a response a verdict asked about is read). This relies on clients not pipelining
+ * parsed (only the status code of a response a verdict asked about is read). A verdict may instead forward a body of its
+ * own and ask for the response's body to be rewritten (the few DynamoDB and Streams operations whose ARNs the gateway
+ * translates, arns.ts): only such a response is read whole, rewritten and re-framed. This relies on clients not pipelining
  * requests (a request is sent after the previous response has been read), which holds for the AWS SDKs, the AWS CLI
  * and curl; a pipelining client could see a refusal before the response to its previous request.
  */
@@ -30,6 +32,14 @@ export type Verdict =
       readonly forward: true;
       /** Called with the response's status code once it starts (e.g. to count successful writes). */
       readonly onStatus?: (status: number) => void;
+      /** The body to forward instead of the client's: the request is re-framed with its own Content-Length. */
+      readonly body?: Buffer;
+      /**
+       * The response body as the client gets it, from the backend's (decoded if gzipped) and its status: the
+       * response is read whole and re-framed (Content-Length, and `x-amz-crc32` when the backend sent one, since the
+       * AWS SDKs and the CLI check it). Returning the same buffer forwards the response as it came.
+       */
+      readonly rewriteResponse?: (body: Buffer, status: number) => Buffer;
     }
   | { readonly forward: false; readonly response: ErrorResponse };
 
@@ -143,6 +153,9 @@ class Connection {
   private onStatus: ((status: number) => void) | undefined;
   private statusPrefix: Buffer | undefined;
   private continued = false;
+  /** The rewrite of the response being awaited, and its bytes so far. */
+  private rewrite: ((body: Buffer, status: number) => Buffer) | undefined;
+  private response: Buffer | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -235,8 +248,17 @@ class Connection {
     this.awaitingStart = true;
     this.onStatus = verdict.onStatus;
     this.statusPrefix = undefined;
+    this.rewrite = verdict.rewriteResponse;
+    this.response = undefined;
     let written: boolean;
-    if (head.headers.expect !== undefined) {
+    if (verdict.body) {
+      // The client's framing and encoding no longer apply (and its Expect has been answered, or not asked).
+      const lines = head.text
+        .split('\r\n')
+        .filter((line, i) => i === 0 || !/^(content-length|transfer-encoding|content-encoding|expect)\s*:/i.test(line));
+      lines.push(`content-length: ${verdict.body.length}`);
+      written = backend.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), verdict.body]));
+    } else if (head.headers.expect !== undefined) {
       // The client has been told to continue (or sent its body anyway); the backend must not answer 100 again.
       const lines = head.text.split('\r\n').filter((line, i) => i === 0 || !/^expect\s*:/i.test(line));
       const headBytes = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
@@ -254,12 +276,19 @@ class Connection {
     backend.setNoDelay(true);
     backend.on('data', (chunk: Buffer) => {
       if (this.awaitingStart) this.readStatus(chunk);
+      if (this.rewrite) {
+        this.collect(chunk, false);
+        return;
+      }
       if (!this.client.write(chunk)) {
         backend.pause();
         this.client.once('drain', () => backend.resume());
       }
     });
-    backend.on('end', () => this.client.end());
+    backend.on('end', () => {
+      if (this.rewrite && this.response) this.collect(Buffer.alloc(0), true);
+      this.client.end();
+    });
     backend.on('error', (error: NodeJS.ErrnoException) => {
       if (this.awaitingStart && !this.client.destroyed) {
         this.awaitingStart = false;
@@ -282,6 +311,48 @@ class Connection {
     return backend;
   }
 
+  /**
+   * Reads the response a verdict asked to rewrite until it is complete (by Content-Length, chunks, or the backend
+   * closing), then sends the client the rewritten response. A response it cannot frame goes on unchanged.
+   */
+  private collect(chunk: Buffer, ended: boolean): void {
+    const bytes = this.response ? Buffer.concat([this.response, chunk]) : chunk;
+    const rewrite = this.rewrite as (body: Buffer, status: number) => Buffer;
+    let complete: { head: string; body: Buffer; end: number } | undefined;
+    try {
+      complete = completeResponse(bytes, ended);
+    } catch (error: unknown) {
+      this.options.onError?.(error);
+      this.rewrite = undefined;
+      this.response = undefined;
+      this.client.write(bytes);
+      return;
+    }
+    if (!complete) {
+      this.response = bytes;
+      return;
+    }
+    this.rewrite = undefined;
+    this.response = undefined;
+    const { head, end } = complete;
+    let { body } = complete;
+    const gzipped = /\r\ncontent-encoding\s*:\s*gzip/i.test(head);
+    if (gzipped) body = gunzipSync(body);
+    const rewritten = rewrite(body, Number(head.slice(9, 12)));
+    if (rewritten === body && !gzipped) this.client.write(bytes.subarray(0, end));
+    else {
+      const lines = head.split('\r\n');
+      const crc = lines.some((line) => /^x-amz-crc32\s*:/i.test(line));
+      const kept = lines.filter(
+        (line, i) => i === 0 || !/^(content-length|transfer-encoding|content-encoding|x-amz-crc32)\s*:/i.test(line),
+      );
+      kept.push(`content-length: ${rewritten.length}`);
+      if (crc) kept.push(`x-amz-crc32: ${crc32(rewritten)}`);
+      this.client.write(Buffer.concat([Buffer.from(`${kept.join('\r\n')}\r\n\r\n`, 'latin1'), rewritten]));
+    }
+    if (end < bytes.length) this.client.write(bytes.subarray(end));
+  }
+
   /** The status code from the start of a response (`HTTP/1.1 200 ...`), which may arrive split. */
   private readStatus(chunk: Buffer): void {
     const bytes = this.statusPrefix ? Buffer.concat([this.statusPrefix, chunk]) : chunk;
@@ -301,6 +372,34 @@ class Connection {
         this.options.onError?.(error);
       }
   }
+}
+
+/**
+ * A whole response in `buffer` (its head, decoded body and end), or undefined while incomplete: framed by
+ * Content-Length, by chunks, or (neither) by the backend closing the connection (`ended`).
+ * https://www.rfc-editor.org/rfc/rfc9112#section-6.3
+ */
+function completeResponse(buffer: Buffer, ended: boolean): { head: string; body: Buffer; end: number } | undefined {
+  const headEnd = buffer.indexOf(HEAD_END);
+  if (headEnd < 0) {
+    if (ended || buffer.length > MAX_HEAD_BYTES) throw new FramingError(502, 'a response head without its end');
+    return undefined;
+  }
+  const head = buffer.toString('latin1', 0, headEnd);
+  const bodyStart = headEnd + 4;
+  if (/\r\ntransfer-encoding\s*:[^\r]*chunked/i.test(head)) {
+    const chunked = readChunked(buffer, bodyStart);
+    if (!chunked && ended) throw new FramingError(502, 'a chunked response cut short');
+    return chunked && { head, body: chunked.body, end: chunked.end };
+  }
+  const length = /\r\ncontent-length\s*:\s*(\d+)/i.exec(head)?.[1];
+  if (length === undefined) return ended ? { head, body: buffer.subarray(bodyStart), end: buffer.length } : undefined;
+  const end = bodyStart + Number(length);
+  if (buffer.length < end) {
+    if (ended) throw new FramingError(502, 'a response shorter than its Content-Length');
+    return undefined;
+  }
+  return { head, body: buffer.subarray(bodyStart, end), end };
 }
 
 /** Starts a gateway listener on 127.0.0.1:`port` in front of `options.backendPort`. */

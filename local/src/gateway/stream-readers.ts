@@ -91,6 +91,8 @@ export class StreamReaders {
     /** How an access key is named in the error message (its role's session ARN, ...). */
     private readonly describe: (accessKeyId: string) => string = (key) => `access key ${key}`,
     private readonly now: () => number = Date.now,
+    /** How the shard (`<stream ARN>/<shard id>`, DynamoDB Local's form of the ARN) is named in the message. */
+    private readonly showShard: (shard: string) => string = (shard) => shard,
   ) {}
 
   /** One GetRecords by `accessKeyId` on `shard` at `now`: served (and counted) or throttled. */
@@ -137,7 +139,7 @@ export class StreamReaders {
     if (!decision.throttled) return undefined;
     const readers = decision.readers.map((key) => this.describe(key)).join(' and ');
     return limitExceededResponse(
-      `More than ${MAX_READERS} processes are reading from the same streams shard at the same time: ${shard} is ` +
+      `More than ${MAX_READERS} processes are reading from the same streams shard at the same time: ${this.showShard(shard)} is ` +
         `being read by ${readers}, so ${this.describe(accessKeyId)} is a third reader. Back off and retry: a third ` +
         `reader's call at least ${THIRD_READER_BACKOFF_MS} ms after its last throttled one is served ` +
         '(docs/ARCHITECTURE.md, "AWS service rules the local runtime follows").',

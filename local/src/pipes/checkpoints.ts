@@ -19,12 +19,30 @@ export class CheckpointFileError extends Error {
 export class CheckpointStore {
   private readonly state: Record<string, Record<string, ShardCheckpoint>>;
   private timer: NodeJS.Timeout | undefined;
+  private readonly flushDelayMs: number;
 
   constructor(
     readonly file: string | undefined,
-    private readonly flushDelayMs = 200,
+    options: {
+      flushDelayMs?: number;
+      /**
+       * The stream ARN a key read from the file stands for now: a data dir of an older runtime keyed its checkpoints
+       * by DynamoDB Local's form of the ARN (region `ddblocal`), which names the same stream (same table and label)
+       * as its AWS shape the pipe now reads, so the pipe resumes where it was. Written back with the new keys.
+       */
+      streamOf?: (key: string) => string;
+    } = {},
   ) {
-    this.state = file ? CheckpointStore.load(file) : {};
+    this.flushDelayMs = options.flushDelayMs ?? 200;
+    const loaded = file ? CheckpointStore.load(file) : {};
+    const { streamOf } = options;
+    if (!streamOf) this.state = loaded;
+    else {
+      this.state = {};
+      // A key already in its current form wins over an older key for the same stream.
+      for (const [key, shards] of Object.entries(loaded)) if (streamOf(key) !== key) this.state[streamOf(key)] = shards;
+      for (const [key, shards] of Object.entries(loaded)) if (streamOf(key) === key) this.state[key] = shards;
+    }
   }
 
   private static load(file: string): Record<string, Record<string, ShardCheckpoint>> {

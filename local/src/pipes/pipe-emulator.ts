@@ -27,6 +27,11 @@ export interface PipeEmulatorOptions {
   readonly name: string;
   /** The project's pipe key (`standard`/`premium`), the `Pipe` dimension of the local funnel metrics. */
   readonly metricsPipe?: string;
+  /**
+   * The pipe's source as AWS names it (the runtime's region, docs/ARCHITECTURE.md): the records' `eventSourceARN`, the
+   * DLQ messages' `streamArn` and the checkpoints' key. `streams` must find the stream by it (the runtime's gateway
+   * translates it for DynamoDB Local).
+   */
   readonly streamArn: string;
   readonly streams: StreamsApi;
   readonly settings: PipeSourceSettings;
@@ -557,7 +562,13 @@ class ShardReader {
     const now = Date.now();
     let matched = 0;
     for (const wire of wireRecords) {
-      const record = { ...wire, eventSourceARN: this.options.streamArn } as StreamRecord;
+      // The record names the table's region as AWS's do (DynamoDB Local writes `ddblocal`), and the stream as the
+      // pipe's source names it (AWS-shaped in the runtime, docs/ARCHITECTURE.md).
+      const record = {
+        ...wire,
+        awsRegion: this.options.region,
+        eventSourceARN: this.options.streamArn,
+      } as StreamRecord;
       const entry = { sequenceNumber: record.dynamodb.SequenceNumber, done: false };
       this.entries.push(entry);
       if (!this.pipe.matches(record)) {
