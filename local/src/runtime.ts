@@ -52,9 +52,13 @@ import {
 } from './http-api/index.ts';
 import type { Authorizer } from './iam/authorizer.ts';
 import { buildPolicySet, createAuthorizer, describeUnsupported } from './iam/index.ts';
+import { templateFunctionCatalog } from './lambda/api-definitions.ts';
 import { FunctionLogs } from './lambda/function-logs.ts';
 import { LambdaService } from './lambda/lambda-service.ts';
 import { startLambdaServer } from './lambda/server.ts';
+import { PipesApi } from './pipes/api.ts';
+import { templatePipeDefinitions } from './pipes/api-definitions.ts';
+import { pipesGate } from './pipes/api-gate.ts';
 import { CheckpointStore } from './pipes/checkpoints.ts';
 import { PipeEmulator, type TargetOutcome } from './pipes/pipe-emulator.ts';
 import { StreamsApi } from './pipes/streams-api.ts';
@@ -495,6 +499,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
         AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${snsPort}`,
         AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${lambdaPort}`,
+        // The Pipes API is served on the Lambda endpoint's server (pipes/api.ts).
+        AWS_ENDPOINT_URL_PIPES: `http://127.0.0.1:${lambdaPort}`,
         // The one thing of the ops toolkit's environment that is not the template's: Cognito's JWKS is the local
         // token issuer's (the worker sends HTTPS requests for cognito-idp.<region>.amazonaws.com there).
         ...(frontPlan ? { [COGNITO_ENDPOINT_VARIABLE]: frontPlan.cognitoEndpoint } : {}),
@@ -509,8 +515,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await lambda.stop();
       await logs.close();
     });
+    // The Lambda endpoint also serves the Lambda API's reads of the template's functions and the Pipes API (the pipes
+    // are added to it as they start below).
+    const pipesApi = new PipesApi({ ...(iam.enforcer ? { gate: pipesGate(iam.enforcer, scope) } : {}), onError });
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
-      startLambdaServer(lambda, lambdaPort, iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
+      startLambdaServer(lambda, lambdaPort, {
+        ...(iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
+        functions: templateFunctionCatalog({ loaded, context, runnable: templateFunctions, skipped }),
+        pipes: pipesApi,
+      }),
     );
     stoppers.push(() => lambdaServer.stop());
 
@@ -571,6 +584,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clients.push(adminSqs);
     const pipes = new Map<string, PipeEmulator>();
     const specs = pipeSpecs(loaded, context);
+    const pipeDefinitions = templatePipeDefinitions(loaded, context);
     await timed(`${specs.length} pipes polling`, async () => {
       for (const spec of specs) {
         const streamArn = resources.get(spec.sourceTableId)?.attributes.StreamArn;
@@ -617,6 +631,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           onError,
         });
         pipes.set(spec.name, emulator);
+        const definition = pipeDefinitions.get(spec.logicalId);
+        if (definition) pipesApi.add(emulator, definition);
         // Every pipe is stopped with the runtime, including one started later (StartPipe); DesiredState STOPPED: STOPPED.
         stoppers.push(() => emulator.stop());
         await (spec.desiredState === 'RUNNING' ? emulator.start() : emulator.stop());
@@ -718,6 +734,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         lambda: lambdaServer.endpoint,
         cloudwatch: cloudwatch.endpoint,
         sns: snsServer.endpoint,
+        pipes: lambdaServer.endpoint,
       },
       iam: {
         enforcement: iam.mode,

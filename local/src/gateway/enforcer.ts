@@ -24,8 +24,8 @@ export interface Permission {
   readonly context?: ConditionContext;
 }
 
-/** Where a request came in, named in the denials log. */
-export type Endpoint = 'dynamodb' | 'sqs' | 'lambda' | 'cloudwatch' | 'sns' | 'pipe' | 'alarm-action';
+/** Where a request came in, named in the denials log (`pipe`: a pipe's own target invocation; `pipes`: the Pipes API). */
+export type Endpoint = 'dynamodb' | 'sqs' | 'lambda' | 'cloudwatch' | 'sns' | 'pipes' | 'pipe' | 'alarm-action';
 
 /**
  * Authorizes requests with the policy evaluator and records every denial. Shared by the gateway listeners, the pipe

@@ -17,6 +17,20 @@ export type LambdaGate = (request: IncomingMessage, route: LambdaRoute) => Error
 export type LambdaRoute =
   /** `POST /2015-03-31/functions/{FunctionName}/invocations`: the name, a partial or a full ARN, maybe qualified. */
   | { readonly kind: 'invoke'; readonly functionName: string }
+  /**
+   * A read of the Lambda API: GetFunction and GetFunctionConfiguration act on the function (`functionName`);
+   * ListFunctions and ListEventSourceMappings have no resource type (`*`), per the Service Authorization Reference
+   * for AWS Lambda (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
+   */
+  | {
+      readonly kind: 'read';
+      readonly action:
+        | 'lambda:GetFunction'
+        | 'lambda:GetFunctionConfiguration'
+        | 'lambda:ListFunctions'
+        | 'lambda:ListEventSourceMappings';
+      readonly functionName?: string;
+    }
   /** `/_local/...`: fault injection and the denials log, the local administrator's. */
   | { readonly kind: 'local'; readonly path: string };
 
@@ -49,10 +63,13 @@ export function lambdaGate(enforcer: Enforcer, scope: ArnScope): LambdaGate {
       });
       return lambdaError('denied', message);
     }
-    const permission: Permission = {
-      action: 'lambda:InvokeFunction',
-      resource: functionArn(route.functionName, scope),
-    };
+    const permission: Permission =
+      route.kind === 'invoke'
+        ? { action: 'lambda:InvokeFunction', resource: functionArn(route.functionName, scope) }
+        : {
+            action: route.action,
+            resource: route.functionName === undefined ? '*' : functionArn(route.functionName, scope),
+          };
     if (!principal) {
       enforcer.recordUnsigned(permission, 'lambda');
       return lambdaError('unsigned', '');

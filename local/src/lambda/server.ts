@@ -1,17 +1,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DenialLog } from '../gateway/denials.ts';
-import type { LambdaGate } from '../gateway/http-gates.ts';
+import type { LambdaGate, LambdaRoute } from '../gateway/http-gates.ts';
+import { PipesApi } from '../pipes/api.ts';
 import { closeServer, listen } from '../services/http.ts';
+import { FunctionCatalog } from './api-definitions.ts';
 import { type Fault, FaultSpecError, FunctionNotFoundError, type LambdaService } from './lambda-service.ts';
 
 /**
- * The Lambda `Invoke` REST API (`POST /2015-03-31/functions/{FunctionName}/invocations`), as `@aws-sdk/client-lambda`
- * calls it, plus fault injection under `/_local/faults/{FunctionName}`.
- * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
- * A function error is a 200 with `X-Amz-Function-Error: Unhandled` and the error as the payload, exactly as Lambda
- * answers, so callers see it in `FunctionError`/`Payload`; service errors carry `x-amzn-ErrorType`.
+ * The Lambda REST API as `@aws-sdk/client-lambda`, the AWS CLI and boto3 call it
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html):
+ * - Invoke (`POST /2015-03-31/functions/{FunctionName}/invocations`) with InvocationType RequestResponse (the result),
+ *   Event (202 at once; queued and retried as Lambda does) and DryRun (204 once authorized). A function error is a 200
+ *   with `X-Amz-Function-Error: Unhandled` and the error as the payload, exactly as Lambda answers, so callers see it
+ *   in `FunctionError`/`Payload`.
+ * - GetFunction, GetFunctionConfiguration, ListFunctions and ListEventSourceMappings, from the template
+ *   (api-definitions.ts).
+ * Service errors carry `x-amzn-ErrorType`. The same server serves the Pipes API (`/v1/pipes...`, pipes/api.ts) and,
+ * under `/_local/`, fault injection and the denials log.
  */
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+const FUNCTIONS_PATH = /^\/2015-03-31\/functions\/?$/;
+const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
+const CONFIGURATION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/;
+const MAPPINGS_PATH = /^\/2015-03-31\/event-source-mappings\/?$/;
 const FAULT_PATH = /^\/_local\/faults\/([^/]+)\/?$/;
 const DENIALS_PATH = /^\/_local\/denials\/?$/;
 
@@ -20,7 +31,16 @@ export interface LambdaServerOptions {
   readonly gate?: LambdaGate;
   /** Served at `GET /_local/denials` (`?limit=N&since=ISO-time&role=LogicalId`). */
   readonly denials?: DenialLog;
+  /** The template's functions, for GetFunction, GetFunctionConfiguration, ListFunctions, ListEventSourceMappings. */
+  readonly functions?: FunctionCatalog;
+  /** The Pipes API, served on this server under `/v1/pipes`. */
+  readonly pipes?: PipesApi;
 }
+
+const INVOCATION_TYPES = ['Event', 'RequestResponse', 'DryRun'];
+/** `NamespacedFunctionName` of the Lambda service model. */
+const FUNCTION_NAME =
+  /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$/;
 
 function json(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -48,6 +68,11 @@ async function invoke(service: LambdaService, name: string, request: IncomingMes
     }
   }
   const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+  if (!INVOCATION_TYPES.includes(invocationType))
+    return validationError(
+      response,
+      `Value '${invocationType}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [${INVOCATION_TYPES.join(', ')}]`,
+    );
   if (invocationType === 'DryRun') {
     service.resolveName(name);
     return json(response, 204, undefined);
@@ -96,6 +121,133 @@ async function fault(service: LambdaService, name: string, request: IncomingMess
     functionName: service.resolveName(name),
     ...service.faults.get(service.resolveName(name)),
   });
+}
+
+/** A constraint of the service model the request breaks: Lambda's `ValidationException` (400). */
+function validationError(response: ServerResponse, message: string): void {
+  serviceError(response, 400, 'ValidationException', `1 validation error detected: ${message}`);
+}
+
+function checkFunctionName(response: ServerResponse, functionName: string): boolean {
+  if (functionName.length >= 1 && functionName.length <= 256 && FUNCTION_NAME.test(functionName)) return true;
+  validationError(
+    response,
+    `Value '${functionName}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${FUNCTION_NAME.source.slice(1, -1)}`,
+  );
+  return false;
+}
+
+/** `MaxItems` (1-10000, Lambda's default page 50) and the opaque `Marker` of a list operation. */
+function page<T>(response: ServerResponse, query: URLSearchParams, items: readonly T[], key: string) {
+  const maxText = query.get('MaxItems');
+  const max = maxText === null ? 50 : Number(maxText);
+  if (!(Number.isInteger(max) && max >= 1 && max <= 10_000)) {
+    validationError(
+      response,
+      `Value '${maxText}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000`,
+    );
+    return undefined;
+  }
+  const marker = query.get('Marker');
+  const start = marker === null ? 0 : Number(Buffer.from(marker, 'base64url').toString('utf8'));
+  if (!(Number.isInteger(start) && start >= 0 && start <= items.length)) {
+    serviceError(response, 400, 'InvalidParameterValueException', `Marker ${marker} is not one this API returned`);
+    return undefined;
+  }
+  const end = start + max;
+  return {
+    [key]: items.slice(start, end),
+    ...(end < items.length ? { NextMarker: Buffer.from(String(end), 'utf8').toString('base64url') } : {}),
+  };
+}
+
+/**
+ * The function a GetFunction/GetFunctionConfiguration names; undefined after answering ResourceNotFoundException (a
+ * qualifier other than `$LATEST` names a version or alias, which the template's functions do not have).
+ */
+function describedFunction(catalog: FunctionCatalog, functionName: string, qualifierParameter: string | null) {
+  const { name, qualifier } = FunctionCatalog.nameOf(functionName);
+  const function_ = catalog.functions.get(name);
+  const wanted = qualifierParameter ?? qualifier;
+  if (!function_ || (wanted !== undefined && wanted !== '$LATEST')) return undefined;
+  return function_;
+}
+
+function readOperation(
+  catalog: FunctionCatalog,
+  request: IncomingMessage,
+  response: ServerResponse,
+  path: string,
+  refuse: (route: LambdaRoute) => boolean,
+): boolean | Promise<void> {
+  if (request.method !== 'GET') return false;
+  const query = new URL(request.url ?? '/', 'http://local').searchParams;
+  const notFound = (functionName: string) => {
+    const { name } = FunctionCatalog.nameOf(functionName);
+    const qualifier = query.get('Qualifier') ?? FunctionCatalog.nameOf(functionName).qualifier;
+    serviceError(
+      response,
+      404,
+      'ResourceNotFoundException',
+      `Function not found: ${functionArnOf(catalog, name)}${qualifier ? `:${qualifier}` : ''}`,
+    );
+  };
+  if (FUNCTIONS_PATH.test(path)) {
+    const functions = [...catalog.functions.values()]
+      .map((f) => f.configuration)
+      .sort((a, b) => String(a.FunctionName).localeCompare(String(b.FunctionName)));
+    const body = page(response, query, functions, 'Functions');
+    if (body && !refuse({ kind: 'read', action: 'lambda:ListFunctions' })) json(response, 200, body);
+    return true;
+  }
+  if (MAPPINGS_PATH.test(path)) {
+    const functionName = query.get('FunctionName');
+    if (functionName !== null && !checkFunctionName(response, functionName)) return true;
+    const source = query.get('EventSourceArn');
+    const mappings = catalog.eventSourceMappings
+      .filter(
+        (m) =>
+          (functionName === null || m.functionName === FunctionCatalog.nameOf(functionName).name) &&
+          (source === null || m.configuration.EventSourceArn === source),
+      )
+      .map((m) => m.configuration);
+    const body = page(response, query, mappings, 'EventSourceMappings');
+    if (body && !refuse({ kind: 'read', action: 'lambda:ListEventSourceMappings' })) json(response, 200, body);
+    return true;
+  }
+  const configuration = CONFIGURATION_PATH.exec(path);
+  const whole = configuration ? undefined : FUNCTION_PATH.exec(path);
+  const match = configuration ?? whole;
+  if (!match) return false;
+  const functionName = decodeURIComponent(match[1] ?? '');
+  if (!checkFunctionName(response, functionName)) return true;
+  const action = configuration ? 'lambda:GetFunctionConfiguration' : 'lambda:GetFunction';
+  if (refuse({ kind: 'read', action, functionName })) return true;
+  const described = describedFunction(catalog, functionName, query.get('Qualifier'));
+  if (!described) {
+    notFound(functionName);
+    return true;
+  }
+  if (configuration) {
+    json(response, 200, described.configuration);
+    return true;
+  }
+  // The code's location is a presigned S3 URL in AWS; the local code is a directory of cdk.out, not served.
+  json(response, 200, {
+    Configuration: described.configuration,
+    Code: { RepositoryType: 'S3' },
+    Tags: described.tags,
+    ...(described.reservedConcurrency === undefined
+      ? {}
+      : { Concurrency: { ReservedConcurrentExecutions: described.reservedConcurrency } }),
+  });
+  return true;
+}
+
+function functionArnOf(catalog: FunctionCatalog, name: string): string {
+  const any = catalog.functions.values().next().value?.configuration.FunctionArn;
+  const prefix = typeof any === 'string' ? any.slice(0, any.indexOf(':function:') + ':function:'.length) : '';
+  return `${prefix}${name}`;
 }
 
 /** `GET /_local/denials`: the most recent denials first, filtered by the query string. */
@@ -154,11 +306,25 @@ export async function handleLambdaRequest(
     return true;
   };
   try {
+    if (options.pipes && PipesApi.handles(path)) return await options.pipes.handle(request, response);
     const invokeMatch = INVOKE_PATH.exec(path);
     if (invokeMatch && request.method === 'POST') {
       const functionName = decodeURIComponent(invokeMatch[1] ?? '');
+      if (!checkFunctionName(response, functionName)) return;
       if (refuse({ kind: 'invoke', functionName })) return;
+      const notRunnable = options.functions?.functions.get(FunctionCatalog.nameOf(functionName).name)?.notRunnable;
+      if (notRunnable)
+        return serviceError(
+          response,
+          500,
+          'ServiceException',
+          `function ${functionName} is part of the template but does not run locally: ${notRunnable}`,
+        );
       return await invoke(service, functionName, request, response);
+    }
+    if (options.functions) {
+      const served = readOperation(options.functions, request, response, path, refuse);
+      if (served) return await served;
     }
     if (path.startsWith('/_local/') && refuse({ kind: 'local', path })) return;
     if (DENIALS_PATH.test(path)) return denials(options.denials, request, response);

@@ -26,6 +26,11 @@ export const runtimeInfoSchema = z.object({
     cloudwatch: z.url(),
     /** The local SNS endpoint (query protocol; `/_local/outbox` lists email deliveries). Optional: older files lack it. */
     sns: z.optional(z.url()),
+    /**
+     * The local Pipes API (ListPipes, DescribePipe, StartPipe, StopPipe), served on the Lambda endpoint's server.
+     * Optional: older files lack it.
+     */
+    pipes: z.optional(z.url()),
   }),
   opsApi: z.optional(z.url()),
   console: z.optional(z.url()),
