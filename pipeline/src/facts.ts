@@ -5,6 +5,8 @@
  * the console's browser bundle included. Deriving a pipe filter or checking a rule is the engine's
  * (`@orderflow/pipeline/engine`); validating a message is the schemas' (`@orderflow/pipeline/schemas`).
  */
+export * from './dead-letters/cause-signature.ts';
+export * from './dead-letters/dead-letter-store.ts';
 export * from './journal/failure-classification.ts';
 export * from './observability/alarms.ts';
 export * from './observability/console-auth.ts';

@@ -1,5 +1,11 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type FailureClassification, JOURNAL_KEYS, journalRecordKey, type PipeKey } from '@orderflow/pipeline/facts';
+import {
+  type FailureClassification,
+  JOURNAL_KEYS,
+  journalRecordKey,
+  journalSequenceKey,
+  type PipeKey,
+} from '@orderflow/pipeline/facts';
 import type { JournalEntry } from '@orderflow/pipeline/schemas';
 import type { RecordIdentity } from './record-identity.ts';
 
@@ -21,11 +27,14 @@ export type JournalFailureFields = Omit<JournalEntry, 'attempts' | 'firstFailure
 export function journalFailureFields(failure: RecordFailure): JournalFailureFields {
   const { identity, error } = failure;
   const at = failure.at.toISOString();
+  const sequenceKey = journalSequenceKey(identity.sequenceNumber);
   return {
     recordKey: journalRecordKey(failure.pipe, identity.eventId),
     pipe: failure.pipe,
     eventId: identity.eventId,
     sequenceNumber: identity.sequenceNumber,
+    // The dead-letter archiver finds a DLQ message's entries by sequence range (JOURNAL_KEYS.sequenceIndex).
+    ...(sequenceKey === undefined ? {} : { sequenceKey }),
     ...(identity.orderId === undefined ? {} : { orderId: identity.orderId }),
     record: identity.json,
     recordTruncated: identity.jsonTruncated,

@@ -14,6 +14,8 @@ export const journalEntrySchema = z.object({
   pipe: z.enum(PIPE_KEYS),
   eventId: z.string(),
   sequenceNumber: z.string(),
+  /** `journalSequenceKey(sequenceNumber)`: the sort key of the `bySequence` index; absent without a sequence number. */
+  sequenceKey: z.optional(z.string()),
   shardHint: z.optional(z.string()),
   orderId: z.optional(z.string()),
   /** The stream record as JSON, truncated to stay within DynamoDB's item limit (`recordTruncated` says so). */

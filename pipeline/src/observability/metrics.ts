@@ -53,6 +53,37 @@ export const PROCESSOR_METRICS = {
   journalWrites: metric('JournalWrites', 'Count', 'failure journal entries written'),
 } as const;
 
+/** Published by the dead-letter archivers as EMF (one archiver per pipe, dimension `Pipe`). */
+export const ARCHIVER_METRICS = {
+  deadLettersCaptured: metric(
+    'DeadLettersCaptured',
+    'Count',
+    'DLQ messages stored as new dead letters (malformed bodies included; a redelivered message is not counted again)',
+  ),
+  malformedCaptured: metric('MalformedDeadLettersCaptured', 'Count', 'DLQ bodies stored as malformed dead letters'),
+  alreadyCaptured: metric(
+    'DeadLettersAlreadyCaptured',
+    'Count',
+    'redelivered DLQ messages whose dead letter was already stored (deleted, nothing written)',
+  ),
+  captureFailures: metric(
+    'DeadLetterCaptureFailures',
+    'Count',
+    'DLQ messages the archiver could not store; they stay in the DLQ and are received again',
+  ),
+  recordsFromJournal: metric(
+    'DeadLetterRecordsFromJournal',
+    'Count',
+    'records of new dead letters read from the journal',
+  ),
+  recordsFromStream: metric('DeadLetterRecordsFromStream', 'Count', 'records of new dead letters read from the stream'),
+  recordsMissing: metric(
+    'DeadLetterRecordsMissing',
+    'Count',
+    'records of new dead letters found in neither the journal nor the stream (counted, never invented)',
+  ),
+} as const;
+
 /** Published only by the local pipe emulator, which sees every record it polls (exact funnel head). */
 export const LOCAL_PIPE_METRICS = {
   recordsPolled: metric('RecordsPolled', 'Count', 'stream records read by the pipe'),
