@@ -30,6 +30,8 @@ export interface OpsApiConfig {
     readonly sqs: string;
     readonly lambda: string;
     readonly cloudwatch: string;
+    /** The Pipes API (pipe-control.ts); the local runtime serves it on its Lambda endpoint. */
+    readonly pipes: string;
   };
   /** Static credentials for the emulators; absent in AWS (the default provider chain). */
   readonly credentials?: {
@@ -76,6 +78,8 @@ export interface OpsApiConfig {
   readonly rateLimitStore: 'memory' | 'table';
   /** Requests per minute per source address that fail authentication (or hit no route) before 429. */
   readonly unauthenticatedRateLimitPerMinute: number;
+  /** Rule impact previews a principal may start a minute; default `IMPACT_RUNS_PER_MINUTE` (services/impact.ts). */
+  readonly impactRunsPerMinute?: number;
   /**
    * How soon after reading a DLQ (one receive of every message) the API reads it again when its counts changed;
    * default the DlqBrowser's `VIEW_MIN_INTERVAL_MS`. Tests that send messages one after another set it lower.
@@ -233,6 +237,7 @@ export interface LocalConfigOptions {
   runbookBaseUrl?: string;
   rateLimitPerMinute?: number;
   unauthenticatedRateLimitPerMinute?: number;
+  impactRunsPerMinute?: number;
   viewMinIntervalMs?: number;
   rateLimitStore?: 'memory' | 'table';
   /**
@@ -272,7 +277,8 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
   return {
     mode: 'local',
     region: runtime.region,
-    endpoints: runtime.endpoints,
+    // A runtime.json from before the Pipes endpoint lacks `pipes`; the runtime serves Pipes on its Lambda endpoint.
+    endpoints: { ...runtime.endpoints, pipes: runtime.endpoints.pipes ?? runtime.endpoints.lambda },
     credentials: options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
     tables: {
       orders: runtime.resources.ordersTable,
@@ -294,6 +300,7 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
     unauthenticatedRateLimitPerMinute:
       options.unauthenticatedRateLimitPerMinute ?? DEFAULT_UNAUTHENTICATED_RATE_LIMIT_PER_MINUTE,
     ...(options.viewMinIntervalMs === undefined ? {} : { viewMinIntervalMs: options.viewMinIntervalMs }),
+    ...(options.impactRunsPerMinute === undefined ? {} : { impactRunsPerMinute: options.impactRunsPerMinute }),
     localRuntime: {
       ...(runtime.iam?.enforcement === 'on' && runtime.iam.denials ? { denialsUrl: runtime.iam.denials } : {}),
       ...(runtime.endpoints.sns ? { outboxUrl: `${runtime.endpoints.sns.replace(/\/+$/, '')}/_local/outbox` } : {}),

@@ -343,8 +343,12 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
           [PIPES[key].pipeId, ['pipes:DescribePipe', 'pipes:StartPipe', 'pipes:StopPipe']],
         ]),
       ),
-      [`${LOGICAL_IDS.ordersTable}.StreamArn`]: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem'],
+      [`${LOGICAL_IDS.ordersTable}.StreamArn`]: [
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+      ],
+      [LOGICAL_IDS.ordersTable]: ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable'],
       // job-launcher.ts: jobs run in asynchronous invocations of the API's own function.
       [opsApiFunctionId()]: ['lambda:InvokeFunction'],
       [LOGICAL_IDS.idempotencyTable]: ['dynamodb:BatchGetItem'],

@@ -10,11 +10,14 @@ import { DlqOrigin } from '../services/dlq-origin.ts';
 import { DlqQueue } from '../services/dlq-queue.ts';
 import { FilterLab } from '../services/filter-lab.ts';
 import { FilterMetrics } from '../services/filter-metrics.ts';
+import { ImpactService, impactJobStore } from '../services/impact.ts';
+import { StreamScanner } from '../services/impact-stream.ts';
 import { LambdaEventLauncher } from '../services/job-launcher.ts';
 import { JobStore } from '../services/job-store.ts';
 import { JournalReader } from '../services/journal.ts';
 import { RedriveLeases } from '../services/leases.ts';
 import { LocalRecords } from '../services/local-records.ts';
+import { PipeControl } from '../services/pipe-control.ts';
 import { OldestMessageAge } from '../services/queue-age.ts';
 import { RecordState } from '../services/record-state.ts';
 import { RedriveService } from '../services/redrive.ts';
@@ -32,6 +35,10 @@ export interface OpsServices {
   readonly queue: DlqQueue;
   /** The local runtime's denials and outbox; `available: false` in AWS. */
   readonly local: LocalRecords;
+  /** Pausing and resuming the pipes (StopPipe, StartPipe), and their state (DescribePipe). */
+  readonly pipes: PipeControl;
+  /** Rule impact previews (`POST /api/filters/impact`). */
+  readonly impact: ImpactService;
 }
 
 declare module 'fastify' {
@@ -75,9 +82,11 @@ export default fp(
       dlqUrls: queueUrls,
     });
     const dlqNames = perPipe((pipe) => config.pipes[pipe].dlqUrl.slice(config.pipes[pipe].dlqUrl.lastIndexOf('/') + 1));
+    // One read gate for every reader of the stream in this process (DLQ messages, redrives, impact previews).
+    const streamGate = new TableStreamReadGate(clients.dynamodb, config.tables.jobs);
     const browser = new DlqBrowser(
       queue,
-      new StreamReader(clients.streams, new TableStreamReadGate(clients.dynamodb, config.tables.jobs)),
+      new StreamReader(clients.streams, streamGate),
       journal,
       state,
       lab,
@@ -101,6 +110,15 @@ export default fp(
         ? { launcher: new LambdaEventLauncher(clients.lambda, requiredSelfName(config)) }
         : {}),
     });
+    const impact = new ImpactService({
+      jobs: impactJobStore(clients.dynamodb, config.tables.jobs),
+      scanner: new StreamScanner(clients.streams, clients.dynamodb, config.tables.orders, streamGate),
+      browser,
+      journal,
+      ...(config.jobExecution === 'lambda-event'
+        ? { launcher: new LambdaEventLauncher(clients.lambda, requiredSelfName(config), 'orderflowImpactJob') }
+        : {}),
+    });
     app.decorate('ops', {
       config,
       browser,
@@ -115,10 +133,16 @@ export default fp(
       lab,
       queue,
       local: new LocalRecords(config.localRuntime),
+      pipes: new PipeControl(
+        clients.pipes,
+        audit,
+        perPipe((pipe) => config.pipes[pipe].pipeName),
+      ),
+      impact,
     });
     app.addHook('onClose', async () => {
       // Let running redrive jobs stop between messages: whatever they had not finished stays in the DLQ.
-      await redrive.drain();
+      await Promise.all([redrive.drain(), impact.drain()]);
       if (options.destroyClients) clients.destroy();
     });
   },

@@ -95,6 +95,18 @@ export const meResponseSchema = z.object({
 export type Me = z.infer<typeof meResponseSchema>;
 
 // --- pipes --------------------------------------------------------------------------------------------------------
+/** A pipe's state as DescribePipe answers it (Pipes API reference, DescribePipe). */
+export const pipeStateSchema = z.object({
+  desired: z.string().describe('DesiredState: RUNNING or STOPPED (what the last StartPipe/StopPipe asked for)'),
+  current: z
+    .string()
+    .describe(
+      'CurrentState: RUNNING or STOPPED once settled; STARTING or STOPPING while a start or stop is under way; START_FAILED, STOP_FAILED, ... when it failed',
+    ),
+  reason: z.string().nullable().describe('StateReason, when Pipes gives one'),
+  lastModified: z.string().nullable().describe('LastModifiedTime (ISO 8601)'),
+});
+export type PipeState = z.infer<typeof pipeStateSchema>;
 export const pipeSummarySchema = z.object({
   key: pipeKeySchema,
   title: z.string(),
@@ -116,10 +128,30 @@ export const pipeSummarySchema = z.object({
     parallelizationFactor: z.number(),
     startingPosition: z.string(),
   }),
+  state: pipeStateSchema
+    .nullable()
+    .describe('the pipe as EventBridge Pipes reports it (DescribePipe); null when it could not be read'),
+  stateError: z.string().nullable().describe('why `state` is null (the Pipes API error), else null'),
 });
 export type PipeSummary = z.infer<typeof pipeSummarySchema>;
 export const pipesResponseSchema = z.object({ pipes: z.array(pipeSummarySchema) });
 export type PipesResponse = z.infer<typeof pipesResponseSchema>;
+/** `POST /api/pipes/{pipe}/stop` and `/start`: why, for the audit log. */
+export const pipeControlBodySchema = z
+  .object({
+    reason: z.string().trim().min(3, 'reason must say why (at least 3 characters)').max(500),
+  })
+  .strict();
+export type PipeControlBody = z.infer<typeof pipeControlBodySchema>;
+export const pipeControlResponseSchema = z.object({
+  pipe: pipeKeySchema,
+  pipeName: z.string(),
+  state: pipeStateSchema.describe(
+    'as StopPipe/StartPipe answered: usually STOPPING or STARTING; GET /api/pipes shows when it has settled',
+  ),
+  auditId: z.string().describe('the audit entry of the outcome'),
+});
+export type PipeControlResponse = z.infer<typeof pipeControlResponseSchema>;
 
 // --- DLQs ---------------------------------------------------------------------------------------------------------
 export const dlqSummarySchema = z.object({
@@ -465,6 +497,109 @@ export const filterTestResponseSchema = z.object({
 });
 export type FilterTestResponse = z.infer<typeof filterTestResponseSchema>;
 
+// --- rule impact preview ------------------------------------------------------------------------------------------
+/** Where an impact preview reads its records: the Orders stream's retained records, or the pipe's dead letters. */
+export const IMPACT_SOURCES = ['stream', 'dead-letters'] as const;
+export type ImpactSource = (typeof IMPACT_SOURCES)[number];
+/** Records an impact preview evaluates at most (a stream scan reads at most 1,000 a second per shard). */
+export const IMPACT_MAX_LIMIT = 100_000;
+const IMPACT_DEFAULT_LIMIT = 10_000;
+
+export const impactBodySchema = z
+  .object({
+    pipe: pipeKeySchema,
+    rule: z
+      .unknown()
+      .refine((rule) => rule !== undefined, 'rule is required: the candidate rule, an event pattern')
+      .describe(
+        "the candidate rule: an event pattern in the full language, over the record's typed view (N values as numbers), like the pipes' rules",
+      ),
+    source: z.enum(IMPACT_SOURCES, {
+      error: (issue) =>
+        issue.input === undefined
+          ? `source is required; expected one of ${IMPACT_SOURCES.join(', ')}`
+          : `unknown source ${JSON.stringify(issue.input)}; expected one of ${IMPACT_SOURCES.join(', ')}`,
+    }),
+    limit: z
+      .number({ error: 'limit must be a whole number' })
+      .int({ error: (issue) => `limit must be a whole number, got ${issue.input}` })
+      .min(1, { error: (issue) => `limit must be at least 1, got ${issue.input}` })
+      .max(IMPACT_MAX_LIMIT, { error: (issue) => `limit must be at most ${IMPACT_MAX_LIMIT}, got ${issue.input}` })
+      .default(IMPACT_DEFAULT_LIMIT)
+      .describe(`records to evaluate at most, 1 to ${IMPACT_MAX_LIMIT} (default ${IMPACT_DEFAULT_LIMIT})`),
+  })
+  .strict();
+export type ImpactBody = z.input<typeof impactBodySchema>;
+
+export const impactAcceptedSchema = z.object({
+  jobId: z.string(),
+  pipeFilter: json.describe('the pipe filter derived from the candidate rule, valid for EventBridge Pipes'),
+});
+export type ImpactAccepted = z.infer<typeof impactAcceptedSchema>;
+
+export const clauseFailureSchema = z.object({
+  path: z.string().describe('dotted field path, e.g. dynamodb.NewImage.orderAmount.N'),
+  clause: z.string().describe("the clause's matchers as written"),
+  actual: z.unknown().describe('the value found (absent when the field is missing)'),
+  message: z.string(),
+});
+
+export const impactSampleSchema = z.object({
+  eventId: z.string(),
+  eventName: z.string(),
+  sequenceNumber: z.string(),
+  orderId: z.string().nullable(),
+  newImage: json.nullable(),
+  oldImage: json.nullable(),
+  current: z.object({
+    accepted: z.boolean(),
+    failingClause: z
+      .object({ id: z.string(), description: z.string() })
+      .nullable()
+      .describe("the current rule's first failing clause (pipeline's clause id); null when it accepts"),
+    failures: z.array(clauseFailureSchema).describe("the engine's explanation of the current rule's verdict"),
+  }),
+  candidate: z.object({
+    accepted: z.boolean(),
+    failures: z.array(clauseFailureSchema).describe("the engine's explanation of the candidate's verdict"),
+  }),
+  explanation: z.string().describe('which clauses make the difference, in words'),
+});
+export type ImpactSample = z.infer<typeof impactSampleSchema>;
+
+export const impactStatusSchema = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export type ImpactStatus = z.infer<typeof impactStatusSchema>;
+
+export const impactJobSchema = z.object({
+  jobId: z.string(),
+  pipe: pipeKeySchema,
+  source: z.enum(IMPACT_SOURCES),
+  limit: z.number().int(),
+  actor: z.string(),
+  status: impactStatusSchema,
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  rule: z.unknown().describe('the candidate rule as sent'),
+  pipeFilter: json.describe('the pipe filter derived from the candidate rule'),
+  progress: z.object({
+    done: z.number().int(),
+    total: z.number().int().nullable(),
+    unit: z.enum(['shards', 'messages']).describe('stream: shards read to their end; dead-letters: DLQ messages'),
+  }),
+  complete: z
+    .boolean()
+    .describe(
+      'every record of the source was evaluated (false: the limit, a cancel or the run time cut it short; see note)',
+    ),
+  note: z.string().nullable(),
+  evaluated: z.number().int().describe('records evaluated (so far, while running)'),
+  current: z.number().int().describe("of those, how many the pipe's current rule accepts"),
+  candidate: z.number().int().describe('of those, how many the candidate rule accepts'),
+  changedCount: z.number().int().describe('records whose verdict changes (`changed` holds samples of them)'),
+  changed: z.array(impactSampleSchema),
+});
+export type ImpactJob = z.infer<typeof impactJobSchema>;
+
 // --- audit --------------------------------------------------------------------------------------------------------
 export const auditQuerySchema = z
   .object({
@@ -494,7 +629,7 @@ export const auditEntrySchema = z.object({
   at: z.string(),
   actor: z.string(),
   role: roleSchema,
-  action: z.enum(['redrive', 'redrive-dry-run', 'redrive-cancel', 'discard']),
+  action: z.enum(['redrive', 'redrive-dry-run', 'redrive-cancel', 'discard', 'pipe-stop', 'pipe-start']),
   pipe: pipeKeySchema,
   messageIds: z.array(z.string()),
   outcome: z.string(),

@@ -246,6 +246,14 @@ export class DlqBrowser {
     };
   }
 
+  /**
+   * The pipe's DLQ as browsing sees it (the kept view, or a new walk when the queue's counts changed): for a rule impact
+   * preview, which evaluates every message's records and must not receive the messages again for it.
+   */
+  async snapshot(pipe: PipeKey): Promise<{ readonly at: number; readonly messages: readonly QueuedMessage[] }> {
+    return this.view(pipe);
+  }
+
   /** Forget what was read of a pipe's DLQ (after a discard or a redrive changed it). */
   invalidate(pipe: PipeKey): void {
     const ofPipe = (key: string) => key.startsWith(`${pipe}#`);

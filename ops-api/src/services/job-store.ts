@@ -49,9 +49,9 @@ export interface SaveAnswer {
   readonly lost: boolean;
 }
 
-export interface StoredJob {
-  readonly job: RedriveJob;
-  readonly request: StoredRequest;
+export interface StoredJob<Job = RedriveJob, Request = StoredRequest> {
+  readonly job: Job;
+  readonly request: Request;
   readonly actor: { readonly name: string; readonly role: Role };
   readonly createdAtMs: number;
   readonly heartbeatAtMs: number;
@@ -60,27 +60,46 @@ export interface StoredJob {
   readonly runner: string | undefined;
 }
 
+/** A kind of job kept in the jobs table: its key prefix, and the job as stored (cut to fit an item). */
+export interface JobKind<Job> {
+  readonly prefix: string;
+  stored(job: Job): Record<string, unknown>;
+}
+
+/** Redrive jobs (`job#<id>`): results cut to what fits in the item, `resultsOmitted` saying how many did not. */
+export const REDRIVE_JOBS: JobKind<RedriveJob> = {
+  prefix: 'job#',
+  stored(job) {
+    const { results, omitted } = storedResults(job.results);
+    return { ...job, results, resultsOmitted: omitted };
+  },
+};
+
 /**
- * Redrive jobs in the ops jobs table (`job#<id>`, pipeline's JOBS_KEYS), so that any instance can report or cancel
- * them, a job can run in another Lambda invocation than the request that started it, and a crashed run's job is
- * visibly failed (or continued, see `claimRun`) rather than forever running. Items expire by TTL after
- * {@link JOB_TTL_SECONDS}.
+ * Jobs in the ops jobs table (redrive jobs: `job#<id>`, pipeline's JOBS_KEYS; other kinds under their own prefix), so
+ * that any instance can report or cancel them, a job can run in another Lambda invocation than the request that
+ * started it, and a crashed run's job is visibly failed (or continued, see `claimRun`) rather than forever running.
+ * Items expire by TTL after {@link JOB_TTL_SECONDS}.
  */
-export class JobStore {
+export class JobStore<
+  Job extends { readonly jobId: string; readonly progress: unknown } = RedriveJob,
+  Request = StoredRequest,
+> {
   constructor(
     private readonly dynamodb: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly kind: JobKind<Job> = REDRIVE_JOBS as unknown as JobKind<Job>,
   ) {}
 
   /** Stores a new job with its request, not yet picked up by a runner. */
-  async create(job: RedriveJob, request: StoredRequest, actor: StoredJob['actor']): Promise<void> {
+  async create(job: Job, request: Request, actor: StoredJob['actor']): Promise<void> {
     const now = Date.now();
     await this.dynamodb.send(
       new PutCommand({
         TableName: this.table,
         Item: {
           ...this.key(job.jobId),
-          job: { ...job, resultsOmitted: 0 },
+          job: this.kind.stored(job),
           request,
           actor,
           createdAtMs: now,
@@ -101,7 +120,7 @@ export class JobStore {
    * an asynchronous invocation may be delivered twice, and Lambda retries one that failed, so two runs must not both
    * work on one job.
    */
-  async claimRun(jobId: string, runner: string): Promise<StoredJob | undefined> {
+  async claimRun(jobId: string, runner: string): Promise<StoredJob<Job, Request> | undefined> {
     const now = Date.now();
     try {
       const answer = await this.dynamodb.send(
@@ -122,7 +141,7 @@ export class JobStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return answer.Attributes ? toStored(answer.Attributes) : undefined;
+      return answer.Attributes ? toStored<Job, Request>(answer.Attributes) : undefined;
     } catch (error: unknown) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -135,16 +154,15 @@ export class JobStore {
    * still holds the job; if another run took it over (this one was presumed dead), `lost` is true and nothing is
    * written.
    */
-  async save(job: RedriveJob, runner?: string): Promise<SaveAnswer> {
-    const { results, omitted } = storedResults(job.results);
-    return this.update(job.jobId, 'SET #job = :job', { ':job': { ...job, results, resultsOmitted: omitted } }, runner);
+  async save(job: Job, runner?: string): Promise<SaveAnswer> {
+    return this.update(job.jobId, 'SET #job = :job', { ':job': this.kind.stored(job) }, runner);
   }
 
   /**
    * The heartbeat of a running job between saves: its progress and the time, a few bytes instead of the whole job;
    * answers whether a cancel was requested.
    */
-  async beat(job: Pick<RedriveJob, 'jobId' | 'progress'>, runner?: string): Promise<SaveAnswer> {
+  async beat(job: Pick<Job, 'jobId' | 'progress'>, runner?: string): Promise<SaveAnswer> {
     return this.update(job.jobId, 'SET #job.progress = :progress', { ':progress': job.progress }, runner);
   }
 
@@ -179,11 +197,11 @@ export class JobStore {
     }
   }
 
-  async load(jobId: string): Promise<StoredJob | undefined> {
+  async load(jobId: string): Promise<StoredJob<Job, Request> | undefined> {
     const answer = await this.dynamodb.send(
       new GetCommand({ TableName: this.table, Key: this.key(jobId), ConsistentRead: true }),
     );
-    return answer.Item ? toStored(answer.Item) : undefined;
+    return answer.Item ? toStored<Job, Request>(answer.Item) : undefined;
   }
 
   /** Asks the job's run to stop (it reads the flag with each heartbeat); a job that does not exist stays absent. */
@@ -205,14 +223,14 @@ export class JobStore {
   }
 
   private key(jobId: string) {
-    return { [JOBS_KEYS.partitionKey]: `job#${jobId}` };
+    return { [JOBS_KEYS.partitionKey]: `${this.kind.prefix}${jobId}` };
   }
 }
 
-function toStored(item: Record<string, unknown>): StoredJob {
+function toStored<Job, Request>(item: Record<string, unknown>): StoredJob<Job, Request> {
   return {
-    job: item.job as RedriveJob,
-    request: item.request as StoredRequest,
+    job: item.job as Job,
+    request: item.request as Request,
     actor: item.actor as StoredJob['actor'],
     createdAtMs: Number(item.createdAtMs ?? 0),
     heartbeatAtMs: Number(item.heartbeatAtMs ?? 0),

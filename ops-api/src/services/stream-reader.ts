@@ -14,14 +14,14 @@ export type StreamRead =
 /** Errors meaning "the stream no longer holds these records" (24-hour retention, or the stream was replaced). */
 const GONE = new Set(['TrimmedDataAccessException', 'ResourceNotFoundException', 'ExpiredIteratorException']);
 /** Errors meaning "too many reads of this shard": back off and try again. */
-const THROTTLED = new Set([
+export const THROTTLED = new Set([
   'LimitExceededException',
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
 ]);
-const MAX_ATTEMPTS = 6;
-const MAX_BACKOFF_MS = 16_000;
+export const MAX_ATTEMPTS = 6;
+export const MAX_BACKOFF_MS = 16_000;
 /** GetRecords pages to follow before giving up on reaching the end sequence (an open shard can answer empty pages). */
 const MAX_PAGES = 8;
 /**

@@ -334,12 +334,14 @@ export class OpsToolkit extends Construct {
         resources: dlqArns,
       }),
     );
-    // stream-reader.ts: an iterator at the DLQ message's sequence number, then its records. The shard and stream come
-    // from the DLQ message, so the API never describes or lists streams.
+    // stream-reader.ts: an iterator at the DLQ message's sequence number, then its records (the shard and stream come
+    // from the DLQ message). impact-stream.ts, a rule impact preview over the stream's retained records: the stream's
+    // shards (DescribeStream), an iterator at each one's TRIM_HORIZON, its records. Never ListStreams: the stream is
+    // the Orders table's latest (DescribeTable, below).
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReReadOrdersStream',
-        actions: ['dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords'],
         resources: [data.ordersTable.tableStreamArn ?? ''],
       }),
     );
@@ -395,8 +397,8 @@ export class OpsToolkit extends Construct {
       ],
     }).attachToRole(fn.role as IRole);
     // record-state.ts: the current order (a record older than the stream's 24 hours) and the idempotency records
-    // (already applied?), both by BatchGetItem.
-    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem');
+    // (already applied?), both by BatchGetItem. impact-stream.ts: the table's latest stream ARN (DescribeTable).
+    data.ordersTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable');
     data.idempotencyTable.grant(fn, 'dynamodb:BatchGetItem');
     // journal.ts: entries by record key (BatchGetItem) and, once the stream dropped a range, the pipe's entries (Scan).
     // The processors write the journal; the API never changes it.
