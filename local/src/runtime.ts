@@ -27,6 +27,7 @@ import {
 import { type RuntimeInfo, runtimeInfoSchema, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { runAlarmActions } from './cloudwatch/actions.ts';
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
+import { dashboardSpecs } from './cloudwatch/dashboards.ts';
 import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
 import { startCloudWatchServer } from './cloudwatch/server.ts';
 import {
@@ -442,6 +443,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         {
           store: metrics,
           alarms,
+          dashboards: dashboardSpecs(loaded, context),
           region: LOCAL_REGION,
           account: LOCAL_ACCOUNT,
           ...(iam.gates ? { gate: iam.gates.cloudwatch } : {}),

@@ -145,19 +145,30 @@ export class MetricStore {
    * dimension set, not a subset). Buckets without samples are absent, as in GetMetricData.
    */
   statistic(id: MetricId, stat: string, periodSeconds: number, start: number, end: number): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [bucket, samples] of this.buckets(id, periodSeconds, start, end))
+      out.set(bucket, aggregate(samples, stat));
+    return out;
+  }
+
+  /**
+   * The samples of exactly this metric in [start, end), by period-aligned bucket (ascending), only those of `unit` when
+   * given (GetMetricStatistics: "If you specify a unit, the operation returns only data that was collected with that
+   * unit specified"; a sample published without a unit has the unit `None`).
+   */
+  buckets(id: MetricId, periodSeconds: number, start: number, end: number, unit?: string): Map<number, MetricSample[]> {
     const series = this.series.get(keyOf(id.namespace, id.metricName, normaliseDimensions(id.dimensions)));
     const periodMs = periodSeconds * 1000;
     const buckets = new Map<number, MetricSample[]>();
     for (const sample of series?.samples ?? []) {
       if (sample.timestamp < start || sample.timestamp >= end) continue;
+      if (unit !== undefined && (sample.unit ?? 'None') !== unit) continue;
       const bucket = Math.floor(sample.timestamp / periodMs) * periodMs;
       const list = buckets.get(bucket);
       if (list) list.push(sample);
       else buckets.set(bucket, [sample]);
     }
-    const out = new Map<number, number>();
-    for (const [bucket, samples] of [...buckets].sort((a, b) => a[0] - b[0])) out.set(bucket, aggregate(samples, stat));
-    return out;
+    return new Map([...buckets].sort((a, b) => a[0] - b[0]));
   }
 
   private prune(now: number): void {

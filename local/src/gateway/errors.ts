@@ -17,7 +17,8 @@ export interface ErrorResponse {
   readonly body: string;
 }
 
-const UNSIGNED_MESSAGE = 'Request is missing Authentication Token';
+/** What AWS answers a request without a signature. */
+export const UNSIGNED_MESSAGE = 'Request is missing Authentication Token';
 const JSON_1_0 = 'application/x-amz-json-1.0';
 
 const escapeXml = (text: string) =>
@@ -73,18 +74,6 @@ export function lambdaError(kind: 'denied' | 'unsigned', message: string): Error
     status: 403,
     headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID(), 'x-amzn-errortype': type },
     body: JSON.stringify({ Type: 'User', Message: kind === 'denied' ? message : UNSIGNED_MESSAGE }),
-  };
-}
-
-export function cloudWatchError(kind: 'denied' | 'unsigned', message: string): ErrorResponse {
-  const code = kind === 'denied' ? 'AccessDenied' : 'MissingAuthenticationToken';
-  return {
-    status: 403,
-    headers: { 'content-type': JSON_1_0, 'x-amzn-requestid': randomUUID(), 'x-amzn-query-error': `${code};Sender` },
-    body: JSON.stringify({
-      __type: `com.amazon.coral.service#${kind === 'denied' ? 'AccessDeniedException' : 'MissingAuthenticationTokenException'}`,
-      Message: kind === 'denied' ? message : UNSIGNED_MESSAGE,
-    }),
   };
 }
 

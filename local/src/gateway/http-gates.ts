@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../iam/authorizer.ts';
 import type { ArnScope } from './dynamodb.ts';
 import type { Enforcer, Permission } from './enforcer.ts';
-import { cloudWatchError, type ErrorResponse, lambdaError } from './errors.ts';
+import { type ErrorResponse, lambdaError, UNSIGNED_MESSAGE } from './errors.ts';
 import { assumedRoleArn } from './principals.ts';
 import { credentialOf } from './sigv4.ts';
 
@@ -79,14 +79,33 @@ export function lambdaGate(enforcer: Enforcer, scope: ArnScope): LambdaGate {
   };
 }
 
-/** The CloudWatch endpoint's check of an operation; `compositeAlarms` says whether DescribeAlarms may return them. */
+/**
+ * Why the CloudWatch endpoint refuses a request: its error code and message, which the endpoint writes in the protocol
+ * the client speaks (an XML `ErrorResponse` for the query protocol, JSON or CBOR with `x-amzn-query-error` otherwise).
+ */
+export interface CloudWatchRefusal {
+  readonly code: 'AccessDenied' | 'MissingAuthenticationToken';
+  readonly message: string;
+}
+
+/**
+ * The CloudWatch endpoint's check of an operation, whichever protocol carried it (`input` is the parsed request, in
+ * the API's member names); `compositeAlarms` says whether DescribeAlarms may return them.
+ */
 export type CloudWatchGate = (
   request: IncomingMessage,
   operation: string,
   input: Readonly<Record<string, unknown>>,
-) => { readonly refusal: ErrorResponse } | { readonly refusal?: undefined; readonly compositeAlarms: boolean };
+) => { readonly refusal: CloudWatchRefusal } | { readonly refusal?: undefined; readonly compositeAlarms: boolean };
 
-const NO_RESOURCE = new Set(['PutMetricData', 'GetMetricData', 'ListMetrics', 'GetMetricStatistics', 'ListDashboards']);
+const NO_RESOURCE = new Set([
+  'PutMetricData',
+  'GetMetricData',
+  'ListMetrics',
+  'GetMetricStatistics',
+  'ListDashboards',
+  'DescribeAlarmsForMetric',
+]);
 
 /**
  * The permissions of a CloudWatch operation, per the Service Authorization Reference for Amazon CloudWatch
@@ -111,6 +130,11 @@ export function cloudWatchPermissions(
       },
     ];
   if (NO_RESOURCE.has(operation)) return [{ action, resource: '*' }];
+  // Dashboards are global: `arn:aws:cloudwatch::ACCOUNT:dashboard/NAME`, no region.
+  if (operation === 'GetDashboard')
+    return [
+      { action, resource: `arn:aws:cloudwatch::${scope.account}:dashboard/${String(input.DashboardName ?? '')}` },
+    ];
   if (operation === 'DescribeAlarms') {
     const names = input.AlarmNames;
     if (Array.isArray(names) && names.length > 0)
@@ -136,10 +160,10 @@ export function cloudWatchGate(enforcer: Enforcer, scope: ArnScope): CloudWatchG
     );
     if (!principal) {
       enforcer.recordUnsigned(permissions[0], 'cloudwatch');
-      return { refusal: cloudWatchError('unsigned', '') };
+      return { refusal: { code: 'MissingAuthenticationToken', message: UNSIGNED_MESSAGE } };
     }
     const denied = enforcer.authorizeAll(principal, permissions, 'cloudwatch');
-    if (denied) return { refusal: cloudWatchError('denied', denied.message) };
+    if (denied) return { refusal: { code: 'AccessDenied', message: denied.message } };
     // "To use this operation and return information about composite alarms, you must be signed on with the
     // cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms, CloudWatch API reference); the same
     // holds for DescribeAlarmHistory with cloudwatch:DescribeAlarmHistory.
