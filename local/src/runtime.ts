@@ -437,7 +437,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return role && iam.principals.has(role) ? iam.principals.role(role) : undefined;
     };
 
-    const alarms = new AlarmBoard(alarmSpecs(loaded, context), metrics, Date.now(), names);
+    // An alarm description's runbook and console links are `https://` + the console distribution's domain; with the
+    // front running they are the local console site's `http://` URLs, as in the functions' environment below.
+    const localAlarmSpecs = alarmSpecs(loaded, context).map((spec) =>
+      frontPlan && spec.description
+        ? { ...spec, description: plainHttpForLocalHosts(spec.description, frontPlan) }
+        : spec,
+    );
+    const alarms = new AlarmBoard(localAlarmSpecs, metrics, Date.now(), names);
     const cloudwatch = await timed('CloudWatch endpoint up', async () =>
       startCloudWatchServer(
         {

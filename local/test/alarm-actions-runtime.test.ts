@@ -10,7 +10,8 @@ import {
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { alarmName } from '@orderflow/pipeline';
+import type { DenialsResponse, InboxResponse } from '@orderflow/ops-api/schemas';
+import { alarmName, alarmWindowSeconds, consoleDeepLink, PIPE_ALARMS, runbookPath } from '@orderflow/pipeline/facts';
 import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
@@ -19,11 +20,12 @@ import type { OutboxMessage } from '../src/sns/outbox.ts';
 import type { CloudFormationTemplate } from '../src/template/intrinsics.ts';
 
 /**
- * The on-call path end to end on the local runtime, with the synthesized template: a dead-letter queue fills, its
- * alarm goes to ALARM, CloudWatch publishes to the alarm topic through the topic policy and the KMS key policy, and
- * the on-call address receives the notification with the runbook and console links; after recovery it receives OK.
- * The same template with the topic policy's Allow deleted (the defect AWS-FACTS.md fact 12 describes) delivers
- * nothing, and the alarm history says why.
+ * The on-call path end to end on the local runtime, with the synthesized template and the ops API as deployed (what
+ * `npm start` runs): a dead-letter queue fills, its alarm goes to ALARM, CloudWatch publishes to the alarm topic
+ * through the topic policy and the KMS key policy, and the on-call address receives the notification with the runbook
+ * and console links, which the console's inbox lists; after recovery it receives OK. The same template with the topic
+ * policy's Allow deleted (the defect AWS-FACTS.md fact 12 describes) delivers nothing, the alarm history says why, and
+ * the console's list of denials shows CloudWatch refused.
  */
 const cdkOut = join(REPO_ROOT, 'stack/cdk.out');
 const ONCALL = 'oncall@orderflow.local';
@@ -61,7 +63,17 @@ async function start(templateDir: string, name: string): Promise<LocalRuntime> {
     stateDir: mkdtempSync(join(work, `${name}-state-`)),
     observeIntervalMs: 300,
     pipeTiming: { pollIntervalMs: 100, retryBaseDelayMs: 20 },
+    opsApi: 'lambda',
   });
+}
+
+/** A GET of the ops API the runtime runs (the bundled function behind the HTTP API), as the console sends it. */
+async function opsApi<T>(runtime: LocalRuntime, path: string): Promise<T> {
+  const response = await fetch(`${runtime.info.opsApi}${path}`, {
+    headers: { authorization: `Bearer ${runtime.info.tokens.viewer}` },
+  });
+  if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
 }
 
 const clientsOf = (runtime: LocalRuntime) => {
@@ -106,17 +118,35 @@ describe('alarm actions on the local runtime, with the synthesized template', ()
       return found.length > 0 && found;
     }, `an ALARM mail for ${dlqAlarm}`);
     const message = JSON.parse(alarm?.notification.Message ?? '{}') as Record<string, unknown>;
+    const definition = PIPE_ALARMS.find((a) => a.slug === 'dlq-has-messages');
+    if (!definition) throw new Error('no dlq-has-messages alarm defined');
     expect(message).toMatchObject({
       AlarmName: dlqAlarm,
       NewStateValue: 'ALARM',
       OldStateValue: 'OK',
       AWSAccountId: '000000000000',
       Region: 'US East (N. Virginia)',
-      Trigger: { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'MAXIMUM' },
+      // The alarm's definition as pipeline states it: a metric (Statistic in capitals) or metric math.
+      Trigger:
+        definition.kind === 'metric'
+          ? {
+              MetricName: definition.metric.metricName,
+              Namespace: definition.metric.namespace,
+              Statistic: definition.metric.statistic.toUpperCase(),
+            }
+          : { Metrics: expect.arrayContaining([expect.objectContaining({ Expression: definition.expression })]) },
+    });
+    // The links are the local console site's: plain HTTP on its port, where the deployed ones are HTTPS.
+    const consoleUrl = String(runtime.info.console).replace(/\/+$/, '');
+    const deepLink = consoleDeepLink(consoleUrl, definition.consoleView, {
+      pipe: 'standard',
+      windowSeconds: alarmWindowSeconds(definition),
     });
     const description = String(message.AlarmDescription);
-    expect(description).toMatch(/Runbook: \S+\/docs\/runbooks\/dlq-has-messages\.md/);
-    expect(description).toMatch(/Console: \S+\/dlqs\?pipe=standard&window=\d+/);
+    expect(description).toContain(`Runbook: ${consoleUrl}/${runbookPath('dlq-has-messages')}`);
+    expect(description).toContain(`Console: ${deepLink}`);
+    expect(deepLink).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dlqs\?pipe=standard&window=\d+$/);
+    expect((await fetch(deepLink)).headers.get('content-type')).toMatch(/^text\/html/);
     expect(alarm?.notification).toMatchObject({
       Type: 'Notification',
       SigningCertURL: `${runtime.info.endpoints.sns}/SimpleNotificationService-local.pem`,
@@ -126,6 +156,21 @@ describe('alarm actions on the local runtime, with the synthesized template', ()
       messages: OutboxMessage[];
     };
     expect(outbox.messages.map((m) => m.file)).toContain(alarm?.file);
+    // The console's on-call inbox: the same mail through the ops API, the alarm and its links read out.
+    const inbox = await opsApi<InboxResponse>(runtime, '/api/local/inbox?limit=100');
+    if (!inbox.available) throw new Error(`the inbox is not available: ${inbox.reason}`);
+    expect(inbox.messages.find((m) => m.id === alarm?.file)).toMatchObject({
+      to: ONCALL,
+      subject: alarm?.notification.Subject,
+      topicArn: alarm?.notification.TopicArn,
+      alarm: {
+        name: dlqAlarm,
+        newState: 'ALARM',
+        oldState: 'OK',
+        runbookUrl: `${consoleUrl}/${runbookPath('dlq-has-messages')}`,
+        consoleUrl: deepLink,
+      },
+    });
 
     const history = await clients.cloudwatch.send(
       new DescribeAlarmHistoryCommand({ AlarmName: dlqAlarm, HistoryItemType: 'Action' }),
@@ -265,27 +310,36 @@ describe('alarm actions on the local runtime, with a topic policy that only deni
       return (items?.length ?? 0) >= 2 && items;
     }, `${dlqAlarm}'s ALARM action in its history`);
     const [alarmAction] = failed;
+    // The history names the alarm as the caller, by the ARN DescribeAlarms gives it.
+    const described = await clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [dlqAlarm] }));
+    const alarmArn = described.MetricAlarms?.[0]?.AlarmArn ?? described.CompositeAlarms?.[0]?.AlarmArn;
+    expect(alarmArn).toMatch(/^arn:aws:cloudwatch:us-east-1:000000000000:alarm:/);
     const data = JSON.parse(alarmAction?.HistoryData ?? '{}') as { actionState: string; error: string };
     const topicArn = String(JSON.parse(alarmAction?.HistoryData ?? '{}').notificationResource);
     expect(
       alarmAction?.HistorySummary?.startsWith(
-        `Failed to execute action ${topicArn}. Received error: "CloudWatch Alarms is not authorized to perform: SNS:Publish`,
+        `Failed to execute action ${topicArn}. Received error: "Resource: ${alarmArn} is not authorized to perform: SNS:Publish`,
       ),
     ).toBe(true);
     expect(data).toMatchObject({
       actionState: 'Failed',
-      error: `CloudWatch Alarms is not authorized to perform: SNS:Publish on resource: ${topicArn} because no resource-based policy allows the SNS:Publish action`,
+      error: `Resource: ${alarmArn} is not authorized to perform: SNS:Publish on resource: ${topicArn} because no resource-based policy allows the SNS:Publish action`,
     });
     expect(runtime.alarms.status.get(dlqAlarm)?.state).toBe('ALARM');
     expect(runtime.outbox.list()).toEqual([]);
-    expect(runtime.denials.list({ limit: 1000 })).toContainEqual(
-      expect.objectContaining({
-        principal: 'cloudwatch.amazonaws.com',
-        action: 'SNS:Publish',
-        resource: topicArn,
-        reason: 'no-resource-allow',
-        endpoint: 'alarm-action',
-      }),
-    );
+    const denial = {
+      principal: 'cloudwatch.amazonaws.com',
+      action: 'SNS:Publish',
+      resource: topicArn,
+      reason: 'no-resource-allow',
+      endpoint: 'alarm-action',
+    };
+    expect(runtime.denials.list({ limit: 1000 })).toContainEqual(expect.objectContaining(denial));
+    // What the console's overview lists: the ops API as deployed reads the runtime's denials log.
+    const denials = await opsApi<DenialsResponse>(runtime, '/api/local/denials?limit=100');
+    if (!denials.available) throw new Error(`the denials are not available: ${denials.reason}`);
+    expect(denials.denials).toContainEqual(expect.objectContaining({ ...denial, role: null }));
+    const inbox = await opsApi<InboxResponse>(runtime, '/api/local/inbox');
+    expect(inbox).toEqual({ available: true, messages: [] });
   });
 });

@@ -233,7 +233,8 @@ describe('alarm actions through the template topic policy and key policy', () =>
     await h.sns.settled();
     expect(h.outbox.list()).toEqual([]);
     const [failure] = actionItems(h);
-    const error = `CloudWatch Alarms is not authorized to perform: SNS:Publish on resource: ${h.topicArn} because no resource-based policy allows the SNS:Publish action`;
+    // AWS's words: the alarm is named as the caller (actions.ts, receivedError).
+    const error = `Resource: ${h.board.arnOf(failure?.alarmName ?? '')} is not authorized to perform: SNS:Publish on resource: ${h.topicArn} because no resource-based policy allows the SNS:Publish action`;
     // HistorySummary holds at most 255 characters; HistoryData carries the whole error.
     const summary = `Failed to execute action ${h.topicArn}. Received error: "${error}"`;
     expect(failure?.summary).toBe(summary.length <= 255 ? summary : `${summary.slice(0, 252)}...`);

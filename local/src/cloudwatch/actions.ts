@@ -158,13 +158,21 @@ export function notificationSubject(state: string, name: string, regionName: str
   return subject.length <= 100 ? subject : subject.slice(0, 100);
 }
 
-/** What CloudWatch's history says a refused publish got back. */
-function receivedError(error: { code?: string; message?: string }): string {
+/**
+ * What CloudWatch's history says a refused publish got back. A topic policy's refusal names the alarm as the caller:
+ * `Resource: <alarm ARN> is not authorized to perform: SNS:Publish on resource: <topic ARN> because no resource-based
+ * policy allows the SNS:Publish action` (AWS Knowledge Center, "Why didn't I receive an SNS notification for my
+ * CloudWatch alarm trigger?", https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger, and the
+ * history quoted in https://github.com/aws-solutions/automated-security-response-on-aws/issues/43); a key policy's
+ * refusal reads `CloudWatch Alarms does not have authorization to access the SNS topic encryption key.` (quoted in
+ * https://github.com/awslabs/landing-zone-accelerator-on-aws/issues/31).
+ */
+function receivedError(error: { code?: string; message?: string }, alarmArn: string): string {
   const message = error.message ?? String(error);
   if (error.code?.startsWith('KMS'))
     return 'CloudWatch Alarms does not have authorization to access the SNS topic encryption key.';
   if (error.code === 'AuthorizationError')
-    return message.replace(/^User: cloudwatch\.amazonaws\.com /, 'CloudWatch Alarms ');
+    return message.replace(/^User: cloudwatch\.amazonaws\.com /, `Resource: ${alarmArn} `);
   return message;
 }
 
@@ -203,7 +211,7 @@ export function executeActions(board: AlarmBoard, transition: AlarmTransition, o
           },
         );
       } catch (caught: unknown) {
-        error = receivedError(caught as { code?: string; message?: string });
+        error = receivedError(caught as { code?: string; message?: string }, alarmArn);
       }
     recordAction(board, spec, transition, arn, published, error);
   }
