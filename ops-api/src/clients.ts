@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { PipesClient } from '@aws-sdk/client-pipes';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OpsApiConfig } from './config.ts';
@@ -13,6 +14,8 @@ export interface AwsClients {
   readonly streams: DynamoDBStreamsClient;
   readonly lambda: LambdaClient;
   readonly cloudwatch: CloudWatchClient;
+  /** StopPipe, StartPipe, DescribePipe (pipe-control.ts). */
+  readonly pipes: PipesClient;
   destroy(): void;
 }
 
@@ -31,6 +34,7 @@ export function createAwsClients(config: OpsApiConfig): AwsClients {
     // A redrive waits for the processor, whose timeout bounds the call; retries would re-apply a batch.
     lambda: new LambdaClient({ ...at(config.endpoints?.lambda), maxAttempts: 1 }),
     cloudwatch: new CloudWatchClient(at(config.endpoints?.cloudwatch)),
+    pipes: new PipesClient(at(config.endpoints?.pipes)),
   };
   return {
     ...clients,
@@ -40,6 +44,7 @@ export function createAwsClients(config: OpsApiConfig): AwsClients {
       clients.streams.destroy();
       clients.lambda.destroy();
       clients.cloudwatch.destroy();
+      clients.pipes.destroy();
     },
   };
 }

@@ -30,6 +30,8 @@ export interface OpsApiConfig {
     readonly sqs: string;
     readonly lambda: string;
     readonly cloudwatch: string;
+    /** The Pipes API (pipe-control.ts); the local runtime serves it on its Lambda endpoint. */
+    readonly pipes: string;
   };
   /** Static credentials for the emulators; absent in AWS (the default provider chain). */
   readonly credentials?: {
@@ -275,7 +277,8 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
   return {
     mode: 'local',
     region: runtime.region,
-    endpoints: runtime.endpoints,
+    // A runtime.json from before the Pipes endpoint lacks `pipes`; the runtime serves Pipes on its Lambda endpoint.
+    endpoints: { ...runtime.endpoints, pipes: runtime.endpoints.pipes ?? runtime.endpoints.lambda },
     credentials: options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
     tables: {
       orders: runtime.resources.ordersTable,

@@ -17,6 +17,7 @@ import { JobStore } from '../services/job-store.ts';
 import { JournalReader } from '../services/journal.ts';
 import { RedriveLeases } from '../services/leases.ts';
 import { LocalRecords } from '../services/local-records.ts';
+import { PipeControl } from '../services/pipe-control.ts';
 import { OldestMessageAge } from '../services/queue-age.ts';
 import { RecordState } from '../services/record-state.ts';
 import { RedriveService } from '../services/redrive.ts';
@@ -34,6 +35,8 @@ export interface OpsServices {
   readonly queue: DlqQueue;
   /** The local runtime's denials and outbox; `available: false` in AWS. */
   readonly local: LocalRecords;
+  /** Pausing and resuming the pipes (StopPipe, StartPipe), and their state (DescribePipe). */
+  readonly pipes: PipeControl;
   /** Rule impact previews (`POST /api/filters/impact`). */
   readonly impact: ImpactService;
 }
@@ -130,6 +133,11 @@ export default fp(
       lab,
       queue,
       local: new LocalRecords(config.localRuntime),
+      pipes: new PipeControl(
+        clients.pipes,
+        audit,
+        perPipe((pipe) => config.pipes[pipe].pipeName),
+      ),
       impact,
     });
     app.addHook('onClose', async () => {

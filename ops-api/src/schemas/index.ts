@@ -95,6 +95,18 @@ export const meResponseSchema = z.object({
 export type Me = z.infer<typeof meResponseSchema>;
 
 // --- pipes --------------------------------------------------------------------------------------------------------
+/** A pipe's state as DescribePipe answers it (Pipes API reference, DescribePipe). */
+export const pipeStateSchema = z.object({
+  desired: z.string().describe('DesiredState: RUNNING or STOPPED (what the last StartPipe/StopPipe asked for)'),
+  current: z
+    .string()
+    .describe(
+      'CurrentState: RUNNING or STOPPED once settled; STARTING or STOPPING while a start or stop is under way; START_FAILED, STOP_FAILED, ... when it failed',
+    ),
+  reason: z.string().nullable().describe('StateReason, when Pipes gives one'),
+  lastModified: z.string().nullable().describe('LastModifiedTime (ISO 8601)'),
+});
+export type PipeState = z.infer<typeof pipeStateSchema>;
 export const pipeSummarySchema = z.object({
   key: pipeKeySchema,
   title: z.string(),
@@ -116,10 +128,30 @@ export const pipeSummarySchema = z.object({
     parallelizationFactor: z.number(),
     startingPosition: z.string(),
   }),
+  state: pipeStateSchema
+    .nullable()
+    .describe('the pipe as EventBridge Pipes reports it (DescribePipe); null when it could not be read'),
+  stateError: z.string().nullable().describe('why `state` is null (the Pipes API error), else null'),
 });
 export type PipeSummary = z.infer<typeof pipeSummarySchema>;
 export const pipesResponseSchema = z.object({ pipes: z.array(pipeSummarySchema) });
 export type PipesResponse = z.infer<typeof pipesResponseSchema>;
+/** `POST /api/pipes/{pipe}/stop` and `/start`: why, for the audit log. */
+export const pipeControlBodySchema = z
+  .object({
+    reason: z.string().trim().min(3, 'reason must say why (at least 3 characters)').max(500),
+  })
+  .strict();
+export type PipeControlBody = z.infer<typeof pipeControlBodySchema>;
+export const pipeControlResponseSchema = z.object({
+  pipe: pipeKeySchema,
+  pipeName: z.string(),
+  state: pipeStateSchema.describe(
+    'as StopPipe/StartPipe answered: usually STOPPING or STARTING; GET /api/pipes shows when it has settled',
+  ),
+  auditId: z.string().describe('the audit entry of the outcome'),
+});
+export type PipeControlResponse = z.infer<typeof pipeControlResponseSchema>;
 
 // --- DLQs ---------------------------------------------------------------------------------------------------------
 export const dlqSummarySchema = z.object({
@@ -597,7 +629,7 @@ export const auditEntrySchema = z.object({
   at: z.string(),
   actor: z.string(),
   role: roleSchema,
-  action: z.enum(['redrive', 'redrive-dry-run', 'redrive-cancel', 'discard']),
+  action: z.enum(['redrive', 'redrive-dry-run', 'redrive-cancel', 'discard', 'pipe-stop', 'pipe-start']),
   pipe: pipeKeySchema,
   messageIds: z.array(z.string()),
   outcome: z.string(),
