@@ -57,6 +57,11 @@ import { templateFunctionCatalog } from './lambda/api-definitions.ts';
 import { FunctionLogs } from './lambda/function-logs.ts';
 import { LambdaService } from './lambda/lambda-service.ts';
 import { startLambdaServer } from './lambda/server.ts';
+import {
+  type SqsEventSource,
+  type SqsEventSourceTiming,
+  startSqsEventSourceMappings,
+} from './lambda/sqs-event-source.ts';
 import { PipesApi } from './pipes/api.ts';
 import { templatePipeDefinitions } from './pipes/api-definitions.ts';
 import { pipesGate } from './pipes/api-gate.ts';
@@ -80,6 +85,7 @@ import {
   namedResources,
   pipeSpecs,
   queueSpecs,
+  sqsEventSourceMappingSpecs,
   subscriptionSpecs,
   summarize,
   type TableSpec,
@@ -140,6 +146,8 @@ export interface LocalRuntimeOptions {
   onError?: (error: unknown) => void;
   /** Tuning for tests: poll interval and first retry delay of the pipes. */
   pipeTiming?: { pollIntervalMs?: number; activePollMs?: number; retryBaseDelayMs?: number };
+  /** Tuning for tests: the back-offs of the SQS event source mappings. */
+  eventSourceTiming?: SqsEventSourceTiming;
   /** Called as each function invocation starts (see LambdaServiceOptions.onInvoke). */
   onInvoke?: (functionName: string, event: unknown) => void;
   /** How often alarms are evaluated and SQS depth is sampled. Default 10 s. */
@@ -175,6 +183,8 @@ export interface LocalRuntime {
   readonly outbox: Outbox;
   readonly lambda: LambdaService;
   readonly pipes: ReadonlyMap<string, PipeEmulator>;
+  /** The template's SQS event source mappings, by logical id (state, enable/disable). */
+  readonly eventSourceMappings: ReadonlyMap<string, SqsEventSource>;
   /** Functions of the template that do not run locally, with the reason. */
   readonly skippedFunctions: readonly { logicalId: string; reason: string }[];
   /** Local IAM enforcement: the evaluator, the roles' keys, `authorize` for what the runtime does for a principal. */
@@ -648,6 +658,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
     });
 
+    // SQS event source mappings poll their queue with their function's execution role, through the gateway.
+    const mappingSpecs = sqsEventSourceMappingSpecs(loaded, context);
+    const eventSources = await timed(`${mappingSpecs.length} SQS event source mappings created`, () =>
+      startSqsEventSourceMappings({
+        specs: mappingSpecs,
+        lambda,
+        iam,
+        roleOf: credentialsOf,
+        queueUrlOf: (id) => resources.get(id)?.ref,
+        endpoint: endpoints.sqs,
+        adminCredentials: LOCAL_CREDENTIALS,
+        region: LOCAL_REGION,
+        stackName: STACK_NAME,
+        ...(options.eventSourceTiming ? { timing: options.eventSourceTiming } : {}),
+        onError,
+      }),
+    );
+    stoppers.push(() => eventSources.close());
+
     const observe = () => {
       const now = Date.now();
       for (const spec of queues) {
@@ -827,6 +856,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       outbox,
       lambda,
       pipes,
+      eventSourceMappings: eventSources.mappings,
       skippedFunctions: skipped,
       iam: { ...iam, unsupported },
       denials: iam.denials,

@@ -11,6 +11,7 @@ import type { AlarmSpec } from '../cloudwatch/alarms.ts';
 import type { Dimension } from '../cloudwatch/metric-store.ts';
 import type { MetricDataQuery } from '../cloudwatch/queries.ts';
 import type { FunctionSpec } from '../lambda/lambda-service.ts';
+import { SQS_EVENT_SOURCE_LIMITS, type SqsEventSourceSettings } from '../lambda/sqs-event-source.ts';
 import {
   type KeySpec,
   SUBSCRIPTION_PROTOCOLS,
@@ -58,6 +59,8 @@ export const SUPPORTED_TYPES = [
   'AWS::Cognito::UserPoolDomain',
   'AWS::CloudFront::Distribution',
   'Custom::CDKBucketDeployment',
+  // SQS queues of the template as a function's event source (local/src/lambda/sqs-event-source.ts).
+  'AWS::Lambda::EventSourceMapping',
 ] as const;
 
 export interface LoadedTemplate {
@@ -627,4 +630,219 @@ export function namedResources(
       physicalName(resolver, id, props(resource)[property], `${id}.${property}`),
     ]),
   );
+}
+
+/** An AWS::Lambda::EventSourceMapping of the template whose source is one of its SQS queues. */
+export interface SqsEventSourceMappingSpec {
+  readonly logicalId: string;
+  readonly queueLogicalId: string;
+  readonly queueArn: string;
+  readonly functionLogicalId: string;
+  readonly functionName: string;
+  /** The function's Timeout (Lambda's default 3 s), for the effective visibility timeout under a batching window. */
+  readonly functionTimeoutSeconds: number;
+  readonly settings: SqsEventSourceSettings;
+}
+
+/** Properties an SQS event source mapping runs with locally; KmsKeyArn (filter encryption) and Tags have no local effect. */
+const SQS_MAPPING_PROPERTIES = new Set([
+  'FunctionName',
+  'EventSourceArn',
+  'BatchSize',
+  'MaximumBatchingWindowInSeconds',
+  'ScalingConfig',
+  'FunctionResponseTypes',
+  'Enabled',
+  'FilterCriteria',
+  'KmsKeyArn',
+  'Tags',
+]);
+
+/** Properties CreateEventSourceMapping documents for stream, Kafka, MQ or DocumentDB sources only. */
+const NOT_FOR_SQS = new Set([
+  'BisectBatchOnFunctionError',
+  'DestinationConfig',
+  'MaximumRecordAgeInSeconds',
+  'MaximumRetryAttempts',
+  'ParallelizationFactor',
+  'StartingPosition',
+  'StartingPositionTimestamp',
+  'TumblingWindowInSeconds',
+  'Topics',
+  'Queues',
+  'SourceAccessConfigurations',
+  'SelfManagedEventSource',
+  'SelfManagedKafkaEventSourceConfig',
+  'AmazonManagedKafkaEventSourceConfig',
+  'DocumentDBEventSourceConfig',
+]);
+
+const truthy = (value: unknown) => value === true || value === 'true';
+
+/**
+ * The template's event source mappings, each checked as CreateEventSourceMapping checks an SQS mapping (Lambda API
+ * reference, CreateEventSourceMapping; CloudFormation, AWS::Lambda::EventSourceMapping; Lambda developer guide, "Using
+ * Lambda with Amazon SQS" and "Using event filtering with an Amazon SQS event source"). What Lambda would refuse, and
+ * what the local runtime does not emulate (a Kinesis, DynamoDB, Kafka or MQ source, a FIFO queue, a queue or function
+ * outside the template, a version or alias, provisioned pollers, metrics config), is refused naming the mapping and
+ * the property, rather than run differently. Needs the queues' and functions' local values in `context`.
+ */
+export function sqsEventSourceMappingSpecs(
+  loaded: LoadedTemplate,
+  context: ResolveContext,
+): SqsEventSourceMappingSpec[] {
+  const resolver = new IntrinsicResolver(loaded.template, context);
+  const resources = loaded.template.Resources;
+  const ofType = (type: string) =>
+    Object.entries(resources)
+      .filter(([id, r]) => r.Type === type && resolver.isCreated(r, id))
+      .map(([id]) => id);
+  const queues = ofType('AWS::SQS::Queue');
+  const functions = ofType('AWS::Lambda::Function');
+  return resourcesOf(loaded, 'AWS::Lambda::EventSourceMapping')
+    .filter(([id, r]) => resolver.isCreated(r, id))
+    .map(([id, resource]) => {
+      const fail = (message: string): never => {
+        throw new TemplateError(`event source mapping ${id}: ${message}`);
+      };
+      const raw = props(resource);
+      for (const key of Object.keys(raw)) {
+        if (SQS_MAPPING_PROPERTIES.has(key)) continue;
+        if (NOT_FOR_SQS.has(key))
+          fail(`${key} applies to stream, Kafka, MQ or DocumentDB sources, not to an SQS queue; remove it`);
+        fail(`${key} is not emulated locally for an SQS event source mapping`);
+      }
+      const p = resolver.resolve(raw, id) as Record<string, unknown>;
+
+      const sourceArn = typeof p.EventSourceArn === 'string' ? p.EventSourceArn : undefined;
+      if (!sourceArn) fail('EventSourceArn is missing; only Amazon SQS queue sources run locally');
+      const service = String(sourceArn).split(':')[2];
+      if (service !== 'sqs')
+        fail(
+          `EventSourceArn ${sourceArn} is a ${service ?? 'non-AWS'} source; only Amazon SQS queues of the template run locally (Kinesis, DynamoDB Streams, Kafka, MQ and DocumentDB mappings are not emulated)`,
+        );
+      const queueLogicalId = queues.find((q) => context.resources.get(q)?.attributes.Arn === sourceArn);
+      if (!queueLogicalId) fail(`EventSourceArn ${sourceArn} is not a queue of the template`);
+      const queueId = queueLogicalId as string;
+      const queue = resolver.resolve(props(resources[queueId] as TemplateResource), queueId) as Record<string, unknown>;
+      if (truthy(queue.FifoQueue) || String(sourceArn).endsWith('.fifo'))
+        fail(`queue ${queueId} is a FIFO queue; FIFO sources (message groups, batch size 10) are not emulated locally`);
+
+      const functionRef = typeof p.FunctionName === 'string' ? p.FunctionName : undefined;
+      if (!functionRef) fail('FunctionName is missing');
+      const parts = String(functionRef).split(':');
+      const at = parts.indexOf('function');
+      const [functionName = '', qualifier] = at >= 0 ? parts.slice(at + 1) : parts;
+      if (qualifier !== undefined && qualifier !== '$LATEST')
+        fail(`FunctionName ${functionRef} names a version or alias (${qualifier}); only $LATEST runs locally`);
+      const functionLogicalId = functions.find((f) => (context.resources.get(f)?.ref ?? f) === functionName);
+      if (!functionLogicalId) fail(`FunctionName ${functionRef} is not a function of the template`);
+      const fn = resolver.resolve(
+        props(resources[functionLogicalId as string] as TemplateResource),
+        functionLogicalId as string,
+      ) as Record<string, unknown>;
+
+      const limits = SQS_EVENT_SOURCE_LIMITS;
+      const integer = (key: string, value: unknown, fallback: number, min: number, max: number): number => {
+        if (value === undefined) return fallback;
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < min || n > max)
+          fail(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+        return n;
+      };
+      const batchSize = integer('BatchSize', p.BatchSize, limits.defaultBatchSize, 1, limits.maxBatchSize);
+      const maximumBatchingWindowInSeconds = integer(
+        'MaximumBatchingWindowInSeconds',
+        p.MaximumBatchingWindowInSeconds,
+        0,
+        0,
+        limits.maxBatchingWindowSeconds,
+      );
+      // "For streams and Amazon SQS event sources, when you set BatchSize to a value greater than 10, you must set
+      // MaximumBatchingWindowInSeconds to at least 1."
+      if (batchSize > limits.batchSizeWithoutWindow && maximumBatchingWindowInSeconds < 1)
+        fail(
+          `BatchSize ${batchSize}: Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than ${limits.batchSizeWithoutWindow} (set MaximumBatchingWindowInSeconds)`,
+        );
+      const scaling = p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
+      const maximumConcurrency =
+        scaling?.MaximumConcurrency === undefined
+          ? undefined
+          : integer(
+              'ScalingConfig.MaximumConcurrency',
+              scaling.MaximumConcurrency,
+              0,
+              limits.minMaximumConcurrency,
+              limits.maxMaximumConcurrency,
+            );
+      const responseTypes = p.FunctionResponseTypes ?? [];
+      if (
+        !Array.isArray(responseTypes) ||
+        responseTypes.length > 1 ||
+        responseTypes.some((t) => t !== 'ReportBatchItemFailures')
+      )
+        fail(`FunctionResponseTypes must be [] or ["ReportBatchItemFailures"], got ${JSON.stringify(responseTypes)}`);
+
+      const criteria = p.FilterCriteria as { Filters?: unknown } | undefined;
+      const rawFilters = criteria?.Filters ?? [];
+      if (!Array.isArray(rawFilters)) fail('FilterCriteria.Filters must be a list');
+      if ((rawFilters as unknown[]).length > limits.maxFilters)
+        fail(
+          `FilterCriteria has ${(rawFilters as unknown[]).length} filters; an event source mapping takes at most ${limits.maxFilters} (Lambda's default quota)`,
+        );
+      const filters = (rawFilters as { Pattern?: unknown }[]).map((filter, i) => {
+        const where = `FilterCriteria.Filters[${i}].Pattern`;
+        const text = filter?.Pattern;
+        if (typeof text !== 'string') fail(`${where} must be a string`);
+        if ((text as string).length > limits.maxPatternLength)
+          fail(`${where} is ${(text as string).length} characters long; at most ${limits.maxPatternLength}`);
+        let pattern: unknown;
+        try {
+          pattern = JSON.parse(text as string);
+        } catch (error: unknown) {
+          throw new TemplateError(`event source mapping ${id}: ${where} is not JSON`, { cause: error });
+        }
+        if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern))
+          fail(`${where} must be a JSON object`);
+        // "Amazon SQS event source mappings only support filtering on the body key."
+        const others = Object.keys(pattern as object).filter((key) => key !== 'body');
+        if (others.length > 0)
+          fail(
+            `${where} filters on ${others.join(', ')}; SQS event source mappings only support filtering on the body key`,
+          );
+        try {
+          validatePattern(pattern, 'eventbridge');
+        } catch (error: unknown) {
+          if (error instanceof PatternValidationError)
+            throw new TemplateError(`event source mapping ${id}: ${where}: ${error.message}`, { cause: error });
+          throw error;
+        }
+        return pattern as Record<string, unknown>;
+      });
+
+      // CreateEventSourceMapping refuses a queue that would show a message again before the function could finish.
+      const visibility = Number(queue.VisibilityTimeout ?? 30);
+      const functionTimeoutSeconds = Number(fn.Timeout ?? 3);
+      if (visibility < functionTimeoutSeconds)
+        fail(
+          `Queue visibility timeout: ${visibility} seconds is less than Function timeout: ${functionTimeoutSeconds} seconds (queue ${queueId}, function ${functionLogicalId})`,
+        );
+
+      return {
+        logicalId: id,
+        queueLogicalId: queueId,
+        queueArn: String(sourceArn),
+        functionLogicalId: functionLogicalId as string,
+        functionName,
+        functionTimeoutSeconds,
+        settings: {
+          batchSize,
+          maximumBatchingWindowInSeconds,
+          ...(maximumConcurrency === undefined ? {} : { maximumConcurrency }),
+          reportBatchItemFailures: (responseTypes as unknown[]).length === 1,
+          filters,
+          enabled: p.Enabled === undefined || truthy(p.Enabled),
+        },
+      };
+    });
 }
