@@ -7,6 +7,7 @@ import {
   PIPES_METRICS,
   PIPES_NAMESPACE,
   type PipeSourceSettings,
+  STREAM_ESTIMATE,
 } from '@orderflow/pipeline/facts';
 import type { PipeDlqMessage, StreamRecord } from '@orderflow/pipeline/schemas';
 import type { PutMetric } from '../cloudwatch/metric-store.ts';
@@ -397,6 +398,28 @@ export class PipeEmulator {
     }
   }
 
+  /**
+   * DynamoDB's ReturnedRecordsCount for one GetRecords the pipe made: AWS/DynamoDB, dimensions Operation, StreamLabel
+   * and TableName ("The number of stream records returned by GetRecords operations (Amazon DynamoDB Streams) during
+   * the specified time period", DynamoDB metrics and dimensions,
+   * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html). AWS counts every
+   * reader's calls; locally the pipes are the stream's steady readers, so theirs are the calls counted.
+   */
+  streamRead(records: number): void {
+    const match = /:table\/([^/]+)\/stream\/(.+)$/.exec(this.options.streamArn);
+    if (!match) return;
+    this.options.publish([
+      {
+        namespace: STREAM_ESTIMATE.namespace,
+        metricName: STREAM_ESTIMATE.metricName,
+        dimensions: { Operation: STREAM_ESTIMATE.operation, StreamLabel: match[2] ?? '', TableName: match[1] ?? '' },
+        value: records,
+        unit: 'Count',
+        timestamp: Date.now(),
+      },
+    ]);
+  }
+
   deadLetterBody(shardId: string, records: readonly PendingRecord[], condition: string): PipeDlqMessage {
     const first = records[0] as PendingRecord;
     const last = records[records.length - 1] as PendingRecord;
@@ -516,6 +539,7 @@ class ShardReader {
       // A page that arrives once the pipe is stopping is not taken: its records are read again after the checkpoint.
       if (this.stopped) break;
       iterator = page.next;
+      this.pipe.streamRead(page.records.length);
       if (page.records.length > 0) {
         emptyPolls = 0;
         this.accept(page.records);
