@@ -9,6 +9,7 @@ import { TimeRangePicker } from '../../../components/time-range-picker.tsx';
 import { formatCount } from '../../../lib/format.ts';
 import { dlqPath } from '../../../lib/routes.ts';
 import { type TimeRangeSpec, useViewState } from '../../../lib/view-state.ts';
+import { PipeRunState } from './pipe-run-state.tsx';
 import { RecentDenials } from './recent-denials.tsx';
 
 /**
@@ -90,6 +91,7 @@ function PipeLane({
       <h2 id={headingId}>
         {PIPES[pipe].title} <span className={`badge state-${state.tone}`}>{state.text}</span>
       </h2>
+      <PipeRunState pipe={pipe} />
       {metrics.isError && (
         <QueryError error={metrics.error} what={`metrics of the ${pipe} pipe`} onRetry={() => metrics.refetch()} />
       )}
