@@ -570,3 +570,27 @@ describe('the Lambda runtime’s Cognito redirection', () => {
     expect(other).toEqual({ error: expect.stringMatching(/^(EPROTO|ERR_SSL_.+|ECONNRESET)$/) });
   });
 });
+
+describe('an invocation in flight when the runtime stops', () => {
+  it('ends as cut short by the stop, not as a timeout of the function', async () => {
+    const lines: string[] = [];
+    const service = new LambdaService(
+      [{ name: FUNCTION, codeDir, handler: 'index.handler', timeoutSeconds: 900, memoryMb: 128, environment: {} }],
+      {
+        region: names.region,
+        account: names.account,
+        baseEnvironment: {},
+        publish: () => undefined,
+        log: (_name, line) => lines.push(line),
+      },
+    );
+    const pending = service.invoke(FUNCTION, { rawPath: '/slow', queryStringParameters: { ms: '60000' } });
+    await until(() => lines.some((line) => line.startsWith('START')), 'the invocation to start', { timeoutMs: 5_000 });
+    await service.stop();
+    expect(await pending).toMatchObject({
+      kind: 'error',
+      timedOut: false,
+      error: { errorType: 'LocalRuntimeStopped', errorMessage: expect.stringContaining('the local runtime stopped') },
+    });
+  });
+});

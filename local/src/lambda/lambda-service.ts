@@ -359,7 +359,7 @@ class FunctionRuntime {
       };
     if (injected === 'timeout') {
       await this.wait(timeoutMs);
-      return timedOut();
+      return this.stopped ? this.stoppedDuring(requestId) : timedOut();
     }
     const environment = await this.acquire(limit);
     const deadline = Date.now() + timeoutMs;
@@ -382,6 +382,11 @@ class FunctionRuntime {
       timeout.then(() => 'timeout' as const),
     ]);
     timeout.cancel();
+    // The runtime stopping ends every wait at once: the invocation did not time out, it was cut short.
+    if (reply === 'timeout' && this.stopped) {
+      this.discard(environment);
+      return this.stoppedDuring(requestId);
+    }
     if (reply === 'timeout') {
       // Lambda discards an execution environment whose invocation timed out; the next invocation starts cold.
       this.discard(environment);
@@ -392,6 +397,18 @@ class FunctionRuntime {
     return reply.ok
       ? { kind: 'success', payload: reply.result }
       : { kind: 'error', timedOut: false, error: reply.error };
+  }
+
+  /** An invocation the runtime's stop ended before the function answered (no Lambda error has this cause). */
+  private stoppedDuring(requestId: string): InvokeResult {
+    return {
+      kind: 'error',
+      timedOut: false,
+      error: {
+        errorType: 'LocalRuntimeStopped',
+        errorMessage: `RequestId: ${requestId} the local runtime stopped before ${this.spec.name} answered`,
+      },
+    };
   }
 
   /** Resolves after `ms`, or at once when the runtime stops; `cancel` forgets it. */
