@@ -21,6 +21,7 @@ import type { StreamScanner } from './impact-stream.ts';
 import { JOB_HEARTBEAT_TIMEOUT_MS, JOB_START_TIMEOUT_MS, type JobKind, JobStore } from './job-store.ts';
 import type { JournalReader } from './journal.ts';
 import { type Actor, type JobLauncher, RUN_STOP_MARGIN_MS, type RunOptions } from './redrive.ts';
+import { ShardRecordCache } from './stream-reader.ts';
 
 /** Records whose verdict changes kept as samples at most, and their size as JSON: the job is one DynamoDB item. */
 export const MAX_SAMPLES = 25;
@@ -498,6 +499,8 @@ export class ImpactService {
     /** A record may lie in the ranges of two messages (ParallelizationFactor > 1): it is evaluated once. */
     const seen = new Set<string>();
     const problems = { malformed: 0, truncated: 0, missing: 0 };
+    // What this run read of each shard: messages whose ranges lie in a stretch already read cost no stream call.
+    const reads = new ShardRecordCache();
     let limited = false;
     const room = () => {
       if (evaluator.evaluated < limit) return true;
@@ -522,7 +525,7 @@ export class ImpactService {
             else evaluator.text(journaled.record);
           }
         } else {
-          const batch = await browser.recordsOf(pipe, parsed.message);
+          const batch = await browser.recordsOf(pipe, parsed.message, reads);
           for (const record of batch.records) {
             if (seen.has(record.eventId)) continue;
             if (!room()) break;
