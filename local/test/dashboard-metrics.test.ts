@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
@@ -28,7 +29,9 @@ import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
  * same dimension set, or the same metric with the same dimension names (so a wrong dimension name is caught).
  */
 const templateDir = join(REPO_ROOT, 'stack/cdk.out');
-const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-dashboard-'));
+/** The state directory is `<work>/.orderflow`, so the README's commands run as written from `<work>`. */
+const work = mkdtempSync(join(tmpdir(), 'orderflow-dashboard-'));
+const stateDir = join(work, '.orderflow');
 let runtime: LocalRuntime;
 let dynamo: DynamoDBClient;
 let cloudwatch: CloudWatchClient;
@@ -102,7 +105,7 @@ afterAll(async () => {
   dynamo?.destroy();
   cloudwatch?.destroy();
   await runtime?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 });
 
 const order = (orderId: string, customerEmail: string, orderAmount: number, orderStatus: string) =>
@@ -257,4 +260,37 @@ describe('every dashboard widget and every alarm shows data on the local runtime
     }
     for (const pipe of Object.values(pipes)) await fault(pipe.function, undefined);
   }, 240_000);
+
+  it("runs the README's CloudWatch commands as written, with Debian's AWS CLI", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    // The block sits in a list item: its lines are indented as the fence is.
+    const match = /\n( *)```sh\n( *CW="aws --endpoint-url[\s\S]*?)\n *```/.exec(readme);
+    if (!match) throw new Error('README.md has no CloudWatch command block starting CW="aws --endpoint-url');
+    const indent = match[1] ?? '';
+    const block = (match[2] ?? '')
+      .split('\n')
+      .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+      .join('\n');
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block], {
+      cwd: work,
+      env: {
+        // `aws` is Debian's AWS CLI 2.9 (/usr/bin first), which speaks the query protocol to CloudWatch.
+        PATH: '/usr/bin:/bin',
+        HOME: work,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_DEFAULT_REGION: runtime.info.region,
+        AWS_PAGER: '',
+      },
+    });
+    expect(stdout).toContain('"MetricAlarms"');
+    expect(stdout).toContain('"AlarmHistoryItems"');
+    // The processor ran in the first test: its p99 duration is there.
+    expect(stdout).toMatch(/"ExtendedStatistics": \{\s+"p99": \d/);
+    expect(Number(stdout.trim().split('\n').at(-1))).toBeGreaterThan(10);
+    const drilled = await cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNames: ['orderflow-standard-dlq-has-messages'] }),
+    );
+    expect(drilled.MetricAlarms?.[0]?.StateReason).toBe('drill');
+  }, 60_000);
 });
