@@ -653,6 +653,55 @@ describe('the local CloudWatch endpoint, in every protocol CloudWatch speaks', (
     );
   }, 60_000);
 
+  it('names what is wrong in a malformed request, in the protocol it came in', async () => {
+    const signed = {
+      authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20261207/${LOCAL_REGION}/monitoring/aws4_request, SignedHeaders=host, Signature=0`,
+    };
+    const query = (form: Record<string, string>) =>
+      fetch(server.endpoint, {
+        method: 'POST',
+        headers: { ...signed, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form),
+      }).then(async (response) => ({ status: response.status, body: await response.text() }));
+    const statistics = {
+      Action: 'GetMetricStatistics',
+      Version: '2010-08-01',
+      Namespace: LAMBDA_NAMESPACE,
+      MetricName: 'Duration',
+      StartTime: new Date(now - 10 * minute).toISOString(),
+      EndTime: new Date(now).toISOString(),
+      'Statistics.member.1': 'Sum',
+    };
+    const notANumber = await query({ ...statistics, Period: 'sixty' });
+    expect(notANumber.status).toBe(400);
+    expect(notANumber.body).toContain(
+      "<Code>InvalidParameterValue</Code><Message>Period must be a number, got 'sixty'</Message>",
+    );
+    const notATime = await query({ ...statistics, Period: '60', StartTime: 'yesterday' });
+    expect(notATime.body).toContain("StartTime must be an ISO 8601 timestamp, got 'yesterday'");
+    const badIndex = await query({ ...statistics, Period: '60', 'Statistics.member.0': 'Sum' });
+    expect(badIndex.body).toContain('malformed parameter Statistics.member.0');
+    const noVersion = await query({ Action: 'ListMetrics' });
+    expect(noVersion.body).toContain('<Code>MissingParameter</Code><Message>The parameter Version must be 2010-08-01.');
+    const noAction = await query({ Version: '2010-08-01' });
+    expect(noAction.body).toContain('<Code>MissingAction</Code>');
+    const json = await fetch(server.endpoint, {
+      method: 'POST',
+      headers: {
+        ...signed,
+        'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics',
+        'content-type': 'application/x-amz-json-1.0',
+      },
+      body: '{"Namespace": 7}',
+    });
+    expect(json.status).toBe(400);
+    expect(json.headers.get('x-amzn-query-error')).toBe('InvalidParameterValue;Sender');
+    expect(await json.json()).toEqual({
+      __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
+      message: 'Namespace must be a string, got 7',
+    });
+  });
+
   it('authorizes every protocol alike: a role refused DescribeAlarms is refused in JSON, query and CBOR', async () => {
     const resource = alarmArn('*', LOCAL_REGION, LOCAL_ACCOUNT);
     const message = `cloudwatch:DescribeAlarms on resource: ${resource}`;
