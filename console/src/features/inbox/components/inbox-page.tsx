@@ -28,13 +28,13 @@ export function InboxPage() {
               No email yet. Each alarm state change the alarm topic announces arrives here, OK included.
             </p>
           ) : (
-            <table aria-label="On-call inbox">
+            <table aria-label="On-call inbox" className="inbox">
               <thead>
                 <tr>
                   <th scope="col">Delivered</th>
-                  <th scope="col">To</th>
-                  <th scope="col">Subject</th>
-                  <th scope="col">Alarm</th>
+                  <th scope="col">Message</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Reason</th>
                   <th scope="col">Links</th>
                 </tr>
               </thead>
@@ -59,9 +59,10 @@ function InboxRow({ message }: { message: InboxMessage }) {
       <td>
         <time dateTime={message.deliveredAt}>{formatTime(message.deliveredAt)}</time>
       </td>
-      <td>{message.to}</td>
       <td>
         {subject}
+        <br />
+        <span className="muted">to {message.to}</span>
         <details>
           <summary>
             Email as received<span className="visually-hidden">: {subject}</span>
@@ -74,13 +75,12 @@ function InboxRow({ message }: { message: InboxMessage }) {
           <>
             <span className={`badge state-${alarm.newState.toLowerCase()}`}>{alarm.newState}</span>
             {alarm.oldState && <span className="muted"> from {alarm.oldState}</span>}
-            <br />
-            {alarm.reason}
           </>
         ) : (
           '—'
         )}
       </td>
+      <td>{alarm ? alarm.reason : '—'}</td>
       <td>
         {alarm?.runbookUrl || alarm?.consoleUrl ? (
           <ul className="plain">

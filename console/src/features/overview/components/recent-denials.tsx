@@ -11,7 +11,7 @@ import { useDenials } from '../api/get-denials.ts';
 export function RecentDenials() {
   const denials = useDenials();
   return (
-    <section className="panel denials" aria-labelledby="denials-heading">
+    <section className="panel" aria-labelledby="denials-heading">
       <h2 id="denials-heading">Recent IAM denials</h2>
       <QueryView query={denials} what="IAM denials">
         {(data) =>
@@ -26,7 +26,7 @@ export function RecentDenials() {
                 {data.total > data.denials.length ? `; the latest ${data.denials.length} are listed` : ''}. A role of
                 the stack refused here is a permission the stack lacks: the same call fails in AWS.
               </p>
-              <table aria-label="Recent IAM denials">
+              <table aria-label="Recent IAM denials" className="denials">
                 <thead>
                   <tr>
                     <th scope="col">When</th>
