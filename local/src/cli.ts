@@ -6,6 +6,7 @@ import { buildApp, configFromRuntimeInfo } from '@orderflow/ops-api';
 import { AWS_POLL_INTERVAL_MS } from './pipes/pipe-emulator.ts';
 import { type LocalRuntimePorts, REPO_ROOT, startLocalRuntime } from './runtime.ts';
 import { JavaMissingError, requireJava } from './services/dynamodb-local.ts';
+import { DEFAULT_ON_CALL_EMAIL } from './sns/model.ts';
 
 /**
  * `npm start`: builds what is missing, synthesizes the stack, and runs it on this machine until Ctrl-C.
@@ -25,7 +26,7 @@ const USAGE = `Usage: npm start -- [options]
                          runtime.json under principals; any other key acts as the administrator); off: nothing is
                          authorized (experiments only)
   --alarm-email ADDRESS  the on-call address the synth subscribes to the alarm topic (default
-                         oncall@orderflow.local); its notifications land in <state dir>/outbox/ as files, nothing
+                         ${DEFAULT_ON_CALL_EMAIL}); its notifications land in <state dir>/outbox/ as files, nothing
                          is sent; with --no-build or --template-dir the template's own subscriptions apply
   --ops-api lambda|in-process
                          lambda (default): as deployed: the template's ops API function (its bundle in cdk.out) runs
@@ -114,12 +115,9 @@ function opsApiMode(text: string | undefined): 'lambda' | 'in-process' {
   throw new UsageError(`--ops-api must be lambda or in-process, got ${text}`);
 }
 
-/** The default on-call address: the stack subscribes it to the alarm topic, so the on-call path exists locally. */
-const DEFAULT_ALARM_EMAIL = 'oncall@orderflow.local';
-
 /** `--alarm-email`: one address, passed to the synth as `-c alarmEmail=`. */
 function alarmEmail(text: string | undefined): string {
-  if (text === undefined) return DEFAULT_ALARM_EMAIL;
+  if (text === undefined) return DEFAULT_ON_CALL_EMAIL;
   if (!/^[^\s@]+@[^\s@]+$/.test(text)) throw new UsageError(`--alarm-email must be an email address, got ${text}`);
   return text;
 }

@@ -40,6 +40,7 @@ export {
 export { assertPortFree, freePort } from './services/ports.ts';
 export { type LocalSqs, startSqs } from './services/sqs.ts';
 export { type NotificationEnvelope, stringToSign } from './sns/envelope.ts';
+export { DEFAULT_ON_CALL_EMAIL } from './sns/model.ts';
 export { Outbox, type OutboxMessage, type OutboxQuery } from './sns/outbox.ts';
 export { type Delivery, SnsService } from './sns/sns-service.ts';
 export { loadTemplate, summarize, TemplateError } from './template/local-plan.ts';

@@ -45,6 +45,13 @@ export interface KeySpec {
   readonly enabled: boolean;
 }
 
+/**
+ * The address `npm start` subscribes to the alarm topic when `--alarm-email` is not given (the synth's
+ * `-c alarmEmail=`), so that the on-call path exists locally: its mail lands in the outbox. The Playwright suite's
+ * template has the same subscription (e2e/global-setup.ts).
+ */
+export const DEFAULT_ON_CALL_EMAIL = 'oncall@orderflow.local';
+
 export function topicArn(region: string, account: string, name: string): string {
   return `arn:aws:sns:${region}:${account}:${name}`;
 }
