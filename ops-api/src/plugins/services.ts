@@ -75,7 +75,8 @@ export default fp(
     const lab = new FilterLab();
     const origin = new DlqOrigin({
       region: config.region,
-      // DynamoDB Local writes its own region (`ddblocal`) into stream ARNs.
+      // Local mode also serves tests over DynamoDB Local without the runtime's gateway, whose ARNs name `ddblocal`;
+      // the local runtime itself presents AWS-shaped ARNs (its gateway), which the API as deployed checks in full.
       streamRegion: config.mode === 'aws' ? config.region : undefined,
       ordersTable: config.tables.orders,
       pipeNames: perPipe((pipe) => config.pipes[pipe].pipeName),
