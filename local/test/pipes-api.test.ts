@@ -83,6 +83,7 @@ beforeAll(async () => {
   // Two pipes on one stream: the witness keeps reading while the watched pipe is stopped.
   watched = pipeOver(fixture, table, deliverTo(delivered.watched, true), { timing: { pollIntervalMs: 20 } });
   witness = pipeOver(fixture, table, deliverTo(delivered.witness, false), { timing: { pollIntervalMs: 20 } });
+  // pipeOver names a pipe after its table; the witness reads the same table, so it is renamed (its ARN follows).
   Object.assign(witness.emulator.options, { name: `${watched.emulator.options.name}-witness` });
   const authorizer = fakeAuthorizer({
     Operator: ['DescribePipe', 'StartPipe', 'StopPipe'].map((action) => ({
