@@ -21,7 +21,9 @@ export class ConsoleApp {
   }
 
   /** Goes to a view by its navigation link, as an operator would. */
-  async openView(name: 'Overview' | 'Dead-letter queues' | 'Metrics' | 'Alarms' | 'Filter lab' | 'Audit log') {
+  async openView(
+    name: 'Overview' | 'Dead-letter queues' | 'Metrics' | 'Alarms' | 'Filter lab' | 'Audit log' | 'On-call inbox',
+  ) {
     await this.page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name }).click();
   }
 
