@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+// The check the ops API makes of every DLQ message (not exported by the package; local depends on ops-api).
+import { DlqOrigin } from '@orderflow/ops-api';
 import { PIPES } from '@orderflow/pipeline/facts';
 import { DlqMessageError, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The check the ops API makes of every DLQ message (not exported by the package; local depends on ops-api).
-import { DlqOrigin } from '../../ops-api/src/services/dlq-origin.ts';
 import { DYNAMODB_LOCAL_REGION } from '../src/gateway/arns.ts';
 import { LOCAL_REGION, type LocalRuntime, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';

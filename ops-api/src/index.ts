@@ -8,3 +8,5 @@ export {
   loadConfig,
   type OpsApiConfig,
 } from './config.ts';
+/** The check a DLQ body must pass before it steers a stream read or a redrive (the local runtime's tests use it). */
+export { DlqOrigin, type DlqOriginConfig } from './services/dlq-origin.ts';
