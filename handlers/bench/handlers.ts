@@ -5,7 +5,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { guardFor } from '@orderflow/pipeline/engine';
-import { HANDLER_ENV, LOGICAL_IDS, METRICS_NAMESPACE, PIPES } from '@orderflow/pipeline/facts';
+import {
+  DEAD_LETTER_ARCHIVER_ENV,
+  HANDLER_ENV,
+  LOGICAL_IDS,
+  METRICS_NAMESPACE,
+  PIPES,
+} from '@orderflow/pipeline/facts';
 import { buildStreamRecord } from '@orderflow/pipeline/schemas';
 import { bundleProcessors } from '../scripts/bundle.ts';
 import { processBatch } from '../src/processing/batch.ts';
@@ -65,6 +71,13 @@ const initEnv: NodeJS.ProcessEnv = {
   [HANDLER_ENV.accountManagerQueueUrl]: `http://127.0.0.1:9/000000000000/${LOGICAL_IDS.accountManagerQueue}`,
   // The SDK's notice that later versions need Node 22 is one more stderr write, not part of init.
   NODE_NO_WARNINGS: '1',
+};
+/** What the dead-letter archiver reads at init besides the processors' variables. */
+const archiverEnv: NodeJS.ProcessEnv = {
+  [DEAD_LETTER_ARCHIVER_ENV.deadLetterTable]: LOGICAL_IDS.deadLetterTable,
+  [DEAD_LETTER_ARCHIVER_ENV.deadLetterQueueArn]: `arn:aws:sqs:us-east-1:000000000000:${PIPES.standard.dlqId}`,
+  [DEAD_LETTER_ARCHIVER_ENV.pipeArn]: 'arn:aws:pipes:us-east-1:000000000000:pipe/orderflow-standard',
+  [DEAD_LETTER_ARCHIVER_ENV.ordersStreamArn]: `arn:aws:dynamodb:us-east-1:000000000000:table/${LOGICAL_IDS.ordersTable}/stream/2026-01-01T00:00:00.000`,
 };
 delete initEnv.AWS_EXECUTION_ENV;
 delete initEnv.POWERTOOLS_TRACE_ENABLED;
@@ -211,8 +224,9 @@ const cases = [
     Object.entries(TRACING_CASES).flatMap(([tracing, extraEnv]) => {
       const env = {
         ...initEnv,
+        ...(bundle.functionId === 'DeadLetterArchiverFunction' ? archiverEnv : {}),
         ...extraEnv,
-        [HANDLER_ENV.pipe]: bundle.functionId === PIPES.standard.functionId ? 'standard' : 'premium',
+        [HANDLER_ENV.pipe]: bundle.functionId === PIPES.premium.functionId ? 'premium' : 'standard',
       };
       const specifiers = [pathToFileURL(bundle.file).href];
       return [

@@ -2,22 +2,22 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { HANDLER_ENTRIES, LAMBDA_BUNDLING, type ProcessorFunctionId } from '../src/bundling.ts';
+import { type BundleId, HANDLER_ENTRIES, LAMBDA_BUNDLING } from '../src/bundling.ts';
 
 export const DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
 
 export interface BundleOutput {
-  readonly functionId: ProcessorFunctionId;
+  readonly functionId: BundleId;
   readonly file: string;
   readonly bytes: number;
   /** Bytes of the output file per source package, largest first (from esbuild's metafile). */
   readonly composition: readonly { readonly group: string; readonly bytes: number }[];
 }
 
-/** Bundles both processors with the stack's esbuild options into `dist/<FunctionId>/index.mjs`. */
+/** Bundles every entry (the processors, the dead-letter archiver) with the stack's esbuild options into `dist/<id>/index.mjs`. */
 export async function bundleProcessors(outDir = DIST_DIR): Promise<BundleOutput[]> {
   const outputs: BundleOutput[] = [];
-  for (const [functionId, entry] of Object.entries(HANDLER_ENTRIES) as [ProcessorFunctionId, string][]) {
+  for (const [functionId, entry] of Object.entries(HANDLER_ENTRIES) as [BundleId, string][]) {
     const dir = join(outDir, functionId);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

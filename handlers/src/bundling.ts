@@ -1,16 +1,22 @@
 import { fileURLToPath } from 'node:url';
 import type { PipeDefinition } from '@orderflow/pipeline/facts';
 
-/** Entry file of each processor, by the function's logical id (`PIPES[k].functionId`). */
+/**
+ * Entry file of each bundle: the processors by their function's logical id (`PIPES[k].functionId`), and the
+ * dead-letter archiver, one bundle that the stack deploys once per pipe (`PIPES[k].archiverFunctionId`). Each entry
+ * is bundled on its own, so the archiver's code and dependencies never enter a processor's bundle.
+ */
 export const HANDLER_ENTRIES = {
   OrderProcessorFunction: fileURLToPath(new URL('./functions/order-processor.ts', import.meta.url)),
   PremiumOrderProcessorFunction: fileURLToPath(new URL('./functions/premium-order-processor.ts', import.meta.url)),
-} as const satisfies Record<PipeDefinition['functionId'], string>;
+  DeadLetterArchiverFunction: fileURLToPath(new URL('./functions/dead-letter-archiver.ts', import.meta.url)),
+} as const satisfies Record<PipeDefinition['functionId'] | 'DeadLetterArchiverFunction', string>;
 
-export type ProcessorFunctionId = keyof typeof HANDLER_ENTRIES;
+export type BundleId = keyof typeof HANDLER_ENTRIES;
+export type ProcessorFunctionId = PipeDefinition['functionId'];
 
 /**
- * The esbuild options of both processors, used by the stack's `NodejsFunction` and by `npm run build -w handlers`,
+ * The esbuild options of every bundle, used by the stack's `NodejsFunction` and by `npm run build -w handlers`,
  * so what is tested locally is what is deployed. The output is `index.mjs` with handler `index.handler`.
  * - ESM for Node.js 22 (the Lambda runtime), which this machine's Node 20 also runs.
  * - `@aws-sdk/*` stays external: the Lambda Node.js 22 runtime provides AWS SDK v3 (Lambda developer guide,

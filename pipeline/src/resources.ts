@@ -35,13 +35,12 @@ export const HANDLER_ENV = {
 } as const;
 
 /**
- * Environment of a pipe's dead-letter archiver (`PIPES[k].archiverFunctionId`), validated at init. One archiver per
- * pipe, like the processors, so that its errors, its event source and its alarms are the pipe's.
+ * Environment of a pipe's dead-letter archiver (`DEAD_LETTER_ARCHIVERS[k].functionId`), validated at init, besides
+ * `HANDLER_ENV.pipe` and `HANDLER_ENV.journalTable`, which it reads as the processors do. (Not restated here by
+ * reference: a property read would keep this object in every bundle that imports this module.)
  */
 export const DEAD_LETTER_ARCHIVER_ENV = {
-  pipe: HANDLER_ENV.pipe,
   deadLetterTable: 'DEAD_LETTER_TABLE_NAME',
-  journalTable: HANDLER_ENV.journalTable,
   /** The pipe's DLQ: the only event source the archiver accepts messages from. */
   deadLetterQueueArn: 'DEAD_LETTER_QUEUE_ARN',
   /** The pipe a DLQ body must name (`context.partnerResourceArn`); any other body is kept as `malformed`. */

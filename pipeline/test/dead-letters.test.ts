@@ -169,6 +169,16 @@ describe('cause signature: properties', () => {
     );
   });
 
+  it('takes bounded time on long and pathological messages (a message is input)', () => {
+    for (const unit of ['x', 'a-', '1.', 'a:', 'ab@', '::1 ', `${'x'.repeat(30)}9`, 'https://h/']) {
+      const message = unit.repeat(Math.ceil(200_000 / unit.length));
+      const started = performance.now();
+      const normalized = normalizeErrorMessage(message);
+      expect(performance.now() - started, unit).toBeLessThan(250);
+      expect(normalized.length).toBeLessThanOrEqual(CAUSE_SIGNATURE_LIMITS.message);
+    }
+  });
+
   it('different words stay different causes', () => {
     const word = fc.stringMatching(/^[a-z]{3,12}$/);
     fc.assert(

@@ -15,7 +15,9 @@ export const CAUSE_SIGNATURE_LIMITS = { errorName: 100, message: 400 } as const;
 
 type Rule = readonly [RegExp, string | ((match: string, ...groups: string[]) => string)];
 
-const IPV6_CANDIDATE = /(?<![\w:.])[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f.:]*(?![\w:.])/g;
+// A whole run of hex digits, dots and colons; `ipv6` decides whether it is an address. One quantifier, anchored at
+// the run's start: linear, whatever the input (the rules below are written the same way, a message is input).
+const IPV6_CANDIDATE = /(?<![\w:.])[0-9A-Fa-f.:]+(?![\w:.])/g;
 const IPV4_SUFFIX = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 /** `::1`, `fe80::1`, `2001:db8:0:0:0:0:0:1`, `::ffff:10.0.0.1` (a trailing sentence period is kept outside). */
@@ -28,7 +30,7 @@ function ipv6(candidate: string): string {
   const embeddedIpv4 = IPV4_SUFFIX.test(last);
   // Without `::` an address spells out 8 groups, or 6 and an embedded IPv4 address.
   const full = embeddedIpv4 ? 6 : 7;
-  if (colons < 2 || (!core.includes('::') && colons < full) || core.includes(':::')) return candidate;
+  if (colons < 2 || (!core.includes('::') && colons < full) || core.includes(':::') || colons > 8) return candidate;
   const hexGroups = embeddedIpv4 ? groups.slice(0, -1) : groups;
   if (!hexGroups.every((group) => /^[0-9A-Fa-f]{0,4}$/.test(group))) return candidate;
   return `<ip>${period}`;
@@ -47,11 +49,11 @@ const RULES: readonly Rule[] = [
   // URLs keep their scheme and host (which service failed matters); the path and query are ids more often than not.
   // The path class admits `<>` so that an already normalized `/<path>` is one path again (idempotence).
   [
-    /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/'"`<>()[\]{}]+)\/[^\s'"`()[\]{}]*/g,
+    /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/'"`<>()[\]{}]+)\/[^\s'"`()[\]{}]*/g,
     (_m, origin: string) => `${origin}/<path>`,
   ],
   [
-    /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g,
+    /(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g,
     '<email>',
   ],
   [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
@@ -71,7 +73,7 @@ const RULES: readonly Rule[] = [
   [/(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)/g, '<ip>'],
   [/(<ip>\]?):\d{1,5}\b/g, '$1:<port>'],
   // A host name with a port (`localhost:4566`, `sqs.us-east-1.amazonaws.com:443`): the host stays, the port goes.
-  [/\b(localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+):\d{1,5}\b/g, '$1:<port>'],
+  [/(?<![A-Za-z0-9.-])(localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+):\d{1,5}\b/g, '$1:<port>'],
   // Hex ids (event ids, request ids, hashes): 8+ hex digits mixing digits and letters.
   [/(?<![A-Za-z0-9])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}(?![A-Za-z0-9])/g, '<id>'],
   [/(?<![A-Za-z0-9+=_])[A-Za-z0-9+=_]{10,}(?![A-Za-z0-9+=_])/g, generatedId],
@@ -79,15 +81,22 @@ const RULES: readonly Rule[] = [
   // a word stay (`EC2`, `S3`), and so does the number of an AWS Region (`us-east-1`: which Region failed is part of
   // the cause). A hyphen after a word is no sign (`ord-123` -> `ord-<n>`).
   [
-    /(?:(?<=^|[\s(=:,[{])-)?(?<![A-Za-z0-9_])(?<!\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-[a-z]+-)\d+(?:[.,]\d+)*((?:ms|s|sec|min|m|h|kb|KB|mb|MB|gb|GB|b|bytes)?)(?![A-Za-z0-9_])/g,
+    /(?:(?<=^|[\s(=:,[{])-)?(?<![A-Za-z0-9_.,])(?<!\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-[a-z]+-)\d+(?:[.,]\d+)*((?:ms|s|sec|min|m|h|kb|KB|mb|MB|gb|GB|b|bytes)?)(?![A-Za-z0-9_])/g,
     '<n>$1',
   ],
   [/\s+/g, ' '],
 ];
 
+/**
+ * Only the start of a message is read, so the work is bounded whatever its length (a message is input): a signature
+ * keeps at most `CAUSE_SIGNATURE_LIMITS.message` characters, and a message whose first 2,000 normalize to fewer is
+ * made of long values (an ARN, a token) whose tail says nothing more of the cause.
+ */
+const MAX_INPUT_CHARS = 2000;
+
 /** The message with every varying value replaced by a placeholder (`<ip>`, `<port>`, `<n>`, `<uuid>`, ...). */
 export function normalizeErrorMessage(message: string): string {
-  let text = String(message);
+  let text = cut(String(message), MAX_INPUT_CHARS);
   for (const [pattern, replacement] of RULES) {
     text = text.replace(pattern, replacement as (substring: string, ...args: string[]) => string);
   }

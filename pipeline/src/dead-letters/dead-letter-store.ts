@@ -33,6 +33,16 @@ export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 export const DEAD_LETTER_RECORD_SOURCES = ['journal', 'stream'] as const;
 export type DeadLetterRecordSource = (typeof DEAD_LETTER_RECORD_SOURCES)[number];
 
+/**
+ * Each pipe's dead-letter archiver (one per pipe, like the processors: its errors, event source and alarms are the
+ * pipe's) and the queue its DLQ redrives a message to after the archiver failed on it `maxReceiveCount` times. Kept
+ * apart from `PIPES` so that the processors' bundles do not carry them.
+ */
+export const DEAD_LETTER_ARCHIVERS = {
+  standard: { functionId: 'StandardDeadLetterArchiverFunction', unarchivableQueueId: 'StandardPipeUnarchivableQueue' },
+  premium: { functionId: 'PremiumDeadLetterArchiverFunction', unarchivableQueueId: 'PremiumPipeUnarchivableQueue' },
+} as const satisfies Record<PipeKey, { functionId: string; unarchivableQueueId: string }>;
+
 /** The table's primary key. */
 export const DEAD_LETTER_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 

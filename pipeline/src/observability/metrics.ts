@@ -53,36 +53,55 @@ export const PROCESSOR_METRICS = {
   journalWrites: metric('JournalWrites', 'Count', 'failure journal entries written'),
 } as const;
 
-/** Published by the dead-letter archivers as EMF (one archiver per pipe, dimension `Pipe`). */
+/**
+ * Published by the dead-letter archivers as EMF (one archiver per pipe, dimension `Pipe`). Plain literals rather than
+ * `metric()` calls, so that a bundle that does not use them (a processor's) drops them.
+ */
 export const ARCHIVER_METRICS = {
-  deadLettersCaptured: metric(
-    'DeadLettersCaptured',
-    'Count',
-    'DLQ messages stored as new dead letters (malformed bodies included; a redelivered message is not counted again)',
-  ),
-  malformedCaptured: metric('MalformedDeadLettersCaptured', 'Count', 'DLQ bodies stored as malformed dead letters'),
-  alreadyCaptured: metric(
-    'DeadLettersAlreadyCaptured',
-    'Count',
-    'redelivered DLQ messages whose dead letter was already stored (deleted, nothing written)',
-  ),
-  captureFailures: metric(
-    'DeadLetterCaptureFailures',
-    'Count',
-    'DLQ messages the archiver could not store; they stay in the DLQ and are received again',
-  ),
-  recordsFromJournal: metric(
-    'DeadLetterRecordsFromJournal',
-    'Count',
-    'records of new dead letters read from the journal',
-  ),
-  recordsFromStream: metric('DeadLetterRecordsFromStream', 'Count', 'records of new dead letters read from the stream'),
-  recordsMissing: metric(
-    'DeadLetterRecordsMissing',
-    'Count',
-    'records of new dead letters found in neither the journal nor the stream (counted, never invented)',
-  ),
-} as const;
+  deadLettersCaptured: {
+    name: 'DeadLettersCaptured',
+    unit: 'Count',
+    description:
+      'DLQ messages stored as new dead letters (malformed bodies included; a redelivered message is not counted again)',
+    dimensions: [DIMENSION_PIPE],
+  },
+  malformedCaptured: {
+    name: 'MalformedDeadLettersCaptured',
+    unit: 'Count',
+    description: 'DLQ bodies stored as malformed dead letters',
+    dimensions: [DIMENSION_PIPE],
+  },
+  alreadyCaptured: {
+    name: 'DeadLettersAlreadyCaptured',
+    unit: 'Count',
+    description: 'redelivered DLQ messages whose dead letter was already stored (deleted, nothing written)',
+    dimensions: [DIMENSION_PIPE],
+  },
+  captureFailures: {
+    name: 'DeadLetterCaptureFailures',
+    unit: 'Count',
+    description: 'DLQ messages the archiver could not store; they stay in the DLQ and are received again',
+    dimensions: [DIMENSION_PIPE],
+  },
+  recordsFromJournal: {
+    name: 'DeadLetterRecordsFromJournal',
+    unit: 'Count',
+    description: 'records of new dead letters read from the journal',
+    dimensions: [DIMENSION_PIPE],
+  },
+  recordsFromStream: {
+    name: 'DeadLetterRecordsFromStream',
+    unit: 'Count',
+    description: 'records of new dead letters read from the stream',
+    dimensions: [DIMENSION_PIPE],
+  },
+  recordsMissing: {
+    name: 'DeadLetterRecordsMissing',
+    unit: 'Count',
+    description: 'records of new dead letters found in neither the journal nor the stream (counted, never invented)',
+    dimensions: [DIMENSION_PIPE],
+  },
+} as const satisfies Record<string, MetricDefinition>;
 
 /** Published only by the local pipe emulator, which sees every record it polls (exact funnel head). */
 export const LOCAL_PIPE_METRICS = {

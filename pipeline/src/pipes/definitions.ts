@@ -13,10 +13,6 @@ export interface PipeDefinition {
   readonly functionId: 'OrderProcessorFunction' | 'PremiumOrderProcessorFunction';
   /** Logical id of the pipe's dead-letter queue. */
   readonly dlqId: string;
-  /** Logical id of the function that captures the DLQ's messages into the dead-letter store. */
-  readonly archiverFunctionId: 'StandardDeadLetterArchiverFunction' | 'PremiumDeadLetterArchiverFunction';
-  /** Logical id of the queue a DLQ message goes to when the archiver failed to capture it (the DLQ's redrive). */
-  readonly unarchivableQueueId: string;
   /** Logical id of the `AWS::Pipes::Pipe`. */
   readonly pipeId: string;
   readonly source: PipeSourceSettings;
@@ -86,8 +82,6 @@ export const PIPES: Readonly<Record<PipeKey, PipeDefinition>> = {
     description: 'Pending or shipped orders over 100 from real customers, to OrderProcessorFunction.',
     functionId: 'OrderProcessorFunction',
     dlqId: 'StandardPipeDeadLetterQueue',
-    archiverFunctionId: 'StandardDeadLetterArchiverFunction',
-    unarchivableQueueId: 'StandardPipeUnarchivableQueue',
     pipeId: 'StandardOrderPipe',
     source: {
       batchSize: 10,
@@ -109,8 +103,6 @@ export const PIPES: Readonly<Record<PipeKey, PipeDefinition>> = {
     description: 'Orders over 1,000 that move from pending to shipped, to PremiumOrderProcessorFunction.',
     functionId: 'PremiumOrderProcessorFunction',
     dlqId: 'PremiumPipeDeadLetterQueue',
-    archiverFunctionId: 'PremiumDeadLetterArchiverFunction',
-    unarchivableQueueId: 'PremiumPipeUnarchivableQueue',
     pipeId: 'PremiumOrderPipe',
     source: {
       batchSize: 5,
