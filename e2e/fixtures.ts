@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntime, startLocalRuntime } from '@orderflow/local';
@@ -17,7 +17,25 @@ import { OpsApiClient } from './support/ops-api.ts';
 import { OrderWriter } from './support/orders.ts';
 import { CONSOLE_DIST } from './support/paths.ts';
 
-interface WorkerFixtures {
+/**
+ * How the runtime runs the ops API and the console (a project option, playwright.config.ts):
+ * - `lambda`, as deployed and as `npm start` runs it: the console is the template's console asset served as CloudFront
+ *   serves it, under its response headers policy, and every call it makes goes through the template's HTTP API (CORS,
+ *   the JWT authorizer against the local Cognito issuer, payload format 2.0) to the bundled OpsApiFunction in the local
+ *   Lambda runtime. runtime.json's tokens, which the suites sign in with, are access tokens of that issuer.
+ * - `in-process`: the ops API's Fastify app in the test process (`configFromRuntimeInfo`, local mode), serving
+ *   console/dist. Kept for the specs that count the filter funnel exactly (happy-path, premium): the deployed function
+ *   runs in AWS mode, where the funnel's head is AWS's estimate (DynamoDB's ReturnedRecordsCount over a CloudWatch
+ *   SEARCH expression, pipeline's STREAM_ESTIMATE), not the local pipes' exact counts those specs assert; and the local
+ *   CloudWatch does not serve SEARCH yet, so that funnel answers 500 through the front.
+ */
+export type OpsApiPath = 'lambda' | 'in-process';
+
+export interface WorkerOptions {
+  opsApiPath: OpsApiPath;
+}
+
+interface WorkerFixtures extends WorkerOptions {
   /** The whole pipeline with the ops API and the console, one per worker, stopped after the worker's last test. */
   runtime: LocalRuntime;
   orders: OrderWriter;
@@ -37,15 +55,28 @@ interface TestFixtures {
   auditPage: AuditPage;
 }
 
+/**
+ * The console under test is the one the stack bundled (stack/cdk.out), not console/dist: a console rebuilt without
+ * the stack would be tested as it was. Its index.html names every hashed asset, so equal files mean the same build.
+ */
+async function consoleIsCurrent(runtime: LocalRuntime): Promise<void> {
+  const served = await (await fetch(new URL('/index.html', runtime.info.console))).text();
+  if (served !== readFileSync(join(CONSOLE_DIST, 'index.html'), 'utf8'))
+    throw new Error(
+      'the console in stack/cdk.out is not the build in console/dist: run `npm run build -w stack` (after `npm run build -w console`)',
+    );
+}
+
 export const test = base.extend<TestFixtures, WorkerFixtures>({
+  opsApiPath: ['lambda', { scope: 'worker', option: true }],
   runtime: [
-    // biome-ignore lint/correctness/noEmptyPattern: Playwright requires the destructuring pattern
-    async ({}, use) => {
+    async ({ opsApiPath }, use) => {
       const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-e2e-'));
       const runtime = await startLocalRuntime({
         traffic: 'off',
-        opsApi: { buildApp, configFromRuntimeInfo },
-        consoleDir: CONSOLE_DIST,
+        ...(opsApiPath === 'lambda'
+          ? { opsApi: 'lambda' as const }
+          : { opsApi: { buildApp, configFromRuntimeInfo }, consoleDir: CONSOLE_DIST }),
         stateDir,
         // Alarms and queue depths every second and retries 100 ms apart: the on-call and DLQ scenarios take
         // seconds, not minutes. Evaluation itself is the stack's alarm definitions, unchanged.
@@ -53,6 +84,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         pipeTiming: { retryBaseDelayMs: 100 },
       });
       try {
+        if (opsApiPath === 'lambda') await consoleIsCurrent(runtime);
         await use(runtime);
       } finally {
         await runtime.stop();
