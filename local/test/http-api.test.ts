@@ -115,6 +115,29 @@ describe('the template’s HTTP API in front of the bundled ops API function', (
     expect(await call('/docs/json')).toMatchObject({ status: 401, text: '{"message":"Unauthorized"}' });
   });
 
+  it('takes a token the local issuer signs for any user of the pool’s groups, and refuses groups the pool lacks', async () => {
+    const cognito = runtime.front?.cognito.endpoint;
+    const issue = (body: unknown) =>
+      fetch(`${cognito}/_local/tokens`, { method: 'POST', body: JSON.stringify(body) }).then(async (response) => ({
+        status: response.status,
+        body: (await response.json()) as { accessToken?: string; expiresAt?: string; message?: string },
+      }));
+    const ana = await issue({ username: 'ana', groups: [OPS_API_GROUPS.viewer] });
+    expect(ana.status).toBe(200);
+    expect(Date.parse(ana.body.expiresAt ?? '') - Date.now()).toBeGreaterThan(59 * 60_000);
+    expect(await call('/api/me', { headers: bearer(ana.body.accessToken ?? '') })).toMatchObject({
+      status: 200,
+      text: JSON.stringify({ actor: 'ana', role: 'viewer' }),
+    });
+    expect(await issue({ username: 'ana', groups: ['admins'] })).toEqual({
+      status: 400,
+      body: { message: expect.stringMatching(/has no group admins$/) },
+    });
+    // A user in neither group passes the authorizer (it checks the token, not the groups); the ops API refuses it.
+    const nobody = await issue({ username: 'nobody', groups: [] });
+    expect((await call('/api/me', { headers: bearer(nobody.body.accessToken ?? '') })).status).toBe(403);
+  });
+
   it('lets a viewer read but not act: the app answers 403 to a viewer’s redrive', async () => {
     const answer = await call('/api/dlqs/standard/redrive', {
       method: 'POST',
