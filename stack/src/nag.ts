@@ -13,13 +13,8 @@ function acknowledge(scope: IConstruct, rule: string, reason: string): void {
  * in one place so that a reviewer sees every exception at once; each is scoped to the constructs it concerns.
  */
 export function acknowledgeFindings(stack: OrderflowStack): void {
-  for (const queue of Object.values(stack.data.deadLetterQueues)) {
-    acknowledge(
-      queue,
-      'SQS3',
-      'This queue is the dead-letter queue of an EventBridge pipe (DeadLetterConfig), which cdk-nag cannot see because it only recognises SQS redrive policies.',
-    );
-  }
+  // The pipes' DLQs need no SQS3 acknowledgement: each has a redrive policy to its unarchivable queue (the archiver's
+  // give-up path), and an unarchivable queue is itself a dead-letter queue, which cdk-nag recognises.
   for (const queue of [stack.data.notificationQueue, stack.data.accountManagerQueue]) {
     acknowledge(
       queue,
@@ -36,6 +31,7 @@ export function acknowledgeFindings(stack: OrderflowStack): void {
   }
   const functions = [
     ...Object.values(stack.processors.functions),
+    ...Object.values(stack.deadLetterArchivers.functions),
     ...(stack.opsToolkit ? [stack.opsToolkit.apiFunction] : []),
   ];
   for (const fn of functions) {

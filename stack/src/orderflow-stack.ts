@@ -2,6 +2,7 @@ import { PIPE_KEYS, type PipeKey } from '@orderflow/pipeline/facts';
 import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DeadLetterArchivers } from './constructs/dead-letter-archiver.ts';
 import { type MonitoredPipe, Monitoring } from './constructs/monitoring.ts';
 import { OpsToolkit } from './constructs/ops-toolkit.ts';
 import { OrderPipe } from './constructs/order-pipe.ts';
@@ -14,13 +15,15 @@ export { STACK_NAME } from '@orderflow/pipeline/facts';
 
 /**
  * Everything a team needs in one account: the Orders table and its stream, both pipes and processors, DLQs, the
- * failure journal, dashboards and alarms, and the ops toolkit (API + console). Environment-agnostic, so `cdk synth`
+ * failure journal, the dead-letter store and its archivers, dashboards and alarms, and the ops toolkit (API +
+ * console). Environment-agnostic, so `cdk synth`
  * needs no credentials.
  */
 export class OrderflowStack extends Stack {
   readonly data: PipelineData;
   readonly processors: Processors;
   readonly pipes: Readonly<Record<PipeKey, OrderPipe>>;
+  readonly deadLetterArchivers: DeadLetterArchivers;
   readonly monitoring: Monitoring;
   readonly opsToolkit: OpsToolkit | undefined;
 
@@ -50,6 +53,11 @@ export class OrderflowStack extends Stack {
       });
     }
     this.pipes = orderPipes;
+    this.deadLetterArchivers = new DeadLetterArchivers(this, 'DeadLetterArchivers', {
+      data: this.data,
+      pipes: orderPipes,
+      logRetention,
+    });
 
     this.opsToolkit =
       props.opsToolkit === false
@@ -73,6 +81,8 @@ export class OrderflowStack extends Stack {
         pipeName: orderPipes[key].pipeName,
         processor: this.processors.functions[key],
         deadLetterQueue: this.data.deadLetterQueues[key],
+        archiver: this.deadLetterArchivers.functions[key],
+        unarchivableQueue: this.data.unarchivableQueues[key],
       };
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {

@@ -8,6 +8,12 @@ import {
   COMPOSITE_ALARM,
   CONSOLE_AUTH_CALLBACK_PATH,
   CONSOLE_OAUTH_SCOPES,
+  DEAD_LETTER_ARCHIVER_ENV,
+  DEAD_LETTER_ARCHIVER_SETTINGS,
+  DEAD_LETTER_ARCHIVERS,
+  DEAD_LETTER_INDEX_PROJECTION,
+  DEAD_LETTER_INDEXES,
+  DEAD_LETTER_KEYS,
   DEFAULT_ALARM_PREFIX,
   DEFAULT_JOURNAL_TTL_DAYS,
   HANDLER_ENV,
@@ -321,6 +327,27 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
       [LOGICAL_IDS.accountManagerQueue]: ['sqs:SendMessage'],
     },
   ],
+  ...Object.fromEntries(
+    PIPE_KEYS.map((key) => [
+      `${key} dead-letter archiver`,
+      (): [string, Grants] => [
+        roleOf(DEAD_LETTER_ARCHIVERS[key].functionId),
+        {
+          ...FUNCTION_BASICS,
+          [LOGICAL_IDS.journalTable]: ['dynamodb:BatchGetItem'],
+          [`<${LOGICAL_IDS.journalTable}>/index/${JOURNAL_KEYS.sequenceIndex.name}`]: ['dynamodb:Query'],
+          [`${LOGICAL_IDS.ordersTable}.StreamArn`]: ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          [LOGICAL_IDS.deadLetterTable]: [
+            'dynamodb:BatchWriteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+          ],
+          [PIPES[key].dlqId]: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        },
+      ],
+    ]),
+  ),
   'ops API': () => [
     roleOf(opsApiFunctionId()),
     {
@@ -358,6 +385,106 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
     },
   ],
 };
+
+describe('dead-letter store and archivers', () => {
+  it('the store: pk and sk, two sparse indexes projecting a list row, on demand, PITR, encrypted, protected, no TTL', () => {
+    const table = resourceById(LOGICAL_IDS.deadLetterTable);
+    expect(table).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: DEAD_LETTER_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: DEAD_LETTER_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+    expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+      Object.values(DEAD_LETTER_INDEXES).map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DEAD_LETTER_INDEX_PROJECTION] },
+      })),
+    );
+  });
+
+  it('the journal: a keys-only bySequence index (pipe, padded sequence number) for the archivers', () => {
+    const index = JOURNAL_KEYS.sequenceIndex;
+    expect(resourceById(LOGICAL_IDS.journalTable).Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+  });
+
+  it.each(PIPE_KEYS)(
+    '%s DLQ: redrives to its unarchivable queue after maxReceiveCount, hides a message 6x the archiver timeout',
+    (key) => {
+      const settings = DEAD_LETTER_ARCHIVER_SETTINGS;
+      const unarchivable = DEAD_LETTER_ARCHIVERS[key].unarchivableQueueId;
+      expect(resourceById(PIPES[key].dlqId).Properties).toMatchObject({
+        VisibilityTimeout: settings.queueVisibilityTimeoutSeconds,
+        RedrivePolicy: { deadLetterTargetArn: arnOf(unarchivable), maxReceiveCount: settings.maxReceiveCount },
+      });
+      expect(settings.queueVisibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * settings.timeoutSeconds);
+      expect(resourceById(unarchivable)).toMatchObject({
+        Type: 'AWS::SQS::Queue',
+        Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+      });
+    },
+  );
+
+  it.each(PIPE_KEYS)('%s archiver: its own function, environment, and an event source on its DLQ', (key) => {
+    const { functionId } = DEAD_LETTER_ARCHIVERS[key];
+    const fn = resourceById(functionId).Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: DEAD_LETTER_ARCHIVER_SETTINGS.timeoutSeconds,
+      TracingConfig: { Mode: 'Active' },
+    });
+    const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      [HANDLER_ENV.pipe]: key,
+      [HANDLER_ENV.journalTable]: ref(LOGICAL_IDS.journalTable),
+      [DEAD_LETTER_ARCHIVER_ENV.deadLetterTable]: ref(LOGICAL_IDS.deadLetterTable),
+      [DEAD_LETTER_ARCHIVER_ENV.deadLetterQueueArn]: arnOf(PIPES[key].dlqId),
+      [DEAD_LETTER_ARCHIVER_ENV.pipeArn]: arnOf(PIPES[key].pipeId),
+      [DEAD_LETTER_ARCHIVER_ENV.ordersStreamArn]: streamArn,
+    });
+    const mappings = resourcesOfType('AWS::Lambda::EventSourceMapping').filter(
+      ([, mapping]) => JSON.stringify(mapping.Properties.FunctionName) === JSON.stringify(ref(functionId)),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.[1].Properties).toEqual({
+      FunctionName: ref(functionId),
+      EventSourceArn: arnOf(PIPES[key].dlqId),
+      BatchSize: DEAD_LETTER_ARCHIVER_SETTINGS.batchSize,
+      MaximumBatchingWindowInSeconds: DEAD_LETTER_ARCHIVER_SETTINGS.maximumBatchingWindowInSeconds,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: DEAD_LETTER_ARCHIVER_SETTINGS.maximumConcurrency },
+    });
+    // CreateEventSourceMapping checks the role's SQS permissions, so the mapping waits for the role's policy.
+    const policyIds = resourcesOfType('AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(`"${roleOf(functionId)}"`))
+      .map(([id]) => id);
+    expect(mappings[0]?.[1].DependsOn).toEqual(expect.arrayContaining(policyIds));
+  });
+});
 
 describe('least privilege: each role gets exactly what its code calls', () => {
   it.each(Object.keys(EXPECTED_GRANTS))('%s', (role) => {
@@ -570,6 +697,7 @@ describe('monitoring', () => {
         'processor duration',
         'processor concurrency and throttles',
         'DLQ depth',
+        'dead letters captured',
       ]) {
         expect(body).toContain(`${key}: ${title}`);
       }

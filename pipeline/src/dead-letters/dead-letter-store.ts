@@ -43,6 +43,26 @@ export const DEAD_LETTER_ARCHIVERS = {
   premium: { functionId: 'PremiumDeadLetterArchiverFunction', unarchivableQueueId: 'PremiumPipeUnarchivableQueue' },
 } as const satisfies Record<PipeKey, { functionId: string; unarchivableQueueId: string }>;
 
+/**
+ * How each archiver consumes its pipe's DLQ (the stack's `AWS::Lambda::EventSourceMapping` and the queues; the local
+ * runtime runs them from the template). Lambda developer guide, "Using Lambda with Amazon SQS":
+ * - the queue's visibility timeout must be at least the function's timeout, and AWS recommends six times it, so that
+ *   a batch delayed by throttling is not received a second time meanwhile;
+ * - `maxReceiveCount` of the DLQ's own redrive policy: after that many receives without a delete (the archiver
+ *   failed on it every time, or the ops API's browsing received it) a message moves to the unarchivable queue; AWS
+ *   recommends at least 5 for a Lambda source. 5 receives, one a visibility timeout (6 minutes), is half an hour.
+ * - `maximumConcurrency` (2 to 1,000): the archiver reads the stream as a third reader; few concurrent invocations,
+ *   each reading a shard once for all its messages, keep it far from the two-readers-per-shard throttle.
+ */
+export const DEAD_LETTER_ARCHIVER_SETTINGS = {
+  batchSize: 25,
+  maximumBatchingWindowInSeconds: 1,
+  maximumConcurrency: 5,
+  timeoutSeconds: 60,
+  queueVisibilityTimeoutSeconds: 360,
+  maxReceiveCount: 5,
+} as const;
+
 /** The table's primary key. */
 export const DEAD_LETTER_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 

@@ -1,9 +1,11 @@
 import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
 import {
+  ARCHIVER_METRICS,
   DYNAMODB_METRICS,
   DYNAMODB_NAMESPACE,
   LAMBDA_METRICS,
   LAMBDA_NAMESPACE,
+  METRICS_NAMESPACE,
   PIPES_METRICS,
   PIPES_NAMESPACE,
   SQS_METRICS,
@@ -11,10 +13,11 @@ import {
 } from './metrics.ts';
 
 /**
- * Which resource an alarm's metric is dimensioned by: one of the pipe's own (its DLQ, processor, the pipe itself), or
- * the Orders table the pipe reads (`TableName`).
+ * Which resource an alarm's metric is dimensioned by: one of the pipe's own (its DLQ, processor, the pipe itself, its
+ * dead-letter archiver and the archiver's unarchivable queue), the Orders table the pipe reads (`TableName`), or
+ * `metrics`: this project's own EMF metrics of the pipe (dimensions `service` and `Pipe`, as Powertools emits them).
  */
-export type AlarmResource = 'dlq' | 'function' | 'pipe' | 'ordersTable';
+export type AlarmResource = 'dlq' | 'function' | 'pipe' | 'ordersTable' | 'archiver' | 'unarchivableQueue' | 'metrics';
 
 export type AlarmSlug =
   | 'dlq-has-messages'
@@ -23,6 +26,8 @@ export type AlarmSlug =
   | 'pipe-execution-failures'
   | 'pipe-stalled'
   | 'processor-throttles'
+  | 'dead-letter-archiver-failing'
+  | 'dead-letters-unarchivable'
   | 'pipeline-unhealthy';
 
 export type ComparisonOperator =
@@ -83,23 +88,110 @@ export interface CompositeAlarmDefinition extends AlarmText {
 }
 
 /**
+ * The dead-letter archiver's own alarms, per pipe (each pipe has its archiver and its unarchivable queue). Appended
+ * to {@link PIPE_ALARMS}.
+ */
+const ARCHIVER_ALARMS: readonly PipeAlarmDefinition[] = [
+  {
+    // A message the archiver fails on is received again after the DLQ's visibility timeout, so a passing fault (a
+    // throttled stream read, a conflicting transaction) clears by itself: only failures in 3 of 5 minutes alarm. A
+    // fault on one message only repeats every visibility timeout and never reaches that; it reaches the unarchivable
+    // queue after maxReceiveCount receives, which alarms at once (dead-letters-unarchivable).
+    kind: 'math',
+    slug: 'dead-letter-archiver-failing',
+    title: 'Dead-letter archiver is failing',
+    whatBroke:
+      'The dead-letter archiver failed to store DLQ messages, or its invocations failed, in 3 of the last 5 minutes; the messages stay in the DLQ and are retried.',
+    firstCheck:
+      "Check the archiver's logs for 'dead letter not stored' and its errors; AccessDenied points at its role, ThrottlingException or TransactionConflict at load.",
+    consoleView: 'metrics',
+    expression: 'FILL(errors, 0) + FILL(failures, 0)',
+    metrics: {
+      errors: {
+        namespace: LAMBDA_NAMESPACE,
+        metricName: LAMBDA_METRICS.errors,
+        statistic: 'Sum',
+        resource: 'archiver',
+      },
+      failures: {
+        namespace: METRICS_NAMESPACE,
+        metricName: ARCHIVER_METRICS.captureFailures.name,
+        statistic: 'Sum',
+        resource: 'metrics',
+      },
+    },
+    periodSeconds: 60,
+    evaluationPeriods: 5,
+    datapointsToAlarm: 3,
+    threshold: 0,
+    comparison: 'GreaterThanThreshold',
+    treatMissingData: 'notBreaching',
+  },
+  {
+    kind: 'math',
+    slug: 'dead-letters-unarchivable',
+    title: 'DLQ messages the archiver could not capture',
+    whatBroke:
+      'A DLQ message failed to be captured into the dead-letter store on every try and was moved to the unarchivable queue; it is in no store until it is moved back.',
+    firstCheck:
+      "Read the message and the archiver's logs for it, fix the cause, then move it back to the pipe's DLQ with aws sqs start-message-move-task.",
+    consoleView: 'metrics',
+    expression: 'FILL(visible, 0) + FILL(inFlight, 0)',
+    metrics: {
+      visible: {
+        namespace: SQS_NAMESPACE,
+        metricName: SQS_METRICS.messagesVisible,
+        statistic: 'Maximum',
+        resource: 'unarchivableQueue',
+      },
+      inFlight: {
+        namespace: SQS_NAMESPACE,
+        metricName: SQS_METRICS.messagesNotVisible,
+        statistic: 'Maximum',
+        resource: 'unarchivableQueue',
+      },
+    },
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    threshold: 0,
+    comparison: 'GreaterThanThreshold',
+    treatMissingData: 'notBreaching',
+  },
+];
+
+/**
  * Alarm definitions as data, per pipe; the stack turns them into `AWS::CloudWatch::Alarm`s and the local runtime
  * evaluates the synthesized alarms. Thresholds live here and nowhere else.
  */
 export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
   {
-    kind: 'metric',
+    // The dead-letter archiver takes every DLQ message within seconds (dead-letter-archiver in the stack), so a
+    // message is rarely still visible when SQS samples the queue (about once a minute): "the DLQ holds messages" no
+    // longer says that batches failed. The archiver's count of new dead letters does, as soon as they are captured;
+    // the visible messages still count, so that a batch the archiver has not taken (it is down, or behind) alarms too.
+    kind: 'math',
     slug: 'dlq-has-messages',
-    title: 'Dead-letter queue has messages',
-    whatBroke: 'Batches of order events exhausted their retries and were sent to the dead-letter queue unprocessed.',
+    title: 'Failed batches reached the dead-letter queue',
+    whatBroke:
+      'Batches of order events exhausted their retries and were sent to the dead-letter queue; the archiver captures each one into the dead-letter store within seconds.',
     firstCheck:
-      'Open the DLQ in the console to see the failed orders and the journal error, fix the cause, then redrive.',
+      'Look at the new dead letters (the cause, the failed orders, the journal error), fix the cause, then redrive; the runbook shows how to query the store.',
     consoleView: 'dlqs',
-    metric: {
-      namespace: SQS_NAMESPACE,
-      metricName: SQS_METRICS.messagesVisible,
-      statistic: 'Maximum',
-      resource: 'dlq',
+    expression: 'FILL(captured, 0) + FILL(visible, 0)',
+    metrics: {
+      captured: {
+        namespace: METRICS_NAMESPACE,
+        metricName: ARCHIVER_METRICS.deadLettersCaptured.name,
+        statistic: 'Sum',
+        resource: 'metrics',
+      },
+      visible: {
+        namespace: SQS_NAMESPACE,
+        metricName: SQS_METRICS.messagesVisible,
+        statistic: 'Maximum',
+        resource: 'dlq',
+      },
     },
     periodSeconds: 60,
     evaluationPeriods: 1,
@@ -117,13 +209,16 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     // drained, which is as unattended. Maximum per minute (SQS samples about once a minute): a minute in which a
     // message existed counts whichever of the two states each sample caught it in. Two missing minutes of 60 are
     // tolerated, so that one lost datapoint does not restart the hour.
+    // With the archiver draining the DLQ within seconds, a queue that held messages for an hour means the archiver
+    // is not taking them at all (its event source is disabled or cannot receive); a message the archiver fails on
+    // moves to the unarchivable queue after a few receives instead (dead-letters-unarchivable).
     kind: 'math',
     slug: 'dlq-not-drained',
     title: 'Dead-letter queue not drained for an hour',
     whatBroke:
-      'The dead-letter queue has held messages for an hour (visible or in flight, so browsing cannot hide them); after 24 hours their records leave the stream.',
+      'The dead-letter queue has held messages for an hour (visible or in flight, so browsing cannot hide them): the dead-letter archiver is not taking them, and after 24 hours their records leave the stream.',
     firstCheck:
-      'Redrive or discard the oldest DLQ messages in the console; records older than 24 hours redrive from the failure journal.',
+      "Check the archiver's event source mapping on this DLQ (State, StateTransitionReason) and its errors; records older than 24 hours can only come from the failure journal.",
     consoleView: 'dlqs',
     expression: 'FILL(visible, 0) + FILL(inFlight, 0)',
     metrics: {
@@ -257,6 +352,7 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     comparison: 'GreaterThanOrEqualToThreshold',
     treatMissingData: 'notBreaching',
   },
+  ...ARCHIVER_ALARMS,
 ];
 
 export const COMPOSITE_ALARM: CompositeAlarmDefinition = {
@@ -273,6 +369,8 @@ export const COMPOSITE_ALARM: CompositeAlarmDefinition = {
     'pipe-execution-failures',
     'pipe-stalled',
     'processor-throttles',
+    'dead-letter-archiver-failing',
+    'dead-letters-unarchivable',
   ],
 };
 

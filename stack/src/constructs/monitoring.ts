@@ -1,6 +1,7 @@
 import {
   type AlarmMetric,
   type AlarmSlug,
+  ARCHIVER_METRICS,
   alarmDescription,
   alarmName,
   alarmWindowSeconds,
@@ -58,6 +59,9 @@ export interface MonitoredPipe {
   readonly pipeName: string;
   readonly processor: IFunction;
   readonly deadLetterQueue: IQueue;
+  /** The pipe's dead-letter archiver and the queue its DLQ gives up to. */
+  readonly archiver: IFunction;
+  readonly unarchivableQueue: IQueue;
 }
 
 export interface MonitoringProps {
@@ -213,6 +217,10 @@ export class Monitoring extends Construct {
       function: { FunctionName: resources.processor.functionName },
       pipe: { PipeName: resources.pipeName },
       ordersTable: { TableName: this.props.ordersTable.tableName },
+      archiver: { FunctionName: resources.archiver.functionName },
+      unarchivableQueue: { QueueName: resources.unarchivableQueue.queueName },
+      // Powertools Metrics adds its `service` dimension to every metric, next to the handler's own `Pipe`.
+      metrics: { service: SERVICE_NAME, [DIMENSION_PIPE]: pipe },
     };
     return new Metric({
       namespace: metric.namespace,
@@ -240,7 +248,7 @@ export class Monitoring extends Construct {
   }
 
   private pipeWidgets(key: PipeKey): (TextWidget | GraphWidget)[] {
-    const { definition, pipeName, processor, deadLetterQueue } = this.props.pipes[key];
+    const { definition, pipeName, processor, deadLetterQueue, unarchivableQueue } = this.props.pipes[key];
     const minute = Duration.minutes(1);
     // Powertools Metrics adds its `service` dimension to every metric it emits, next to the handler's own `Pipe`.
     const emf = (name: string, extra: Record<string, string> = {}, label?: string) =>
@@ -312,6 +320,21 @@ export class Monitoring extends Construct {
         ),
       ),
       graph(`${key}: journal writes`, [emf(PROCESSOR_METRICS.journalWrites.name, {}, 'Journal entries written')]),
+      graph(
+        `${key}: dead letters captured (left), records by source (right)`,
+        [
+          emf(ARCHIVER_METRICS.deadLettersCaptured.name, {}, 'Captured'),
+          emf(ARCHIVER_METRICS.captureFailures.name, {}, 'Not stored (retried)'),
+          aws(SQS_NAMESPACE, SQS_METRICS.messagesVisible, { QueueName: unarchivableQueue.queueName }, 'Maximum').with({
+            label: 'Unarchivable',
+          }),
+        ],
+        [
+          emf(ARCHIVER_METRICS.recordsFromJournal.name, {}, 'From the journal'),
+          emf(ARCHIVER_METRICS.recordsFromStream.name, {}, 'From the stream'),
+          emf(ARCHIVER_METRICS.recordsMissing.name, {}, 'Missing'),
+        ],
+      ),
       graph(`${key}: pipe executions`, [
         pipeMetric(PIPES_METRICS.invocations),
         pipeMetric(PIPES_METRICS.executionFailed),

@@ -41,6 +41,7 @@ import { repoPath } from '../paths.ts';
 import { bundledFunction, MissingBuildOutputError } from './bundled-function.ts';
 import type { OrderPipe } from './order-pipe.ts';
 import type { PipelineData } from './pipeline-data.ts';
+import { grantOnTable } from './table-grants.ts';
 
 export interface OpsToolkitProps {
   readonly data: PipelineData;
@@ -402,7 +403,8 @@ export class OpsToolkit extends Construct {
     data.idempotencyTable.grant(fn, 'dynamodb:BatchGetItem');
     // journal.ts: entries by record key (BatchGetItem) and, once the stream dropped a range, the pipe's entries (Scan).
     // The processors write the journal; the API never changes it.
-    data.journalTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:Scan');
+    // The table only: its bySequence index is the dead-letter archivers' (table-grants.ts).
+    grantOnTable(data.journalTable, fn, 'dynamodb:BatchGetItem', 'dynamodb:Scan');
     // audit-log.ts: append (a put conditional on a new key) and read by day (Query); never GetItem, never a change.
     // The table's resource policy denies every change to every principal (pipeline-data.ts).
     data.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query');

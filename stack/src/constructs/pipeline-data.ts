@@ -1,5 +1,10 @@
 import {
   AUDIT_KEYS,
+  DEAD_LETTER_ARCHIVER_SETTINGS,
+  DEAD_LETTER_ARCHIVERS,
+  DEAD_LETTER_INDEX_PROJECTION,
+  DEAD_LETTER_INDEXES,
+  DEAD_LETTER_KEYS,
   IDEMPOTENCY_KEYS,
   JOBS_KEYS,
   JOURNAL_KEYS,
@@ -13,13 +18,14 @@ import {
   AttributeType,
   BillingMode,
   type CfnTable,
+  ProjectionType,
   StreamViewType,
   Table,
   TableEncryption,
   type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type CfnQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type CfnQueue, Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ResolvedPipe } from '../props.ts';
 
@@ -64,7 +70,8 @@ function auditAppendOnly(): PolicyDocument {
 
 /**
  * The stateful part of the pipeline: the Orders table and its stream, the processors' tables, the ops API's audit
- * and jobs tables, the downstream queues and the pipes' dead-letter queues. Logical ids are pinned to pipeline's
+ * and jobs tables, the dead-letter store, the downstream queues, the pipes' dead-letter queues and the queues their
+ * archivers give up to. Logical ids are pinned to pipeline's
  * `LOGICAL_IDS` so the local runtime, the ops API and runbooks can find them by name.
  */
 export class PipelineData extends Construct {
@@ -74,9 +81,13 @@ export class PipelineData extends Construct {
   readonly priorityShipmentsTable: Table;
   readonly auditTable: Table;
   readonly jobsTable: Table;
+  /** The dead-letter store (`dead-letters/` in pipeline): written by the archivers, read by the ops API. */
+  readonly deadLetterTable: Table;
   readonly notificationQueue: Queue;
   readonly accountManagerQueue: Queue;
   readonly deadLetterQueues: Readonly<Record<PipeKey, Queue>>;
+  /** Where a pipe's DLQ moves a message its archiver failed on `maxReceiveCount` times (the DLQ's redrive policy). */
+  readonly unarchivableQueues: Readonly<Record<PipeKey, Queue>>;
 
   constructor(scope: Construct, id: string, props: PipelineDataProps) {
     super(scope, id);
@@ -102,6 +113,15 @@ export class PipelineData extends Construct {
       partitionKey: { name: JOURNAL_KEYS.partitionKey, type: AttributeType.STRING },
       timeToLiveAttribute: JOURNAL_KEYS.ttlAttribute,
     });
+    // The archiver's look-up of a DLQ message's entries by sequence range. Keys only: an entry's retries rewrite no
+    // key attribute, so they write nothing to the index; the archiver reads the entries from the table.
+    const bySequence = JOURNAL_KEYS.sequenceIndex;
+    this.journalTable.addGlobalSecondaryIndex({
+      indexName: bySequence.name,
+      partitionKey: { name: bySequence.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: bySequence.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
     this.idempotencyTable = table(LOGICAL_IDS.idempotencyTable, {
       partitionKey: { name: IDEMPOTENCY_KEYS.partitionKey, type: AttributeType.STRING },
       timeToLiveAttribute: IDEMPOTENCY_KEYS.ttlAttribute,
@@ -121,22 +141,52 @@ export class PipelineData extends Construct {
       timeToLiveAttribute: JOBS_KEYS.ttlAttribute,
     });
 
-    const queue = (logicalId: string, retention: Duration): Queue => {
+    // Dead letters outlive the stream and SQS (docs/ARCHITECTURE.md, "Dead-letter store"): no TTL. Both indexes are
+    // sparse (only dead letters carry their keys) and project what a list row shows.
+    this.deadLetterTable = table(LOGICAL_IDS.deadLetterTable, {
+      partitionKey: { name: DEAD_LETTER_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: DEAD_LETTER_KEYS.sortKey, type: AttributeType.STRING },
+    });
+    for (const index of Object.values(DEAD_LETTER_INDEXES)) {
+      this.deadLetterTable.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...DEAD_LETTER_INDEX_PROJECTION],
+      });
+    }
+
+    const queue = (logicalId: string, retention: Duration, extra: Partial<QueueProps> = {}): Queue => {
       const created = new Queue(this, logicalId, {
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: retention,
         removalPolicy: props.removalPolicy,
+        ...extra,
       });
       (created.node.defaultChild as CfnQueue).overrideLogicalId(logicalId);
       return created;
     };
     this.notificationQueue = queue(LOGICAL_IDS.notificationQueue, Duration.days(4));
     this.accountManagerQueue = queue(LOGICAL_IDS.accountManagerQueue, Duration.days(4));
-    // 14 days, SQS's maximum: a DLQ message is the only pointer to a failed batch (docs/AWS-FACTS.md, fact 7).
-    this.deadLetterQueues = {
-      standard: queue(props.pipes.standard.dlqId, Duration.days(14)),
-      premium: queue(props.pipes.premium.dlqId, Duration.days(14)),
+    // 14 days, SQS's maximum: a DLQ message is the only pointer to a failed batch until its archiver has stored it
+    // (docs/AWS-FACTS.md, fact 7). A message moved to the unarchivable queue keeps its first enqueue time (SQS
+    // developer guide, "Using dead-letter queues": the expiration is based on the original enqueue timestamp), so
+    // that queue keeps 14 days too.
+    const settings = DEAD_LETTER_ARCHIVER_SETTINGS;
+    const pipeQueues = (key: PipeKey) => {
+      const unarchivable = queue(DEAD_LETTER_ARCHIVERS[key].unarchivableQueueId, Duration.days(14));
+      const dlq = queue(props.pipes[key].dlqId, Duration.days(14), {
+        // The archiver is this queue's event source: Lambda wants the visibility timeout at least the function's.
+        visibilityTimeout: Duration.seconds(settings.queueVisibilityTimeoutSeconds),
+        deadLetterQueue: { queue: unarchivable, maxReceiveCount: settings.maxReceiveCount },
+      });
+      return { dlq, unarchivable };
     };
+    const standard = pipeQueues('standard');
+    const premium = pipeQueues('premium');
+    this.deadLetterQueues = { standard: standard.dlq, premium: premium.dlq };
+    this.unarchivableQueues = { standard: standard.unarchivable, premium: premium.unarchivable };
   }
 }

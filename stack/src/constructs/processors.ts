@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { ResolvedPipe } from '../props.ts';
 import { bundledFunction } from './bundled-function.ts';
 import type { PipelineData } from './pipeline-data.ts';
+import { grantOnTable } from './table-grants.ts';
 
 export interface ProcessorsProps {
   readonly pipes: Readonly<Record<PipeKey, ResolvedPipe>>;
@@ -60,7 +61,8 @@ export class Processors extends Construct {
         logRetention: props.logRetention,
         logicalId: pipe.functionId,
       });
-      data.journalTable.grant(fn, ...JOURNAL_ACTIONS);
+      // The table only: the journal's index is the archivers' (table-grants.ts).
+      grantOnTable(data.journalTable, fn, ...JOURNAL_ACTIONS);
       data.idempotencyTable.grant(fn, ...IDEMPOTENCY_ACTIONS);
       functions[key] = fn;
     }
