@@ -737,10 +737,12 @@ export function sqsEventSourceMappingSpecs(
         fail(`FunctionName ${functionRef} names a version or alias (${qualifier}); only $LATEST runs locally`);
       const functionLogicalId = functions.find((f) => (context.resources.get(f)?.ref ?? f) === functionName);
       if (!functionLogicalId) fail(`FunctionName ${functionRef} is not a function of the template`);
-      const fn = resolver.resolve(
-        props(resources[functionLogicalId as string] as TemplateResource),
-        functionLogicalId as string,
-      ) as Record<string, unknown>;
+      // Only the function's Timeout is needed here; resolving all its properties would meet intrinsics the runtime
+      // does not resolve (the Lambda Insights layer's Fn::FindInMap of the stack's functions).
+      const timeout = props(resources[functionLogicalId as string] as TemplateResource).Timeout;
+      const fn = {
+        Timeout: timeout === undefined ? undefined : resolver.resolve(timeout, `${functionLogicalId}.Timeout`),
+      };
 
       const limits = SQS_EVENT_SOURCE_LIMITS;
       const integer = (key: string, value: unknown, fallback: number, min: number, max: number): number => {
