@@ -13,7 +13,7 @@ import { type DashboardSpec, dashboardArn } from './dashboards.ts';
 import { ALARM_TYPES, AlarmHistoryError, type AlarmType, HISTORY_ITEM_TYPES, type HistoryItemType } from './history.ts';
 import { aggregate, type Dimension, type MetricSample, type MetricStore, normaliseDimensions } from './metric-store.ts';
 import { errorShape, type Json } from './model.ts';
-import { type MetricDataQuery, runQueries } from './queries.ts';
+import { type MetricDataQuery, runMetricQueries } from './queries.ts';
 
 /**
  * The CloudWatch operations the local endpoint serves, protocol-independent: each takes the canonical input (see
@@ -112,12 +112,13 @@ function getMetricData(ctx: CloudWatchApiContext, input: Json): Json {
   const end = toMs(input.EndTime, 'EndTime');
   if (start >= end)
     throw new CloudWatchApiError('InvalidParameterValue', 'The parameter StartTime must be less than EndTime.');
-  let results: ReturnType<typeof runQueries>;
+  let answer: ReturnType<typeof runMetricQueries>;
   try {
-    results = runQueries(ctx.store, queries, start, end);
+    answer = runMetricQueries(ctx.store, queries, start, end);
   } catch (error: unknown) {
     throw new CloudWatchApiError('ValidationError', (error as Error).message);
   }
+  const { results, messages } = answer;
   const ascending = input.ScanBy === 'TimestampAscending';
   return {
     MetricDataResults: results
@@ -132,7 +133,7 @@ function getMetricData(ctx: CloudWatchApiContext, input: Json): Json {
           StatusCode: 'Complete',
         };
       }),
-    Messages: [],
+    Messages: messages,
   };
 }
 
