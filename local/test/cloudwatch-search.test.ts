@@ -495,10 +495,11 @@ describe('the ops API as deployed reads the filter funnel from the local CloudWa
     // The deployed function runs in AWS mode: the head of the funnel is the estimate.
     expect(answer.exact).toBe(false);
     expect(answer.funnel.polled.estimate).toBe(true);
-    // At least the estimate: the ops API in AWS mode also adds the pipe emulator's exact RecordsPolled (published with
-    // the Pipe dimension, which it lists) to the head of the funnel, metrics AWS does not have.
+    // The estimate alone, between the counts read before and after: in AWS mode the pipe emulator's local-only counts
+    // (LOCAL_PIPE_METRICS, at least this order's 1 per pipe) are left out, as AWS does not publish them.
+    const after = await returned();
     expect(answer.funnel.polled.value).toBeGreaterThanOrEqual(total / STREAM_ESTIMATE.readers);
-    expect(answer.funnel.polled.value).toBeLessThan(total / STREAM_ESTIMATE.readers + 10);
+    expect(answer.funnel.polled.value).toBeLessThanOrEqual(after / STREAM_ESTIMATE.readers);
   }, 60_000);
 
   it('answers every expression of the template’s dashboard and alarms through GetMetricData', async () => {

@@ -22,6 +22,9 @@ import { METRICS_DEFAULT_WINDOW_MS, type MetricsQuery, type MetricsResponse } fr
 type Stage = keyof Omit<MetricsResponse['funnel'], 'guardRejectedByClause'>;
 type Series = Map<number, number>;
 
+/** The pipe emulator's metrics (LOCAL_PIPE_METRICS): published by the local runtime only, never by AWS. */
+const LOCAL_ONLY_METRICS: ReadonlySet<string> = new Set(Object.values(LOCAL_PIPE_METRICS).map((metric) => metric.name));
+
 /** GetMetricData accepts up to 500 queries per call (CloudWatch API reference). */
 const MAX_QUERIES = 500;
 
@@ -65,6 +68,9 @@ export class FilterMetrics {
     for (const metric of metrics) {
       const name = metric.MetricName ?? '';
       const stage = name === PROCESSOR_METRICS.recordsReceived.name ? 'received' : STAGE_OF_METRIC[name];
+      // The pipe emulator's exact counts exist only on the local runtime; in AWS mode (the API as deployed, also when
+      // it runs on the local runtime) the funnel is what AWS publishes, so they must not add to the estimates.
+      if (!exact && LOCAL_ONLY_METRICS.has(name)) continue;
       if (!stage || queries.length >= MAX_QUERIES - 2) continue;
       const id = `m${queries.length}`;
       const clause = metric.Dimensions?.find((dimension) => dimension.Name === DIMENSION_CLAUSE)?.Value;
