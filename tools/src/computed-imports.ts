@@ -20,6 +20,8 @@ export const ALLOWED: Readonly<Record<string, string>> = {
     "fauxqs's store module is not among its package exports, so it is loaded by its file URL next to the entry",
   'handlers/test/integration.test.ts':
     'each test container loads a freshly built bundle by file URL (with a query, so that it is a new module instance)',
+  'handlers/test/dead-letter-archiver.test.ts':
+    'the archiver is also tested as bundled: the freshly built bundle is loaded by file URL, as a cold start',
 };
 
 const SOURCE_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs']);
