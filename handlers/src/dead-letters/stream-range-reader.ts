@@ -255,7 +255,10 @@ function describe(info: BatchInfo): string {
   return `shard ${info.shardId} range ${info.startSequenceNumber}..${info.endSequenceNumber}`;
 }
 
-/** A record as GetRecords returns it, shaped as Pipes delivers it to a target (epoch seconds, the stream ARN). */
+/**
+ * A record as GetRecords returns it, shaped as Pipes delivers it to a target: epoch seconds, the stream ARN, and the
+ * table's Region, which is the stream ARN's (DynamoDB Local writes its own, `ddblocal`, into what it returns).
+ */
 export function toPipeRecord(record: SdkStreamRecord, streamArn: string): StreamRecord {
   const dynamodb = record.dynamodb ?? {};
   const created = dynamodb.ApproximateCreationDateTime;
@@ -264,7 +267,7 @@ export function toPipeRecord(record: SdkStreamRecord, streamArn: string): Stream
     eventName: (record.eventName ?? 'MODIFY') as StreamRecord['eventName'],
     eventVersion: record.eventVersion ?? '1.1',
     eventSource: 'aws:dynamodb',
-    awsRegion: record.awsRegion ?? '',
+    awsRegion: streamArn.split(':')[3] || (record.awsRegion ?? ''),
     eventSourceARN: streamArn,
     dynamodb: {
       ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
