@@ -39,9 +39,18 @@ export type DeadLetterRecordSource = (typeof DEAD_LETTER_RECORD_SOURCES)[number]
  * apart from `PIPES` so that the processors' bundles do not carry them.
  */
 export const DEAD_LETTER_ARCHIVERS = {
-  standard: { functionId: 'StandardDeadLetterArchiverFunction', unarchivableQueueId: 'StandardPipeUnarchivableQueue' },
-  premium: { functionId: 'PremiumDeadLetterArchiverFunction', unarchivableQueueId: 'PremiumPipeUnarchivableQueue' },
-} as const satisfies Record<PipeKey, { functionId: string; unarchivableQueueId: string }>;
+  standard: {
+    functionId: 'StandardDeadLetterArchiverFunction',
+    /** Logical id of its `AWS::Lambda::EventSourceMapping` (locally: `runtime.eventSourceMappings.get(id)`). */
+    mappingId: 'StandardDeadLetterArchiverMapping',
+    unarchivableQueueId: 'StandardPipeUnarchivableQueue',
+  },
+  premium: {
+    functionId: 'PremiumDeadLetterArchiverFunction',
+    mappingId: 'PremiumDeadLetterArchiverMapping',
+    unarchivableQueueId: 'PremiumPipeUnarchivableQueue',
+  },
+} as const satisfies Record<PipeKey, { functionId: string; mappingId: string; unarchivableQueueId: string }>;
 
 /**
  * How each archiver consumes its pipe's DLQ (the stack's `AWS::Lambda::EventSourceMapping` and the queues; the local

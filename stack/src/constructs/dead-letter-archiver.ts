@@ -12,7 +12,7 @@ import {
 } from '@orderflow/pipeline/facts';
 import { Duration } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { type CfnEventSourceMapping, EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -101,6 +101,9 @@ export class DeadLetterArchivers extends Construct {
         reportBatchItemFailures: true,
         maxConcurrency: settings.maximumConcurrency,
       });
+      (mappings[key].node.defaultChild as CfnEventSourceMapping).overrideLogicalId(
+        DEAD_LETTER_ARCHIVERS[key].mappingId,
+      );
       // CreateEventSourceMapping checks the role's SQS permissions: the policy must be in place first.
       if (fn.role) mappings[key].node.addDependency(fn.role);
       functions[key] = fn;
