@@ -34,6 +34,13 @@ beforeAll(async () => {
     observeIntervalMs: 300,
     pipeTiming: { pollIntervalMs: 100, retryBaseDelayMs: 20 },
   });
+  // The stack deploys the mappings disabled for now (DEAD_LETTER_CAPTURE_ENABLED says why); capture is what this file
+  // tests, so it turns them on, as `aws lambda update-event-source-mapping --enabled` would.
+  for (const archiver of Object.values(DEAD_LETTER_ARCHIVERS)) {
+    const mapping = runtime.eventSourceMappings.get(archiver.mappingId);
+    if (!mapping) throw new Error(`the runtime has no event source mapping ${archiver.mappingId}`);
+    await mapping.enable();
+  }
   const config = { region: runtime.info.region, credentials: LOCAL_CREDENTIALS };
   documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, endpoint: runtime.info.endpoints.dynamodb }));
   sqs = new SQSClient({ ...config, endpoint: runtime.info.endpoints.sqs });

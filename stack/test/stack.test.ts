@@ -11,6 +11,7 @@ import {
   DEAD_LETTER_ARCHIVER_ENV,
   DEAD_LETTER_ARCHIVER_SETTINGS,
   DEAD_LETTER_ARCHIVERS,
+  DEAD_LETTER_CAPTURE_ENABLED,
   DEAD_LETTER_INDEX_PROJECTION,
   DEAD_LETTER_INDEXES,
   DEAD_LETTER_KEYS,
@@ -477,6 +478,7 @@ describe('dead-letter store and archivers', () => {
       MaximumBatchingWindowInSeconds: DEAD_LETTER_ARCHIVER_SETTINGS.maximumBatchingWindowInSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: DEAD_LETTER_ARCHIVER_SETTINGS.maximumConcurrency },
+      Enabled: DEAD_LETTER_CAPTURE_ENABLED,
     });
     // CreateEventSourceMapping checks the role's SQS permissions, so the mapping waits for the role's policy.
     const policyIds = resourcesOfType('AWS::IAM::Policy')

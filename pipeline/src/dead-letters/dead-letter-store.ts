@@ -34,6 +34,14 @@ export const DEAD_LETTER_RECORD_SOURCES = ['journal', 'stream'] as const;
 export type DeadLetterRecordSource = (typeof DEAD_LETTER_RECORD_SOURCES)[number];
 
 /**
+ * Whether the archivers' event source mappings are deployed enabled. Not yet: the ops API and the console still browse
+ * and redrive from the DLQs themselves, and a capture that drains the DLQs within seconds would leave operators nothing
+ * to redrive from. It turns on once they read the store; the local runtime can enable a mapping for tests
+ * (`runtime.eventSourceMappings.get(mappingId)?.enable()`).
+ */
+export const DEAD_LETTER_CAPTURE_ENABLED = false;
+
+/**
  * Each pipe's dead-letter archiver (one per pipe, like the processors: its errors, event source and alarms are the
  * pipe's) and the queue its DLQ redrives a message to after the archiver failed on it `maxReceiveCount` times. Kept
  * apart from `PIPES` so that the processors' bundles do not carry them.

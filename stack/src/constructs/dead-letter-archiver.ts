@@ -3,6 +3,7 @@ import {
   DEAD_LETTER_ARCHIVER_ENV,
   DEAD_LETTER_ARCHIVER_SETTINGS,
   DEAD_LETTER_ARCHIVERS,
+  DEAD_LETTER_CAPTURE_ENABLED,
   HANDLER_ENV,
   JOURNAL_KEYS,
   METRICS_NAMESPACE,
@@ -100,6 +101,9 @@ export class DeadLetterArchivers extends Construct {
         maxBatchingWindow: Duration.seconds(settings.maximumBatchingWindowInSeconds),
         reportBatchItemFailures: true,
         maxConcurrency: settings.maximumConcurrency,
+        // Deployed disabled for now (DEAD_LETTER_CAPTURE_ENABLED says why); an operator may enable it with
+        // `aws lambda update-event-source-mapping --enabled`, knowing that the console then shows no DLQ messages.
+        enabled: DEAD_LETTER_CAPTURE_ENABLED,
       });
       (mappings[key].node.defaultChild as CfnEventSourceMapping).overrideLogicalId(
         DEAD_LETTER_ARCHIVERS[key].mappingId,
