@@ -1,3 +1,4 @@
+import { DEAD_LETTER_CAPTURE_ENABLED } from '../dead-letters/dead-letter-store.ts';
 import { PIPE_KEYS, type PipeKey } from '../pipes/definitions.ts';
 import {
   ARCHIVER_METRICS,
@@ -160,46 +161,72 @@ const ARCHIVER_ALARMS: readonly PipeAlarmDefinition[] = [
   },
 ];
 
+/** `dlq-has-messages` once the archivers capture (DEAD_LETTER_CAPTURE_ENABLED). */
+const DLQ_HAS_MESSAGES_WITH_CAPTURE: PipeAlarmDefinition = {
+  // The dead-letter archiver takes every DLQ message within seconds (dead-letter-archiver in the stack), so a
+  // message is rarely still visible when SQS samples the queue (about once a minute): "the DLQ holds messages" no
+  // longer says that batches failed. The archiver's count of new dead letters does, as soon as they are captured;
+  // the visible messages still count, so that a batch the archiver has not taken (it is down, or behind) alarms too.
+  kind: 'math',
+  slug: 'dlq-has-messages',
+  title: 'Failed batches reached the dead-letter queue',
+  whatBroke:
+    'Batches of order events exhausted their retries and were sent to the dead-letter queue; the archiver captures each one into the dead-letter store within seconds.',
+  firstCheck:
+    'Look at the new dead letters (the cause, the failed orders, the journal error), fix the cause, then redrive; the runbook shows how to query the store.',
+  consoleView: 'dlqs',
+  expression: 'FILL(captured, 0) + FILL(visible, 0)',
+  metrics: {
+    captured: {
+      namespace: METRICS_NAMESPACE,
+      metricName: ARCHIVER_METRICS.deadLettersCaptured.name,
+      statistic: 'Sum',
+      resource: 'metrics',
+    },
+    visible: {
+      namespace: SQS_NAMESPACE,
+      metricName: SQS_METRICS.messagesVisible,
+      statistic: 'Maximum',
+      resource: 'dlq',
+    },
+  },
+  periodSeconds: 60,
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  threshold: 0,
+  comparison: 'GreaterThanThreshold',
+  treatMissingData: 'notBreaching',
+};
+
 /**
  * Alarm definitions as data, per pipe; the stack turns them into `AWS::CloudWatch::Alarm`s and the local runtime
  * evaluates the synthesized alarms. Thresholds live here and nowhere else.
  */
 export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
-  {
-    // The dead-letter archiver takes every DLQ message within seconds (dead-letter-archiver in the stack), so a
-    // message is rarely still visible when SQS samples the queue (about once a minute): "the DLQ holds messages" no
-    // longer says that batches failed. The archiver's count of new dead letters does, as soon as they are captured;
-    // the visible messages still count, so that a batch the archiver has not taken (it is down, or behind) alarms too.
-    kind: 'math',
-    slug: 'dlq-has-messages',
-    title: 'Failed batches reached the dead-letter queue',
-    whatBroke:
-      'Batches of order events exhausted their retries and were sent to the dead-letter queue; the archiver captures each one into the dead-letter store within seconds.',
-    firstCheck:
-      'Look at the new dead letters (the cause, the failed orders, the journal error), fix the cause, then redrive; the runbook shows how to query the store.',
-    consoleView: 'dlqs',
-    expression: 'FILL(captured, 0) + FILL(visible, 0)',
-    metrics: {
-      captured: {
-        namespace: METRICS_NAMESPACE,
-        metricName: ARCHIVER_METRICS.deadLettersCaptured.name,
-        statistic: 'Sum',
-        resource: 'metrics',
+  DEAD_LETTER_CAPTURE_ENABLED
+    ? DLQ_HAS_MESSAGES_WITH_CAPTURE
+    : {
+        kind: 'metric',
+        slug: 'dlq-has-messages',
+        title: 'Dead-letter queue has messages',
+        whatBroke:
+          'Batches of order events exhausted their retries and were sent to the dead-letter queue unprocessed.',
+        firstCheck:
+          'Open the DLQ in the console to see the failed orders and the journal error, fix the cause, then redrive.',
+        consoleView: 'dlqs',
+        metric: {
+          namespace: SQS_NAMESPACE,
+          metricName: SQS_METRICS.messagesVisible,
+          statistic: 'Maximum',
+          resource: 'dlq',
+        },
+        periodSeconds: 60,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
       },
-      visible: {
-        namespace: SQS_NAMESPACE,
-        metricName: SQS_METRICS.messagesVisible,
-        statistic: 'Maximum',
-        resource: 'dlq',
-      },
-    },
-    periodSeconds: 60,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    threshold: 0,
-    comparison: 'GreaterThanThreshold',
-    treatMissingData: 'notBreaching',
-  },
   {
     // Not ApproximateAgeOfOldestMessage: SQS leaves a message received three or more times out of it, and browsing
     // the DLQ receives (docs/AWS-FACTS.md, fact 13), so the age alarm could be silenced by looking at the queue.
@@ -215,10 +242,12 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     kind: 'math',
     slug: 'dlq-not-drained',
     title: 'Dead-letter queue not drained for an hour',
-    whatBroke:
-      'The dead-letter queue has held messages for an hour (visible or in flight, so browsing cannot hide them): the dead-letter archiver is not taking them, and after 24 hours their records leave the stream.',
-    firstCheck:
-      "Check the archiver's event source mapping on this DLQ (State, StateTransitionReason) and its errors; records older than 24 hours can only come from the failure journal.",
+    whatBroke: DEAD_LETTER_CAPTURE_ENABLED
+      ? 'The dead-letter queue has held messages for an hour (visible or in flight, so browsing cannot hide them): the dead-letter archiver is not taking them, and after 24 hours their records leave the stream.'
+      : 'The dead-letter queue has held messages for an hour (visible or in flight, so browsing cannot hide them); after 24 hours their records leave the stream.',
+    firstCheck: DEAD_LETTER_CAPTURE_ENABLED
+      ? "Check the archiver's event source mapping on this DLQ (State, StateTransitionReason) and its errors; records older than 24 hours can only come from the failure journal."
+      : 'Redrive or discard the oldest DLQ messages in the console; records older than 24 hours redrive from the failure journal.',
     consoleView: 'dlqs',
     expression: 'FILL(visible, 0) + FILL(inFlight, 0)',
     metrics: {
@@ -352,7 +381,7 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
     comparison: 'GreaterThanOrEqualToThreshold',
     treatMissingData: 'notBreaching',
   },
-  ...ARCHIVER_ALARMS,
+  ...(DEAD_LETTER_CAPTURE_ENABLED ? ARCHIVER_ALARMS : []),
 ];
 
 export const COMPOSITE_ALARM: CompositeAlarmDefinition = {
@@ -369,8 +398,7 @@ export const COMPOSITE_ALARM: CompositeAlarmDefinition = {
     'pipe-execution-failures',
     'pipe-stalled',
     'processor-throttles',
-    'dead-letter-archiver-failing',
-    'dead-letters-unarchivable',
+    ...(DEAD_LETTER_CAPTURE_ENABLED ? (['dead-letter-archiver-failing', 'dead-letters-unarchivable'] as const) : []),
   ],
 };
 
