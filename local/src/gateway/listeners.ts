@@ -14,6 +14,7 @@ import { dynamoDbError, type ErrorResponse, sqsJsonError, sqsQueryError, sqsQuer
 import { FORWARD, type ProxiedRequest, type Verdict } from './proxy.ts';
 import { credentialOf } from './sigv4.ts';
 import { SQS_TARGET_PREFIX, sqsPermission } from './sqs.ts';
+import { queryVerdict } from './sqs-query.ts';
 import type { StreamReaders } from './stream-readers.ts';
 
 /** The metric the DynamoDB gateway emits for successful writes (AWS/DynamoDB, by TableName, 1 per item). */
@@ -261,8 +262,8 @@ const pathOf = (url: string) => url.split('?')[0] ?? '/';
 /**
  * The SQS listener's decision. fauxqs speaks SQS's JSON protocol, and on the same port SNS's query protocol, STS's
  * GetCallerIdentity, S3 and its own inspection routes. SQS requests are authorized in either protocol (a query-protocol
- * SQS request is refused by fauxqs after authorization); SNS requests as `sns:` actions; GetCallerIdentity needs no
- * permission (as in AWS); the other routes are open to the administrator only.
+ * SQS request is then translated to JSON for fauxqs, and its answer back to XML, sqs-query.ts); SNS requests as `sns:`
+ * actions; GetCallerIdentity needs no permission (as in AWS); the other routes are open to the administrator only.
  */
 export function sqsInspector(options: {
   readonly enforcer: Enforcer;
@@ -318,7 +319,9 @@ export function sqsInspector(options: {
       const principal = principalOrRefusal(enforcer, request, permission, 'sqs', () => errorOf('unsigned', ''));
       if (isVerdict(principal)) return principal;
       const decision = enforcer.authorize(principal, permission, 'sqs');
-      return decision.allowed ? FORWARD : refuse(errorOf('denied', decision.message));
+      if (!decision.allowed) return refuse(errorOf('denied', decision.message));
+      // fauxqs answers only SQS's JSON protocol: a query-protocol SQS call goes to it translated (sqs-query.ts).
+      return isSqs && form ? queryVerdict(action, params) : FORWARD;
     }
     // Not an API call: fauxqs' health check is open, its inspection routes and S3 are the administrator's.
     if (path === '/health') return FORWARD;

@@ -35,6 +35,12 @@ export type Verdict =
       /** The body to forward instead of the client's: the request is re-framed with its own Content-Length. */
       readonly body?: Buffer;
       /**
+       * With `body`: request headers to set (lower-case names) in place of the client's, and the request target to
+       * send instead of the client's (a query-protocol SQS request translated to JSON, sqs-query.ts).
+       */
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly url?: string;
+      /**
        * The response body as the client gets it, from the backend's (decoded if gzipped) and its status: the
        * response is read whole and re-framed (Content-Length, and `x-amz-crc32` when the backend sent one, since the
        * AWS SDKs and the CLI check it). Returning the same buffer forwards the response as it came.
@@ -253,9 +259,17 @@ class Connection {
     let written: boolean;
     if (verdict.body) {
       // The client's framing and encoding no longer apply (and its Expect has been answered, or not asked).
+      const replaced = Object.keys(verdict.headers ?? {});
       const lines = head.text
         .split('\r\n')
-        .filter((line, i) => i === 0 || !/^(content-length|transfer-encoding|content-encoding|expect)\s*:/i.test(line));
+        .filter(
+          (line, i) =>
+            i === 0 ||
+            (!/^(content-length|transfer-encoding|content-encoding|expect)\s*:/i.test(line) &&
+              !replaced.includes(line.slice(0, line.indexOf(':')).trim().toLowerCase())),
+        );
+      if (verdict.url !== undefined) lines[0] = `${head.method} ${verdict.url} ${head.version}`;
+      for (const [name, value] of Object.entries(verdict.headers ?? {})) lines.push(`${name}: ${value}`);
       lines.push(`content-length: ${verdict.body.length}`);
       written = backend.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), verdict.body]));
     } else if (head.headers.expect !== undefined) {
