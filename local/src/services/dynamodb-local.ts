@@ -52,6 +52,9 @@ function dynamoDbLocalDir(): string {
  * over the first thousand, and about 1.7x the requests per second (docs/ARCHITECTURE.md, Local runtime).
  * Telemetry is off: a local development tool should not report to AWS (and may have no network at all).
  */
+/** The only origin DynamoDB Local's CORS allow-list names: one no browser page can have. */
+export const DYNAMODB_LOCAL_CORS_ORIGIN = 'https://no-browser-origin.invalid';
+
 function dynamoDbLocalArguments(port: number, dataDir: string | undefined): string[] {
   const dir = dynamoDbLocalDir();
   return [
@@ -64,6 +67,12 @@ function dynamoDbLocalArguments(port: number, dataDir: string | undefined): stri
     String(port),
     '-sharedDb',
     '-disableTelemetry',
+    // `-cors` is an allow-list of origins, `*` by default (DynamoDB local usage notes, command line options:
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocal.UsageNotes.html). Only the
+    // runtime's own processes talk to DynamoDB Local, none of them a browser: the one origin allowed is under the
+    // reserved `.invalid` domain (RFC 6761), which no web page can be served from.
+    '-cors',
+    DYNAMODB_LOCAL_CORS_ORIGIN,
     ...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']),
   ];
 }

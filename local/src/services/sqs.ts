@@ -1,3 +1,4 @@
+import { type ListenOptions, Server } from 'node:net';
 import { join } from 'node:path';
 import { startFauxqs } from 'fauxqs';
 import { freePort } from './ports.ts';
@@ -143,6 +144,26 @@ async function useJournals(): Promise<void> {
 }
 
 /**
+ * fauxqs 1.9.2's `startFauxqs` listens on every interface (`0.0.0.0`; its `host` option only names queue URLs), which
+ * would let any machine on the network reach the emulator behind the IAM gateway's back. While it starts, its listen
+ * on `port` is turned to 127.0.0.1 (Fastify listens with an options object).
+ */
+async function onLoopback<T>(port: number, start: () => Promise<T>): Promise<T> {
+  const { listen } = Server.prototype;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    const options = args[0] as ListenOptions | undefined;
+    if (options && typeof options === 'object' && options.port === port && options.host === '0.0.0.0')
+      args[0] = { ...options, host: '127.0.0.1' };
+    return (listen as (...a: unknown[]) => Server).apply(this, args);
+  } as typeof listen;
+  try {
+    return await start();
+  } finally {
+    Server.prototype.listen = listen;
+  }
+}
+
+/**
  * Starts the fauxqs SQS emulator on 127.0.0.1. Queue URLs use `127.0.0.1` so they resolve without DNS tricks.
  * With `dataDir`, the queues made with `createQueue` keep their messages in `<dataDir>/sqs/<queue>.ndjson` and get
  * them back when created again after a restart (see QueueJournal).
@@ -161,11 +182,13 @@ export async function startSqs(
   const opened: QueueJournal[] = [];
   const port = options.port ?? (await freePort());
   if (options.queueUrlHost) queueUrlHosts.set(String(port), options.queueUrlHost);
-  const server = await startFauxqs({
-    port,
-    logger: false,
-    ...(options.region ? { defaultRegion: options.region } : {}),
-  } as Parameters<typeof startFauxqs>[0]);
+  const server = await onLoopback(port, () =>
+    startFauxqs({
+      port,
+      logger: false,
+      ...(options.region ? { defaultRegion: options.region } : {}),
+    } as Parameters<typeof startFauxqs>[0]),
+  );
   const endpoint = `http://127.0.0.1:${server.port}`;
   return {
     endpoint,
