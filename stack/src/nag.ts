@@ -1,3 +1,4 @@
+import { DEAD_LETTER_CAPTURE_ENABLED } from '@orderflow/pipeline/facts';
 import { type CfnElement, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { OpsToolkit } from './constructs/ops-toolkit.ts';
@@ -13,8 +14,24 @@ function acknowledge(scope: IConstruct, rule: string, reason: string): void {
  * in one place so that a reviewer sees every exception at once; each is scoped to the constructs it concerns.
  */
 export function acknowledgeFindings(stack: OrderflowStack): void {
-  // The pipes' DLQs need no SQS3 acknowledgement: each has a redrive policy to its unarchivable queue (the archiver's
-  // give-up path), and an unarchivable queue is itself a dead-letter queue, which cdk-nag recognises.
+  // With capture on, the pipes' DLQs need no SQS3 acknowledgement: each has a redrive policy to its unarchivable queue
+  // (the archiver's give-up path), and an unarchivable queue is itself a dead-letter queue, which cdk-nag recognises.
+  // While capture is deployed disabled, the DLQs have no redrive policy (the console's receives would move messages
+  // out of sight) and nothing sends to the unarchivable queues.
+  if (!DEAD_LETTER_CAPTURE_ENABLED) {
+    for (const queue of Object.values(stack.data.deadLetterQueues))
+      acknowledge(
+        queue,
+        'SQS3',
+        "This queue is the dead-letter queue of an EventBridge pipe (DeadLetterConfig), which cdk-nag cannot see because it only recognises SQS redrive policies; it has none of its own while dead-letter capture is disabled, because the console's receives would count toward it.",
+      );
+    for (const queue of Object.values(stack.data.unarchivableQueues))
+      acknowledge(
+        queue,
+        'SQS3',
+        'The dead-letter queue of a pipe DLQ once dead-letter capture is enabled (its redrive policy then names it); until then nothing sends to it.',
+      );
+  }
   for (const queue of [stack.data.notificationQueue, stack.data.accountManagerQueue]) {
     acknowledge(
       queue,

@@ -2,6 +2,7 @@ import {
   AUDIT_KEYS,
   DEAD_LETTER_ARCHIVER_SETTINGS,
   DEAD_LETTER_ARCHIVERS,
+  DEAD_LETTER_CAPTURE_ENABLED,
   DEAD_LETTER_INDEX_PROJECTION,
   DEAD_LETTER_INDEXES,
   DEAD_LETTER_KEYS,
@@ -180,7 +181,12 @@ export class PipelineData extends Construct {
       const dlq = queue(props.pipes[key].dlqId, Duration.days(14), {
         // The archiver is this queue's event source: Lambda wants the visibility timeout at least the function's.
         visibilityTimeout: Duration.seconds(settings.queueVisibilityTimeoutSeconds),
-        deadLetterQueue: { queue: unarchivable, maxReceiveCount: settings.maxReceiveCount },
+        // Only with capture on: every receive counts toward maxReceiveCount, and while the console browses and
+        // redrives from the DLQ itself (capture deployed disabled, DEAD_LETTER_CAPTURE_ENABLED) its views and claims
+        // would move messages out of sight into a queue nothing watches.
+        ...(DEAD_LETTER_CAPTURE_ENABLED
+          ? { deadLetterQueue: { queue: unarchivable, maxReceiveCount: settings.maxReceiveCount } }
+          : {}),
       });
       return { dlq, unarchivable };
     };
