@@ -43,6 +43,7 @@ import {
   type DeadLetter,
   deadLetterCauseKey,
   parseDeadLetter,
+  pipeRecordOf,
   type StreamRecord,
 } from '@orderflow/pipeline/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +52,6 @@ import { type ArchiverDependencies, archiveBatch } from '../src/dead-letters/arc
 import type { ArchiverConfig } from '../src/dead-letters/config.ts';
 import { dynamoDbJournalLookup } from '../src/dead-letters/journal-lookup.ts';
 import { dynamoDbDeadLetterStore } from '../src/dead-letters/store.ts';
-import { toPipeRecord } from '../src/dead-letters/stream-range-reader.ts';
 import { processBatch } from '../src/processing/batch.ts';
 import { dynamoDbFailureJournal } from '../src/processing/journal.ts';
 import { maskingJsonReplacer } from '../src/processing/masking.ts';
@@ -226,7 +226,7 @@ async function streamRecords(): Promise<StreamRecord[]> {
   while (iterator) {
     const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
     if (!page.Records?.length) break;
-    records.push(...page.Records.map((record) => toPipeRecord(record, streamArn)));
+    records.push(...page.Records.map((record) => pipeRecordOf(record, streamArn)));
     iterator = page.NextShardIterator;
   }
   return records;

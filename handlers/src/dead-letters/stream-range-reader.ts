@@ -2,9 +2,8 @@ import {
   type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record as SdkStreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { PipeDlqMessage, StreamRecord } from '@orderflow/pipeline/schemas';
+import { type PipeDlqMessage, pipeRecordOf, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { backoffDelay, sleep } from './backoff.ts';
 
 type BatchInfo = PipeDlqMessage['DDBStreamBatchInfo'];
@@ -217,7 +216,7 @@ export class StreamRangeReader {
         const answer = await this.call('GetRecords', () =>
           this.streams.send(new GetRecordsCommand({ ShardIterator: current, Limit: 1000 })),
         );
-        for (const record of answer.Records ?? []) records.push(toPipeRecord(record, info.streamArn));
+        for (const record of answer.Records ?? []) records.push(pipeRecordOf(record, info.streamArn));
         const last = records.at(-1);
         if (last && BigInt(last.dynamodb.SequenceNumber) >= to) {
           return { from, through: BigInt(last.dynamodb.SequenceNumber), records };
@@ -253,30 +252,4 @@ export class StreamRangeReader {
 
 function describe(info: BatchInfo): string {
   return `shard ${info.shardId} range ${info.startSequenceNumber}..${info.endSequenceNumber}`;
-}
-
-/**
- * A record as GetRecords returns it, shaped as Pipes delivers it to a target: epoch seconds, the stream ARN, and the
- * table's Region, which is the stream ARN's (DynamoDB Local writes its own, `ddblocal`, into what it returns).
- */
-export function toPipeRecord(record: SdkStreamRecord, streamArn: string): StreamRecord {
-  const dynamodb = record.dynamodb ?? {};
-  const created = dynamodb.ApproximateCreationDateTime;
-  return {
-    eventID: record.eventID ?? '',
-    eventName: (record.eventName ?? 'MODIFY') as StreamRecord['eventName'],
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: streamArn.split(':')[3] || (record.awsRegion ?? ''),
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
-      Keys: (dynamodb.Keys ?? {}) as StreamRecord['dynamodb']['Keys'],
-      ...(dynamodb.NewImage ? { NewImage: dynamodb.NewImage as StreamRecord['dynamodb']['Keys'] } : {}),
-      ...(dynamodb.OldImage ? { OldImage: dynamodb.OldImage as StreamRecord['dynamodb']['Keys'] } : {}),
-      SequenceNumber: dynamodb.SequenceNumber ?? '0',
-      SizeBytes: dynamodb.SizeBytes ?? 0,
-      StreamViewType: (dynamodb.StreamViewType ?? 'NEW_AND_OLD_IMAGES') as StreamRecord['dynamodb']['StreamViewType'],
-    },
-  };
 }

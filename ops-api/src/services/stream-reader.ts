@@ -2,9 +2,8 @@ import {
   type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record as SdkStreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { PipeDlqMessage, StreamRecord } from '@orderflow/pipeline/schemas';
+import { type PipeDlqMessage, pipeRecordOf, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { LocalStreamReadGate, STREAM_READ_INTERVAL_MS, type StreamReadGate } from './stream-gate.ts';
 
 export type StreamRead =
@@ -137,7 +136,7 @@ export class StreamReader {
         for (const record of answer.Records ?? []) {
           if (!wholePages && (sequences.at(-1) ?? -1n) >= lastEnd) break;
           sequences.push(BigInt(record.dynamodb?.SequenceNumber ?? '0'));
-          records.push(toPipeRecord(record, first.streamArn));
+          records.push(pipeRecordOf(record, first.streamArn));
         }
         if ((answer.Records ?? []).length === 0 || (sequences.at(-1) ?? -1n) >= lastEnd) break;
         iterator = answer.NextShardIterator;
@@ -169,7 +168,7 @@ export class StreamReader {
         for (const record of answer.Records ?? []) {
           const sequence = record.dynamodb?.SequenceNumber;
           if (!sequence || BigInt(sequence) > end) return { stale: false, records };
-          records.push(toPipeRecord(record, info.streamArn));
+          records.push(pipeRecordOf(record, info.streamArn));
           if (BigInt(sequence) === end) return { stale: false, records };
         }
         if ((answer.Records ?? []).length === 0 && records.length > 0) break;
@@ -294,26 +293,4 @@ export class ShardRecordCache {
       );
     }
   }
-}
-
-function toPipeRecord(record: SdkStreamRecord, streamArn: string): StreamRecord {
-  const dynamodb = record.dynamodb ?? {};
-  const created = dynamodb.ApproximateCreationDateTime;
-  return {
-    eventID: record.eventID ?? '',
-    eventName: (record.eventName ?? 'MODIFY') as StreamRecord['eventName'],
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: record.awsRegion ?? '',
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
-      Keys: (dynamodb.Keys ?? {}) as StreamRecord['dynamodb']['Keys'],
-      ...(dynamodb.NewImage ? { NewImage: dynamodb.NewImage as StreamRecord['dynamodb']['Keys'] } : {}),
-      ...(dynamodb.OldImage ? { OldImage: dynamodb.OldImage as StreamRecord['dynamodb']['Keys'] } : {}),
-      SequenceNumber: dynamodb.SequenceNumber ?? '0',
-      SizeBytes: dynamodb.SizeBytes ?? 0,
-      StreamViewType: (dynamodb.StreamViewType ?? 'NEW_AND_OLD_IMAGES') as StreamRecord['dynamodb']['StreamViewType'],
-    },
-  };
 }

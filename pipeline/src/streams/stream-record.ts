@@ -123,3 +123,53 @@ export function buildStreamRecord(input: StreamRecordInput): StreamRecord {
 function marshallImage(image: Record<string, unknown>): AttributeMap {
   return marshall(image, { removeUndefinedValues: true, convertClassInstanceToMap: false }) as AttributeMap;
 }
+
+/**
+ * A record as DynamoDB Streams' GetRecords answers it (the AWS SDK's `_Record` of `@aws-sdk/client-dynamodb-streams`):
+ * the fields {@link pipeRecordOf} reads, typed structurally so that this package needs no Streams client.
+ */
+export interface GetRecordsRecord {
+  readonly eventID?: string | undefined;
+  readonly eventName?: string | undefined;
+  readonly eventVersion?: string | undefined;
+  readonly awsRegion?: string | undefined;
+  readonly dynamodb?:
+    | {
+        readonly ApproximateCreationDateTime?: Date | undefined;
+        readonly Keys?: Record<string, unknown> | undefined;
+        readonly NewImage?: Record<string, unknown> | undefined;
+        readonly OldImage?: Record<string, unknown> | undefined;
+        readonly SequenceNumber?: string | undefined;
+        readonly SizeBytes?: number | undefined;
+        readonly StreamViewType?: string | undefined;
+      }
+    | undefined;
+}
+
+/**
+ * A record as GetRecords returns it, shaped as Pipes delivers it to a target: epoch seconds, the stream ARN, and the
+ * table's Region, which is the stream ARN's (DynamoDB Local writes its own, `ddblocal`, into what it returns). Used by
+ * every reader that replays or keeps stream records (the dead-letter archiver, the ops API's stream reader).
+ */
+export function pipeRecordOf(record: GetRecordsRecord, streamArn: string): StreamRecord {
+  const dynamodb = record.dynamodb ?? {};
+  const created = dynamodb.ApproximateCreationDateTime;
+  const image = (value: Record<string, unknown>) => value as AttributeMap;
+  return {
+    eventID: record.eventID ?? '',
+    eventName: (record.eventName ?? 'MODIFY') as StreamRecord['eventName'],
+    eventVersion: record.eventVersion ?? '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: streamArn.split(':')[3] || (record.awsRegion ?? ''),
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ...(created ? { ApproximateCreationDateTime: Math.floor(new Date(created).getTime() / 1000) } : {}),
+      Keys: image(dynamodb.Keys ?? {}),
+      ...(dynamodb.NewImage ? { NewImage: image(dynamodb.NewImage) } : {}),
+      ...(dynamodb.OldImage ? { OldImage: image(dynamodb.OldImage) } : {}),
+      SequenceNumber: dynamodb.SequenceNumber ?? '0',
+      SizeBytes: dynamodb.SizeBytes ?? 0,
+      StreamViewType: (dynamodb.StreamViewType ?? 'NEW_AND_OLD_IMAGES') as StreamRecord['dynamodb']['StreamViewType'],
+    },
+  };
+}
