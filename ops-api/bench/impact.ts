@@ -16,83 +16,25 @@
 import os from 'node:os';
 import { compilePattern, typedView } from '@orderflow/pipeline/engine';
 import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
+import { bursts, syntheticStreamRecords } from '@orderflow/pipeline/testing';
 import { ImpactEvaluator } from '../src/services/impact.ts';
 
 const RECORDS = 100_000;
 const TARGET_RECORDS_PER_SECOND = 1_000_000;
 
-/** mulberry32: a small seeded PRNG, so every run measures the same records. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Stream records as JSON text, as GetRecords answers them (plus eventSourceARN, as Pipes delivers them). */
+/**
+ * Stream records as JSON text in the member order GetRecords answers them (`dynamodb` first), plus eventSourceARN,
+ * as Pipes delivers them: the order decides how far the JSON-text scanner reads.
+ */
 function makeTexts(): string[] {
-  const random = prng(20261124);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const statuses = ['pending', 'shipped', 'delivered', 'cancelled'] as const;
-  const domains = ['example.com', 'mail.example.org', 'test.com', 'corp.test.com', 'shop.example.net'] as const;
-  const image = (orderId: string, status: string) => ({
-    orderId: { S: orderId },
-    customerEmail: { S: `c${Math.floor(random() * 5000)}@${pick(domains)}` },
-    orderAmount: { N: (random() * 2000).toFixed(2) },
-    orderStatus: { S: status },
-    orderDate: { S: new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 3e10)).toISOString().slice(0, 10) },
-  });
-  return Array.from({ length: RECORDS }, (_, i) => {
-    const roll = random();
-    const eventName = roll < 0.4 ? 'INSERT' : roll < 0.85 ? 'MODIFY' : 'REMOVE';
-    const orderId = `ord-${String(i).padStart(8, '0')}`;
-    const newImage = eventName === 'REMOVE' ? undefined : image(orderId, pick(statuses));
-    const oldImage = eventName === 'INSERT' ? undefined : image(orderId, pick(statuses));
-    return JSON.stringify({
-      eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-24T00:00:00.000',
-      awsRegion: 'us-east-1',
-      dynamodb: {
-        ApproximateCreationDateTime: 1_795_000_000 + i,
-        Keys: { orderId: { S: orderId } },
-        ...(newImage && { NewImage: newImage }),
-        ...(oldImage && { OldImage: oldImage }),
-        SequenceNumber: String(100000000000000000000 + i * 100),
-        SizeBytes: 180 + Math.floor(random() * 120),
-        StreamViewType: 'NEW_AND_OLD_IMAGES',
-      },
-      eventID: `${i.toString(16).padStart(8, '0')}c4ca4238a0b923820dcc509a`,
-      eventName,
-      eventSource: 'aws:dynamodb',
-      eventVersion: '1.1',
-    });
-  });
-}
-
-interface Rate {
-  best: number;
-  median: number;
-}
-
-function throughput(count: number, run: (i: number) => void): Rate {
-  for (let i = 0; i < count; i++) run(i);
-  const rates: number[] = [];
-  let i = 0;
-  for (let burst = 0; burst < 15; burst++) {
-    let done = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    do {
-      for (let n = 0; n < 1000; n++, i = (i + 1) % count) run(i);
-      done += 1000;
-      elapsed = performance.now() - start;
-    } while (elapsed < 100);
-    rates.push(done / (elapsed / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return { best: Math.round(rates.at(-1) ?? 0), median: Math.round(rates[7] ?? 0) };
+  return syntheticStreamRecords({
+    count: RECORDS,
+    seed: 20261124,
+    firstEpochSeconds: 1_795_000_000,
+    streamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-24T00:00:00.000',
+  }).map(({ eventSourceARN, awsRegion, dynamodb, eventID, eventName, eventSource, eventVersion }) =>
+    JSON.stringify({ eventSourceARN, awsRegion, dynamodb, eventID, eventName, eventSource, eventVersion }),
+  );
 }
 
 /** The standard rule with a threshold of 200 and delivered orders too: a candidate an operator might try. */
@@ -118,8 +60,8 @@ for (const pipe of Object.keys(PIPES) as PipeKey[]) {
     if (fast) accepted++;
     if (fast !== typed.matches(typedView(JSON.parse(text)))) disagreements++;
   }
-  const jsonText = throughput(texts.length, (i) => typed.matchesJson(texts[i] as string));
-  const parsed = throughput(texts.length, (i) => typed.matches(typedView(JSON.parse(texts[i] as string))));
+  const jsonText = bursts(texts.length, (i) => typed.matchesJson(texts[i] as string));
+  const parsed = bursts(texts.length, (i) => typed.matches(typedView(JSON.parse(texts[i] as string))));
   results.push({
     case: `${pipe} rule`,
     rule: JSON.stringify(rule),
@@ -140,7 +82,7 @@ for (const pipe of Object.keys(PIPES) as PipeKey[]) {
     if (i === 0) evaluator = new ImpactEvaluator(pipe, CANDIDATE);
     evaluator.text(texts[i] as string);
   };
-  const rate = throughput(texts.length, run);
+  const rate = bursts(texts.length, run);
   const once = new ImpactEvaluator(pipe, CANDIDATE);
   for (const text of texts) once.text(text);
   results.push({

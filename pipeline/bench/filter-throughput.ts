@@ -19,6 +19,7 @@ import { type CompiledPattern, compilePattern } from '../src/patterns/index.ts';
 import { PIPES } from '../src/pipes/definitions.ts';
 import { pipeFilterOf } from '../src/pipes/derived-filters.ts';
 import { typedView } from '../src/streams/typed-view.ts';
+import { bursts, syntheticStreamRecords } from '../testing/bench.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -30,78 +31,18 @@ const peer = createRequire(import.meta.url)('@coorpacademy/serverless-offline-ev
 
 const RECORDS = 100_000;
 
-/** mulberry32: a small seeded PRNG, so every run measures the same records. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const records = syntheticStreamRecords({
+  count: RECORDS,
+  seed: 20240501,
+  firstEpochSeconds: 1714550400,
+  streamArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2024-05-01T00:00:00.000',
+});
 
-function makeRecords(): Record<string, unknown>[] {
-  const random = prng(20240501);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const statuses = ['pending', 'shipped', 'delivered', 'cancelled'] as const;
-  const domains = ['example.com', 'mail.example.org', 'test.com', 'corp.test.com', 'shop.example.net'] as const;
-  const image = (orderId: string, status: string) => ({
-    orderId: { S: orderId },
-    customerEmail: { S: `c${Math.floor(random() * 5000)}@${pick(domains)}` },
-    orderAmount: { N: (random() * 2000).toFixed(2) },
-    orderStatus: { S: status },
-    orderDate: { S: new Date(Date.UTC(2024, 0, 1) + Math.floor(random() * 3e10)).toISOString().slice(0, 10) },
-  });
-  return Array.from({ length: RECORDS }, (_, i) => {
-    const roll = random();
-    const eventName = roll < 0.4 ? 'INSERT' : roll < 0.85 ? 'MODIFY' : 'REMOVE';
-    const orderId = `ord-${String(i).padStart(8, '0')}`;
-    const newImage = eventName === 'REMOVE' ? undefined : image(orderId, pick(statuses));
-    const oldImage = eventName === 'INSERT' ? undefined : image(orderId, pick(statuses));
-    return {
-      eventID: `${i.toString(16).padStart(8, '0')}c4ca4238a0b923820dcc509a`,
-      eventName,
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      awsRegion: 'us-east-1',
-      dynamodb: {
-        ApproximateCreationDateTime: 1714550400 + i,
-        Keys: { orderId: { S: orderId } },
-        ...(newImage && { NewImage: newImage }),
-        ...(oldImage && { OldImage: oldImage }),
-        SequenceNumber: String(100000000000000000000 + i * 100),
-        SizeBytes: 180 + Math.floor(random() * 120),
-        StreamViewType: 'NEW_AND_OLD_IMAGES',
-      },
-      eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2024-05-01T00:00:00.000',
-    };
-  });
-}
-
-/**
- * Records per second. The machines this runs on are shared (CI and other sessions load the same cores), so one long
- * timing mostly measures the neighbours: after a warm-up pass, the inputs are matched in 15 bursts of at least 100 ms
- * each, and both the best burst (the least disturbed, closest to what the code can do) and the median are reported.
- */
+/** Records per second (shared `bursts`), and how many of the inputs matched. */
 function throughput<T>(inputs: readonly T[], match: (input: T) => boolean): Rate {
   let matched = 0;
   for (const input of inputs) if (match(input)) matched++;
-  const rates: number[] = [];
-  let i = 0;
-  for (let burst = 0; burst < 15; burst++) {
-    let count = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    do {
-      for (let n = 0; n < 1000; n++, i = (i + 1) % inputs.length) match(inputs[i] as T);
-      count += 1000;
-      elapsed = performance.now() - start;
-    } while (elapsed < 100);
-    rates.push(count / (elapsed / 1000));
-  }
-  rates.sort((x, y) => x - y);
-  return { best: Math.round(rates[rates.length - 1] ?? 0), median: Math.round(rates[7] ?? 0), matched };
+  return { ...bursts(inputs.length, (i) => match(inputs[i] as T)), matched };
 }
 
 interface Rate {
@@ -132,7 +73,6 @@ async function bytesPerMatch<T>(inputs: readonly T[], match: (input: T) => boole
   return Math.max(0, Math.round(Math.min(...runs) * 10) / 10);
 }
 
-const records = makeRecords();
 const texts = records.map((r) => JSON.stringify(r));
 const typed = records.map((r) => typedView(r));
 const typedTexts = typed.map((r) => JSON.stringify(r));

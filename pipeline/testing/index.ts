@@ -50,3 +50,4 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, left)));
   }
 }
+export * from './bench.ts';
