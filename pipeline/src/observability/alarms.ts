@@ -70,6 +70,24 @@ interface Evaluation {
   readonly treatMissingData: TreatMissingData;
 }
 
+/** Any datapoint above 0 in one minute alarms; no data is no failure. */
+const ANY_IN_A_MINUTE: Evaluation = {
+  periodSeconds: 60,
+  evaluationPeriods: 1,
+  datapointsToAlarm: 1,
+  threshold: 0,
+  comparison: 'GreaterThanThreshold',
+  treatMissingData: 'notBreaching',
+};
+
+/** The messages visible in a pipe's DLQ, as SQS samples them about once a minute. */
+const DLQ_VISIBLE: AlarmMetric = {
+  namespace: SQS_NAMESPACE,
+  metricName: SQS_METRICS.messagesVisible,
+  statistic: 'Maximum',
+  resource: 'dlq',
+};
+
 export type PipeAlarmDefinition = AlarmText &
   Evaluation &
   (
@@ -152,12 +170,7 @@ const ARCHIVER_ALARMS: readonly PipeAlarmDefinition[] = [
         resource: 'unarchivableQueue',
       },
     },
-    periodSeconds: 60,
-    evaluationPeriods: 1,
-    datapointsToAlarm: 1,
-    threshold: 0,
-    comparison: 'GreaterThanThreshold',
-    treatMissingData: 'notBreaching',
+    ...ANY_IN_A_MINUTE,
   },
 ];
 
@@ -183,19 +196,9 @@ const DLQ_HAS_MESSAGES_WITH_CAPTURE: PipeAlarmDefinition = {
       statistic: 'Sum',
       resource: 'metrics',
     },
-    visible: {
-      namespace: SQS_NAMESPACE,
-      metricName: SQS_METRICS.messagesVisible,
-      statistic: 'Maximum',
-      resource: 'dlq',
-    },
+    visible: DLQ_VISIBLE,
   },
-  periodSeconds: 60,
-  evaluationPeriods: 1,
-  datapointsToAlarm: 1,
-  threshold: 0,
-  comparison: 'GreaterThanThreshold',
-  treatMissingData: 'notBreaching',
+  ...ANY_IN_A_MINUTE,
 };
 
 /**
@@ -214,18 +217,8 @@ export const PIPE_ALARMS: readonly PipeAlarmDefinition[] = [
         firstCheck:
           'Open the DLQ in the console to see the failed orders and the journal error, fix the cause, then redrive.',
         consoleView: 'dlqs',
-        metric: {
-          namespace: SQS_NAMESPACE,
-          metricName: SQS_METRICS.messagesVisible,
-          statistic: 'Maximum',
-          resource: 'dlq',
-        },
-        periodSeconds: 60,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        threshold: 0,
-        comparison: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
+        metric: DLQ_VISIBLE,
+        ...ANY_IN_A_MINUTE,
       },
   {
     // Not ApproximateAgeOfOldestMessage: SQS leaves a message received three or more times out of it, and browsing
