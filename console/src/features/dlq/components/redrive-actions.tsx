@@ -1,8 +1,9 @@
 import type { DlqMessage } from '@orderflow/ops-api/schemas';
 import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
 import { useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Dialog } from '../../../components/dialog.tsx';
+import { ReasonDialog } from '../../../components/reason-dialog.tsx';
 import { plural } from '../../../lib/format.ts';
 import { useCanOperate, VIEWER_ACTION_HINT } from '../../../lib/session.tsx';
 import { useDiscardMessages } from '../api/discard-message.ts';
@@ -154,43 +155,15 @@ function DiscardDialog({
   onCancel(): void;
   onConfirm(reason: string): void;
 }) {
-  const [reason, setReason] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (!reason.trim()) {
-      setProblem('A reason is required: it goes to the audit log.');
-      return;
-    }
-    onConfirm(reason.trim());
-  }
   return (
-    <Dialog title={`Discard ${plural(count, 'message')}`} onClose={onCancel}>
-      <form onSubmit={submit} noValidate className="stack">
-        <p>Discarded messages are deleted from the dead-letter queue and their records are not processed.</p>
-        <label htmlFor="discard-reason">Reason</label>
-        <textarea
-          id="discard-reason"
-          required
-          value={reason}
-          onChange={(event) => setReason(event.target.value)}
-          aria-invalid={problem ? true : undefined}
-          aria-describedby={problem ? 'discard-reason-problem' : undefined}
-        />
-        {problem && (
-          <p id="discard-reason-problem" role="alert" className="error-text">
-            {problem}
-          </p>
-        )}
-        <div className="button-row">
-          <button type="submit" className="danger">
-            Discard {plural(count, 'message')}
-          </button>
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ReasonDialog
+      title={`Discard ${plural(count, 'message')}`}
+      confirmLabel={`Discard ${plural(count, 'message')}`}
+      danger
+      onCancel={onCancel}
+      onConfirm={onConfirm}
+    >
+      <p>Discarded messages are deleted from the dead-letter queue and their records are not processed.</p>
+    </ReasonDialog>
   );
 }

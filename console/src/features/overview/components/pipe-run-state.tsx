@@ -1,7 +1,7 @@
 import type { PipeState } from '@orderflow/ops-api/schemas';
 import { PIPES, type PipeKey } from '@orderflow/pipeline/facts';
-import { type FormEvent, useState } from 'react';
-import { Dialog } from '../../../components/dialog.tsx';
+import { useState } from 'react';
+import { ReasonDialog } from '../../../components/reason-dialog.tsx';
 import { useCanOperate } from '../../../lib/session.tsx';
 import { isSettling, type PipeChange, useChangePipeState, usePipes } from '../api/pipes.ts';
 
@@ -91,52 +91,25 @@ function PipeChangeDialog({
   onCancel(): void;
   onConfirm(reason: string): void;
 }) {
-  const [reason, setReason] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
   const verb = change === 'stop' ? 'Pause' : 'Resume';
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (reason.trim().length < 3) {
-      setProblem('A reason is required (at least 3 characters): it goes to the audit log.');
-      return;
-    }
-    onConfirm(reason.trim());
-  }
   return (
-    <Dialog title={`${verb} the ${title} pipe`} onClose={onCancel}>
-      <form onSubmit={submit} noValidate className="stack">
-        {change === 'stop' ? (
-          <p>
-            The pipe stops reading the orders stream once the batches in flight finish: nothing reaches the processor or
-            the dead-letter queue until it is resumed. Orders written meanwhile wait in the stream, which keeps them 24
-            hours, and are processed when the pipe resumes.
-          </p>
-        ) : (
-          <p>The pipe reads on from where it stopped: the orders written while it was paused are processed now.</p>
-        )}
-        <label htmlFor="pipe-change-reason">Reason</label>
-        <textarea
-          id="pipe-change-reason"
-          required
-          value={reason}
-          onChange={(event) => setReason(event.target.value)}
-          aria-invalid={problem ? true : undefined}
-          aria-describedby={problem ? 'pipe-change-reason-problem' : undefined}
-        />
-        {problem && (
-          <p id="pipe-change-reason-problem" role="alert" className="error-text">
-            {problem}
-          </p>
-        )}
-        <div className="button-row">
-          <button type="submit" className={change === 'stop' ? 'danger' : 'primary'}>
-            {verb} pipe
-          </button>
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <ReasonDialog
+      title={`${verb} the ${title} pipe`}
+      confirmLabel={`${verb} pipe`}
+      danger={change === 'stop'}
+      minLength={3}
+      onCancel={onCancel}
+      onConfirm={onConfirm}
+    >
+      {change === 'stop' ? (
+        <p>
+          The pipe stops reading the orders stream once the batches in flight finish: nothing reaches the processor or
+          the dead-letter queue until it is resumed. Orders written meanwhile wait in the stream, which keeps them 24
+          hours, and are processed when the pipe resumes.
+        </p>
+      ) : (
+        <p>The pipe reads on from where it stopped: the orders written while it was paused are processed now.</p>
+      )}
+    </ReasonDialog>
   );
 }
