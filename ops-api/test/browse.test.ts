@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { PipeKey } from '@orderflow/pipeline/facts';
 import type { StreamRecord } from '@orderflow/pipeline/schemas';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -42,6 +43,13 @@ const get = async <T>(url: string): Promise<T> => {
   expect(answer.statusCode, answer.body).toBe(200);
   return answer.json() as T;
 };
+
+/** The ids of a pipe's DLQ messages as one instance of the API lists them. */
+async function messageIds(instance: FastifyInstance, pipe: PipeKey): Promise<string[]> {
+  const answer = await instance.inject({ method: 'GET', url: `/api/dlqs/${pipe}/messages?limit=100`, headers: viewer });
+  expect(answer.statusCode, answer.body).toBe(200);
+  return (answer.json() as ListMessagesResponse).messages.map((message) => message.id);
+}
 
 /** Each message's ApproximateReceiveCount as SQS reports it to one receive of our own (which itself adds one). */
 async function receiveCountsNow(): Promise<Map<string, number>> {
@@ -200,6 +208,65 @@ describe('browsing a DLQ', () => {
         [unjournaled, 3],
       ]),
     );
+  });
+
+  it('walks again once the minimum interval passed when its view missed a message another reader had hidden', async () => {
+    // Another instance's walk (or a redrive's claim) hides a message while this instance walks: the counts include it
+    // (in flight), the walk does not see it. Such a view must not be served for as long as the counts stay the same.
+    const premiumDlq = backends.info.resources.pipes.premium.dlqUrl;
+    const premiumRecords = await backends.writeOrders([order('hidden'), order('hidden')]);
+    for (const record of premiumRecords) await backends.sendDlqMessage('premium', [record]);
+    const hidden = await backends.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: premiumDlq, MaxNumberOfMessages: 1, VisibilityTimeout: 2 }),
+    );
+    const hiddenId = hidden.Messages?.[0]?.MessageId;
+    expect(hiddenId).toBeDefined();
+    const minIntervalMs = 300;
+    const other = await buildApp(
+      configFromRuntimeInfo(backends.info, { rateLimitPerMinute: 1_000_000, viewMinIntervalMs: minIntervalMs }),
+      { clients },
+    );
+    try {
+      const first = await messageIds(other, 'premium');
+      expect(first).toHaveLength(1);
+      expect(first).not.toContain(hiddenId);
+      // The other reader's hold ends (2 s); the counts stay 2 all along: one visible and one in flight, then two visible.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const second = await messageIds(other, 'premium');
+      expect(second).toHaveLength(2);
+      expect(second).toContain(hiddenId);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows a discard made through one instance in every other at once, even when another message arrived meanwhile', async () => {
+    // In AWS each Lambda instance of the API keeps its own view; the counts cannot tell "one left, one arrived" from
+    // "nothing happened".
+    const operator = { authorization: `Bearer ${backends.info.tokens.operator}` };
+    const other = await buildApp(configFromRuntimeInfo(backends.info, { rateLimitPerMinute: 1_000_000 }), { clients });
+    try {
+      const before = await messageIds(other, 'premium');
+      expect(before.length).toBeGreaterThan(0);
+      const [discarded] = before;
+      const discard = await app.inject({
+        method: 'DELETE',
+        url: `/api/dlqs/premium/messages/${encodeURIComponent(discarded ?? '')}`,
+        headers: operator,
+        payload: { reason: 'browse test: a discard through another instance' },
+      });
+      expect(discard.statusCode, discard.body).toBe(200);
+      const [arrived] = await backends.writeOrders([order('arrived')]);
+      await backends.sendDlqMessage('premium', [arrived as StreamRecord]);
+      // A page itself is shared by identical requests for a second (PAGE_TTL_MS).
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const after = await messageIds(other, 'premium');
+      expect(after).not.toContain(discarded);
+      expect(after).toHaveLength(before.length);
+      expect(after.filter((id) => !before.includes(id))).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
   });
 
   it('spaces GetRecords a second apart per shard across instances, which share the gate in the jobs table', async () => {

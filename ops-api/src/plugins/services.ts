@@ -6,6 +6,7 @@ import type { OpsApiConfig } from '../config.ts';
 import { AlarmReader } from '../services/alarms.ts';
 import { AuditLog } from '../services/audit-log.ts';
 import { DlqBrowser } from '../services/dlq-browser.ts';
+import { TableDlqChanges } from '../services/dlq-changes.ts';
 import { DlqOrigin } from '../services/dlq-origin.ts';
 import { DlqQueue } from '../services/dlq-queue.ts';
 import { FilterLab } from '../services/filter-lab.ts';
@@ -94,7 +95,10 @@ export default fp(
       queueUrls,
       origin,
       new OldestMessageAge(clients.cloudwatch, dlqNames),
-      config.viewMinIntervalMs === undefined ? {} : { viewMinIntervalMs: config.viewMinIntervalMs },
+      {
+        changes: new TableDlqChanges(clients.dynamodb, config.tables.jobs),
+        ...(config.viewMinIntervalMs === undefined ? {} : { viewMinIntervalMs: config.viewMinIntervalMs }),
+      },
     );
     const audit = new AuditLog(clients.dynamodb, config.tables.audit);
     const redrive = new RedriveService({

@@ -11,8 +11,9 @@ import {
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { DlqMessage, DlqMessageDetail, DlqSummary, ListMessagesQuery, ResolvedRecord } from '../schemas/index.ts';
+import { type DlqChanges, InProcessDlqChanges } from './dlq-changes.ts';
 import type { DlqOrigin } from './dlq-origin.ts';
-import type { DlqQueue, QueuedMessage } from './dlq-queue.ts';
+import { type DlqQueue, MAX_PEEK_MESSAGES, type QueuedMessage } from './dlq-queue.ts';
 import type { FilterLab } from './filter-lab.ts';
 import type { JournalReader } from './journal.ts';
 import type { OldestMessageAge } from './queue-age.ts';
@@ -84,12 +85,22 @@ export interface BatchRecords {
 export interface DlqBrowserOptions {
   /** How soon after a walk a changed queue may be walked again; default {@link VIEW_MIN_INTERVAL_MS}. */
   readonly viewMinIntervalMs?: number;
+  /** Changes the ops API made to the DLQs, shared by every instance; default: this process's own only. */
+  readonly changes?: DlqChanges;
 }
 
 /** A walk of a DLQ, and the queue's size (visible + in flight + delayed) when it started. */
 interface View {
   readonly at: number;
   readonly total: number;
+  /** The {@link DlqChanges} generation when the walk started; `null` if it could not be read. */
+  readonly generation: number | null;
+  /**
+   * The walk saw every message the counts announced. A message hidden by another reader during the walk (another
+   * instance's walk, a redrive's claim) is counted (in flight) but not seen: such a view agrees with the counts while
+   * missing a message, so it is served only for the minimum interval, never for as long as the counts match.
+   */
+  readonly complete: boolean;
   readonly messages: QueuedMessage[];
 }
 
@@ -134,7 +145,11 @@ export class DlqBrowser {
     private readonly origin: DlqOrigin,
     private readonly age: OldestMessageAge,
     private readonly options: DlqBrowserOptions = {},
-  ) {}
+  ) {
+    this.changes = options.changes ?? new InProcessDlqChanges();
+  }
+
+  private readonly changes: DlqChanges;
 
   /** Counts from GetQueueAttributes and the oldest message's age from CloudWatch: no message is received. */
   async summaries(): Promise<DlqSummary[]> {
@@ -254,8 +269,16 @@ export class DlqBrowser {
     return this.view(pipe);
   }
 
-  /** Forget what was read of a pipe's DLQ (after a discard or a redrive changed it). */
-  invalidate(pipe: PipeKey): void {
+  /**
+   * A discard or a redrive changed the pipe's DLQ: forget what was read of it here, and tell every other instance
+   * (which forgets its view at its next request). Never throws: the change has happened.
+   */
+  async changed(pipe: PipeKey): Promise<void> {
+    this.forget(pipe);
+    await this.changes.changed(pipe);
+  }
+
+  private forget(pipe: PipeKey): void {
     const ofPipe = (key: string) => key.startsWith(`${pipe}#`);
     this.views.delete(pipe);
     this.walks.delete(pipe);
@@ -360,19 +383,25 @@ export class DlqBrowser {
   }
 
   /**
-   * The current view of a pipe's DLQ: the kept one while the queue's counts match it (or it is younger than
-   * {@link VIEW_MIN_INTERVAL_MS}), else a new walk. Concurrent callers share one walk.
+   * The current view of a pipe's DLQ: the kept one while it is younger than {@link VIEW_MIN_INTERVAL_MS}, or while it
+   * is complete and the queue's counts match it, else a new walk. Concurrent callers share one walk.
    */
   private async view(pipe: PipeKey): Promise<View> {
     const walking = this.walks.get(pipe);
     if (walking) return walking;
-    const stats = await this.queue.stats(pipe);
+    const [stats, generation] = await Promise.all([this.queue.stats(pipe), this.changes.generation(pipe)]);
     const total = stats.visible + stats.inFlight + stats.delayed;
     const kept = this.views.get(pipe);
     if (kept) {
       const age = Date.now() - kept.at;
       const minInterval = this.options.viewMinIntervalMs ?? VIEW_MIN_INTERVAL_MS;
-      if (age < VIEW_MAX_AGE_MS && (kept.total === total || age < minInterval)) return kept;
+      // Another instance's discard or redrive changed the queue: as if this one had made it (see `changed`).
+      const unchanged = generation !== null && kept.generation === generation;
+      if (unchanged && (age < minInterval || (age < VIEW_MAX_AGE_MS && kept.complete && kept.total === total))) {
+        return kept;
+      }
+      if (!unchanged && generation !== null) this.forget(pipe);
+      else if (generation === null && age < minInterval) return kept;
     }
     const started = this.walks.get(pipe);
     if (started) return started;
@@ -380,6 +409,8 @@ export class DlqBrowser {
       const view = {
         at: Date.now(),
         total,
+        generation,
+        complete: all.length >= Math.min(total, MAX_PEEK_MESSAGES),
         messages: all.sort((a, b) => a.sentAt - b.sentAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
       };
       // Not kept if invalidated meanwhile: the queue changed under the walk.

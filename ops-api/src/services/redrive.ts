@@ -322,7 +322,7 @@ export class RedriveService {
         ).catch(() => undefined);
         throw error;
       }
-      this.deps.browser.invalidate(pipe);
+      await this.deps.browser.changed(pipe);
       // Deleted: the `attempted` entry stands if the outcome cannot be written.
       const outcome = await entry('discarded', reason).catch(() => undefined);
       return { discarded: true, id: messageId, auditId: (outcome ?? attempted).id };
@@ -507,7 +507,7 @@ export class RedriveService {
               ahead.finished(mine.length);
               // Released off the batch's slot: the next batch need not wait for it; the job awaits all before it ends.
               releases.push(this.releaseLeases(calls, mine, leased));
-              this.deps.browser.invalidate(pipe);
+              await this.deps.browser.changed(pipe);
               await heartbeat();
             });
           }
@@ -534,7 +534,7 @@ export class RedriveService {
         record(notTried(id));
       }
     }
-    this.deps.browser.invalidate(pipe);
+    await this.deps.browser.changed(pipe);
     // Another run holds the job now: it records the end, not this one.
     if (entry.lost) return;
     // A redrive-all that found nothing read as "succeeded, 0 of 0" whether the DLQ was empty or another job held it.

@@ -20,8 +20,11 @@ export function getDlqMessagesQueryOptions(api: ApiClient, pipe: PipeKey) {
     queryFn: ({ pageParam }) => getDlqMessages(api, pipe, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.cursor ?? undefined,
-    // Browsing only peeks; refreshing too often would keep messages invisible to other operators (issue 6).
+    // Refreshing is cheap for the queue: the API serves one view of it and walks the queue again only once it changed
+    // (counts, or a discard or redrive by anyone), at most every 15 s, so each refresh receives nothing by itself.
+    // A message that arrives while an operator looks shows up without a reload.
     staleTime: 10_000,
+    refetchInterval: 15_000,
   });
 }
 
