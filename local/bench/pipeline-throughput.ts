@@ -352,8 +352,9 @@ const alone = await startHarness({ templateDir: acknowledging.dir });
 const alonePipeline = await measurePipeline(alone);
 await alone.stop();
 
-// (5) The same two without IAM enforcement (`--iam off`: the gateway still proxies, and presents DynamoDB Local's ARNs
-// AWS-shaped, but reads and authorizes nothing else), each in a fresh runtime: the ratio is what authorization costs.
+// (5) The same two without IAM enforcement (`--iam off`: the gateway still proxies, presents DynamoDB Local's ARNs
+// AWS-shaped and counts writes, but authorizes nothing and throttles no third stream reader), each in a fresh runtime:
+// the ratio is what authorization costs.
 const open = await startHarness({ iam: 'off' });
 const openPipeline = await measurePipeline(open);
 await open.stop();
@@ -401,7 +402,7 @@ console.log(
             ratio: Number(aloneEnforcementRatio.toFixed(3)),
             cpuMsPerOrder: { on: alonePipeline.cpu, off: aloneOpenPipeline.cpu },
           },
-          what: 'on: the gateway authorizes every DynamoDB, Streams, SQS, Lambda and CloudWatch request (roles with their own keys); off: --iam off, the same gateway forwarding without authorizing (it only translates the ARNs of table and stream descriptions)',
+          what: 'on: the gateway authorizes every DynamoDB, Streams, SQS, Lambda and CloudWatch request (roles with their own keys); off: --iam off, the same gateway forwarding without authorizing (it still translates ARNs and counts writes; it throttles no third stream reader)',
         },
         rssMbAfterOrders: Math.round(rssMb),
         startupMs: Math.round(harness.startupMs),

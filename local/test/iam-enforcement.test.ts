@@ -320,6 +320,54 @@ describe('--iam off', () => {
     expect(notified).toBe(true);
     expect(refusals).toEqual([]);
     expect(open.denials.count).toBe(0);
+  });
+
+  it('keeps what is not IAM: the DynamoDB write metric and SQS query-protocol requests', async () => {
+    const admin = new DynamoDBClient({
+      region: open.info.region,
+      endpoint: open.info.endpoints.dynamodb,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    clients.push(admin);
+    const table = open.info.resources.ordersTable;
+    const writesBefore = total(open.metrics, DYNAMODB_NAMESPACE, DYNAMODB_METRICS.consumedWriteCapacityUnits, {
+      TableName: table,
+    });
+    await admin.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          orderId: { S: 'off-metric' },
+          customerEmail: { S: 'ada@example.com' },
+          orderAmount: { N: '50' },
+          orderStatus: { S: 'pending' },
+          orderDate: { S: new Date().toISOString() },
+        },
+      }),
+    );
+    await until(
+      () =>
+        total(open.metrics, DYNAMODB_NAMESPACE, DYNAMODB_METRICS.consumedWriteCapacityUnits, { TableName: table }) >
+        writesBefore,
+      'ConsumedWriteCapacityUnits of the write',
+      { timeoutMs: 5000 },
+    );
+    // The query protocol (what Debian's AWS CLI 2.9 and boto3 1.26 send for SQS): a form body, an XML answer.
+    const queueUrl = open.info.resources.accountManagerQueueUrl;
+    const answer = await fetch(open.info.endpoints.sqs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: new URLSearchParams({
+        Action: 'GetQueueAttributes',
+        QueueUrl: queueUrl,
+        'AttributeName.1': 'QueueArn',
+        Version: '2012-11-05',
+      }),
+    });
+    const xml = await answer.text();
+    expect(answer.status, xml).toBe(200);
+    expect(xml).toContain('<GetQueueAttributesResponse');
+    expect(xml).toMatch(/<Name>QueueArn<\/Name><Value>arn:aws:sqs:[^<]+<\/Value>/);
     expect((await fetch(`${open.info.endpoints.lambda}/_local/denials`)).status).toBe(404);
   });
 });

@@ -8,7 +8,7 @@ import { type Endpoint, Enforcer, type Permission } from './enforcer.ts';
 import { cloudWatchGate, lambdaGate } from './http-gates.ts';
 import { dynamoDbInspector, sqsInspector, type WriteMetric } from './listeners.ts';
 import { type LocalRole, PrincipalDirectory } from './principals.ts';
-import { FORWARD, type GatewayListener, startGatewayListener } from './proxy.ts';
+import { type GatewayListener, startGatewayListener } from './proxy.ts';
 import { describeReader, StreamReaders } from './stream-readers.ts';
 
 export { awsShapedArn, DYNAMODB_LOCAL_REGION, DynamoDbLocalArns } from './arns.ts';
@@ -90,8 +90,10 @@ export interface Gateway {
 
 /**
  * The DynamoDB (and Streams) and SQS listeners, on their public ports, in front of the emulators' internal ports. They
- * run with `--iam off` too (no enforcer): then they authorize, count and throttle nothing, and the DynamoDB listener
- * only presents DynamoDB Local's ARNs AWS-shaped (arns.ts), which every client and the pipes rely on.
+ * run with `--iam off` too (no enforcer): then they authorize nothing, and everything that is not IAM stays: DynamoDB
+ * Local's ARNs presented AWS-shaped (arns.ts), the write metric, SQS's query protocol. Only the third-reader throttle
+ * goes, because with `--iam off` every part of the runtime acts with the administrator's one key and readers cannot
+ * be told apart.
  */
 export async function startGateway(options: {
   /** Undefined with `--iam off`. */
@@ -127,7 +129,7 @@ export async function startGateway(options: {
     sqs = await startGatewayListener(options.ports.sqs, {
       what: 'SQS',
       backendPort: options.backends.sqs,
-      inspect: enforcer ? sqsInspector({ enforcer, scope }) : () => FORWARD,
+      inspect: sqsInspector({ enforcer, scope }),
       ...(onError ? { onError } : {}),
     });
   } catch (error: unknown) {

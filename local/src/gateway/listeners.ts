@@ -54,6 +54,12 @@ function parseJson(request: ProxiedRequest): Record<string, unknown> {
 const ITEM_OPERATIONS = new Set(
   ['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem'].map((operation) => `${DYNAMODB_TARGET_PREFIX}${operation}`),
 );
+/** Operations that write items (what `ConsumedWriteCapacityUnits` counts). */
+const WRITE_TARGETS = new Set(
+  ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map(
+    (operation) => `${DYNAMODB_TARGET_PREFIX}${operation}`,
+  ),
+);
 const TABLE_NAME_FIRST = Buffer.from('{"TableName":"');
 const TABLE_NAME_KEY = Buffer.from('"TableName"');
 const BACKSLASH = 0x5c;
@@ -118,8 +124,8 @@ function arnTranslation(target: string, input: Record<string, unknown>, arns: Dy
  * The DynamoDB and DynamoDB Streams listener's decision: every permission of the request (a batch or a transaction
  * needs one per table or item), then, for a write that succeeds, `ConsumedWriteCapacityUnits` per table. Requests of
  * the few operations that carry ARNs are translated between the AWS-shaped ARNs clients see and DynamoDB Local's
- * (arns.ts), after they are authorized on the AWS-shaped ARN. With no enforcer (`--iam off`) nothing is authorized or
- * counted: only the ARNs are translated.
+ * (arns.ts), after they are authorized on the AWS-shaped ARN. With no enforcer (`--iam off`) nothing is authorized,
+ * and only writes (for their metric) and the ARN-carrying operations are read; what is not IAM behaves the same.
  */
 export function dynamoDbInspector(options: {
   /** Undefined with `--iam off`. */
@@ -136,16 +142,8 @@ export function dynamoDbInspector(options: {
     const target = request.headers['x-amz-target'];
     // Without an operation DynamoDB Local serves nothing (it answers an error itself).
     if (!target) return FORWARD;
-    if (!enforcer) {
-      if (!ARN_OPERATIONS.has(target)) return FORWARD;
-      let input: Record<string, unknown>;
-      try {
-        input = parseJson(request);
-      } catch {
-        return FORWARD; // DynamoDB Local answers the malformed body itself.
-      }
-      return arnTranslation(target, input, arns) ?? FORWARD;
-    }
+    // Without enforcement only writes (their metric) and ARN translations need the request read.
+    if (!enforcer && !WRITE_TARGETS.has(target) && !ARN_OPERATIONS.has(target)) return FORWARD;
     let facts: ReturnType<typeof dynamoDbRequestFacts>;
     let input: Record<string, unknown> | undefined;
     try {
@@ -171,12 +169,14 @@ export function dynamoDbInspector(options: {
       });
     }
     if (!facts) return FORWARD;
-    const principal = principalOrRefusal(enforcer, request, facts.permissions[0], 'dynamodb', () =>
-      dynamoDbError('unsigned', ''),
-    );
-    if (isVerdict(principal)) return principal;
-    const denied = enforcer.authorizeAll(principal, facts.permissions, 'dynamodb');
-    if (denied) return refuse(dynamoDbError('denied', denied.message));
+    if (enforcer) {
+      const principal = principalOrRefusal(enforcer, request, facts.permissions[0], 'dynamodb', () =>
+        dynamoDbError('unsigned', ''),
+      );
+      if (isVerdict(principal)) return principal;
+      const denied = enforcer.authorizeAll(principal, facts.permissions, 'dynamodb');
+      if (denied) return refuse(dynamoDbError('denied', denied.message));
+    }
     const throttled = options.streamReaders?.check(target, request);
     if (throttled) return refuse(throttled);
     const { writes } = facts;
@@ -266,7 +266,8 @@ const pathOf = (url: string) => url.split('?')[0] ?? '/';
  * actions; GetCallerIdentity needs no permission (as in AWS); the other routes are open to the administrator only.
  */
 export function sqsInspector(options: {
-  readonly enforcer: Enforcer;
+  /** Undefined with `--iam off`: nothing is authorized, the query protocol is still translated. */
+  readonly enforcer: Enforcer | undefined;
   readonly scope: ArnScope;
 }): (request: ProxiedRequest) => Verdict {
   const { enforcer, scope } = options;
@@ -274,6 +275,7 @@ export function sqsInspector(options: {
     const target = request.headers['x-amz-target'];
     const path = pathOf(request.url);
     if (target?.startsWith(SQS_TARGET_PREFIX)) {
+      if (!enforcer) return FORWARD;
       const operation = target.slice(SQS_TARGET_PREFIX.length);
       let permission: Permission;
       try {
@@ -307,6 +309,7 @@ export function sqsInspector(options: {
     if (params && action) {
       if (action === 'GetCallerIdentity') return FORWARD;
       const isSqs = SQS_ACTIONS.has(action);
+      if (!enforcer) return isSqs && form ? queryVerdict(action, params) : FORWARD;
       let permission: Permission;
       try {
         permission = isSqs
@@ -324,7 +327,7 @@ export function sqsInspector(options: {
       return isSqs && form ? queryVerdict(action, params) : FORWARD;
     }
     // Not an API call: fauxqs' health check is open, its inspection routes and S3 are the administrator's.
-    if (path === '/health') return FORWARD;
+    if (path === '/health' || !enforcer) return FORWARD;
     const principal = enforcer.principalOf(credentialOf(request.headers.authorization, request.url));
     if (principal === undefined || principal.kind === 'admin') return FORWARD;
     return refuse({
