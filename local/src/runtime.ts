@@ -196,6 +196,8 @@ export interface LocalRuntime {
   readonly denials: DenialLog;
   /** The HTTP API front, the console site and the token issuer, with `opsApi: 'lambda'`. */
   readonly front?: LocalFront;
+  /** The DynamoDB and SQS gateway: what deciding requests has cost (the pipeline bench's measure of enforcement). */
+  readonly gateway: Pick<Gateway, 'stats'>;
   stop(): Promise<void>;
 }
 
@@ -537,10 +539,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // The Lambda endpoint also serves the Lambda API's reads of the template's functions and the Pipes API (the pipes
     // are added to it as they start below).
     const pipesApi = new PipesApi({ ...(iam.enforcer ? { gate: pipesGate(iam.enforcer, scope) } : {}), onError });
+    // The SQS event source mappings it reports start below; their live state is looked up by UUID once they run.
+    const mappingsByUuid = new Map<string, SqsEventSource>();
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
       startLambdaServer(lambda, lambdaPort, {
         ...(iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
         functions: templateFunctionCatalog({ loaded, context, runnable: templateFunctions, skipped }),
+        mappingStatus: (uuid) => mappingsByUuid.get(uuid)?.describe(),
         pipes: pipesApi,
       }),
     );
@@ -676,6 +681,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
     );
     stoppers.push(() => eventSources.close());
+    for (const mapping of eventSources.mappings.values()) mappingsByUuid.set(mapping.describe().UUID, mapping);
 
     const observe = () => {
       const now = Date.now();
@@ -861,6 +867,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       iam: { ...iam, unsupported },
       denials: iam.denials,
       ...(front ? { front } : {}),
+      gateway: { stats: () => gateway.stats() },
       stop: stopAll,
     };
   } catch (error: unknown) {

@@ -11,7 +11,7 @@ import {
   ListEventSourceMappingsCommand,
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
-import { HANDLER_ENV, PIPES } from '@orderflow/pipeline/facts';
+import { DEAD_LETTER_ARCHIVERS, DEAD_LETTER_CAPTURE_ENABLED, HANDLER_ENV, PIPES } from '@orderflow/pipeline/facts';
 import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
@@ -191,6 +191,31 @@ describe('the Lambda API reads of the template functions', () => {
       .send(new ListFunctionsCommand({ MaxItems: 0 }))
       .catch((e) => e);
     expect(bad).toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+  });
+
+  it("ListEventSourceMappings: the archivers' SQS mappings, in the state they are in now, not the template's", async () => {
+    const { functionId, mappingId } = DEAD_LETTER_ARCHIVERS.standard;
+    const listed = async () =>
+      (await lambdaAs().send(new ListEventSourceMappingsCommand({ FunctionName: functionId }))).EventSourceMappings ??
+      [];
+    const mapping = runtime.eventSourceMappings.get(mappingId);
+    if (!mapping) throw new Error(`no event source mapping ${mappingId}`);
+    const [before] = await listed();
+    expect(before).toMatchObject({
+      UUID: mapping.describe().UUID,
+      EventSourceArn: mapping.describe().EventSourceArn,
+      State: DEAD_LETTER_CAPTURE_ENABLED ? 'Enabled' : 'Disabled',
+    });
+    if (DEAD_LETTER_CAPTURE_ENABLED) await mapping.disable();
+    else await mapping.enable();
+    try {
+      const [after] = await listed();
+      expect(after?.State).toBe(DEAD_LETTER_CAPTURE_ENABLED ? 'Disabled' : 'Enabled');
+      expect(after?.LastModified?.getTime()).toBeGreaterThanOrEqual(before?.LastModified?.getTime() ?? 0);
+    } finally {
+      if (DEAD_LETTER_CAPTURE_ENABLED) await mapping.enable();
+      else await mapping.disable();
+    }
   });
 
   it('answers the AWS CLI and boto3 as it answers the JS SDK', async () => {

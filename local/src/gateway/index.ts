@@ -8,7 +8,7 @@ import { type Endpoint, Enforcer, type Permission } from './enforcer.ts';
 import { cloudWatchGate, lambdaGate } from './http-gates.ts';
 import { dynamoDbInspector, sqsInspector, type WriteMetric } from './listeners.ts';
 import { type LocalRole, PrincipalDirectory } from './principals.ts';
-import { type GatewayListener, startGatewayListener } from './proxy.ts';
+import { type GatewayListener, type ProxiedRequest, startGatewayListener, type Verdict } from './proxy.ts';
 import { describeReader, StreamReaders } from './stream-readers.ts';
 
 export { awsShapedArn, DYNAMODB_LOCAL_REGION, DynamoDbLocalArns } from './arns.ts';
@@ -80,9 +80,34 @@ export function createLocalIam(options: {
   };
 }
 
+/** What one listener spent deciding requests (reading what it needs, authorizing, throttling), since it started. */
+export interface GatewayStats {
+  readonly requests: number;
+  /** Wall time inside the decision, in milliseconds (it runs on the event loop: CPU time of this process). */
+  readonly decideMs: number;
+}
+
+/** `inspect`, counting its calls and time into `stats`. */
+function measured(
+  inspect: (request: ProxiedRequest) => Verdict,
+  stats: { requests: number; decideMs: number },
+): (request: ProxiedRequest) => Verdict {
+  return (request) => {
+    const started = performance.now();
+    try {
+      return inspect(request);
+    } finally {
+      stats.requests++;
+      stats.decideMs += performance.now() - started;
+    }
+  };
+}
+
 export interface Gateway {
   readonly dynamodb: GatewayListener;
   readonly sqs: GatewayListener;
+  /** Each listener's decision cost so far (what IAM enforcement adds is the difference with `--iam off`). */
+  stats(): Readonly<Record<'dynamodb' | 'sqs', GatewayStats>>;
   /** Who reads which stream shard; a third reader of a shard is throttled (stream-readers.ts). Not with `--iam off`. */
   readonly streamReaders: StreamReaders;
   stop(): Promise<void>;
@@ -112,16 +137,20 @@ export async function startGateway(options: {
     Date.now,
     (shard) => arns.toAws(shard),
   );
+  const stats = { dynamodb: { requests: 0, decideMs: 0 }, sqs: { requests: 0, decideMs: 0 } };
   const dynamodb = await startGatewayListener(options.ports.dynamodb, {
     what: 'DynamoDB',
     backendPort: options.backends.dynamodb,
-    inspect: dynamoDbInspector({
-      enforcer,
-      scope,
-      publish: options.publish,
-      writeMetric: options.writeMetric,
-      ...(enforcer ? { streamReaders } : {}),
-    }),
+    inspect: measured(
+      dynamoDbInspector({
+        enforcer,
+        scope,
+        publish: options.publish,
+        writeMetric: options.writeMetric,
+        ...(enforcer ? { streamReaders } : {}),
+      }),
+      stats.dynamodb,
+    ),
     ...(onError ? { onError } : {}),
   });
   let sqs: GatewayListener;
@@ -129,7 +158,7 @@ export async function startGateway(options: {
     sqs = await startGatewayListener(options.ports.sqs, {
       what: 'SQS',
       backendPort: options.backends.sqs,
-      inspect: sqsInspector({ enforcer, scope }),
+      inspect: measured(sqsInspector({ enforcer, scope }), stats.sqs),
       ...(onError ? { onError } : {}),
     });
   } catch (error: unknown) {
@@ -140,6 +169,7 @@ export async function startGateway(options: {
     dynamodb,
     sqs,
     streamReaders,
+    stats: () => ({ dynamodb: { ...stats.dynamodb }, sqs: { ...stats.sqs } }),
     async stop() {
       await Promise.all([dynamodb.stop(), sqs.stop()]);
     },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DescribingResolver } from '../template/described-resources.ts';
 import type { ResolveContext } from '../template/intrinsics.ts';
 import type { LoadedTemplate } from '../template/local-plan.ts';
+import { eventSourceMappingUuid } from './sqs-event-source.ts';
 
 /**
  * What the Lambda API's read operations answer about the template's functions: GetFunctionConfiguration's
@@ -157,11 +158,7 @@ export function templateFunctionCatalog(input: CatalogInput): FunctionCatalog {
     eventSourceMappings.push({
       functionName,
       configuration: {
-        UUID: createHash('sha256')
-          .update(`${context.stackName}/${id}`)
-          .digest('hex')
-          .slice(0, 32)
-          .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'),
+        UUID: eventSourceMappingUuid(context.stackName, id),
         ...rest,
         FunctionArn: arnOf(functionName),
         LastModified: (input.deployedAt ?? new Date()).getTime() / 1000,

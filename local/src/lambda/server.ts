@@ -5,6 +5,7 @@ import { PipesApi } from '../pipes/api.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { FunctionCatalog } from './api-definitions.ts';
 import { type Fault, FaultSpecError, FunctionNotFoundError, type LambdaService } from './lambda-service.ts';
+import type { EventSourceMappingStatus } from './sqs-event-source.ts';
 
 /**
  * The Lambda REST API as `@aws-sdk/client-lambda`, the AWS CLI and boto3 call it
@@ -33,6 +34,13 @@ export interface LambdaServerOptions {
   readonly denials?: DenialLog;
   /** The template's functions, for GetFunction, GetFunctionConfiguration, ListFunctions, ListEventSourceMappings. */
   readonly functions?: FunctionCatalog;
+  /**
+   * The live state of an event source mapping the runtime runs (`State`, `StateTransitionReason`, `LastModified`), by
+   * UUID: ListEventSourceMappings reports it over the template's (a mapping enabled or disabled since start shows so).
+   */
+  readonly mappingStatus?: (
+    uuid: string,
+  ) => Pick<EventSourceMappingStatus, 'State' | 'StateTransitionReason' | 'LastModified'> | undefined;
   /** The Pipes API, served on this server under `/v1/pipes`. */
   readonly pipes?: PipesApi;
 }
@@ -175,6 +183,7 @@ function describedFunction(catalog: FunctionCatalog, functionName: string, quali
 
 function readOperation(
   catalog: FunctionCatalog,
+  mappingStatus: LambdaServerOptions['mappingStatus'],
   request: IncomingMessage,
   response: ServerResponse,
   path: string,
@@ -210,7 +219,17 @@ function readOperation(
           (functionName === null || m.functionName === FunctionCatalog.nameOf(functionName).name) &&
           (source === null || m.configuration.EventSourceArn === source),
       )
-      .map((m) => m.configuration);
+      .map((m) => {
+        const live = mappingStatus?.(String(m.configuration.UUID));
+        return live
+          ? {
+              ...m.configuration,
+              State: live.State,
+              StateTransitionReason: live.StateTransitionReason,
+              LastModified: live.LastModified,
+            }
+          : m.configuration;
+      });
     const body = page(response, query, mappings, 'EventSourceMappings');
     if (body && !refuse({ kind: 'read', action: 'lambda:ListEventSourceMappings' })) json(response, 200, body);
     return true;
@@ -323,7 +342,7 @@ export async function handleLambdaRequest(
       return await invoke(service, functionName, request, response);
     }
     if (options.functions) {
-      const served = readOperation(options.functions, request, response, path, refuse);
+      const served = readOperation(options.functions, options.mappingStatus, request, response, path, refuse);
       if (served) return await served;
     }
     if (path.startsWith('/_local/') && refuse({ kind: 'local', path })) return;
