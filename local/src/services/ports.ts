@@ -1,18 +1,40 @@
 import { createServer } from 'node:net';
 
-/** A port that was free on 127.0.0.1 a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for the runtime's servers are chosen below the ephemeral ranges the operating systems hand out for outgoing
+ * connections (Linux 32768-60999, macOS and Windows 49152-65535). A port the OS picked for `listen(0)` comes from that
+ * range, and between choosing it and the server binding it (seconds, while DynamoDB Local and fauxqs start) an outgoing
+ * connection of this very process or of the JVM could take it as its local port: the bench hit that as EADDRINUSE
+ * on the SQS gateway's port. Outgoing connections never take a port below the range.
+ */
+const CHOSEN_PORTS = { from: 20_000, to: 32_767 } as const;
+const ATTEMPTS = 50;
+
+function tryListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A port that was free on 127.0.0.1 a moment ago: a random one of {@link CHOSEN_PORTS} that binds, or one the OS
+ * picks when none of {@link ATTEMPTS} tries did.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const port = CHOSEN_PORTS.from + Math.floor(Math.random() * (CHOSEN_PORTS.to - CHOSEN_PORTS.from + 1));
+    const bound = await tryListen(port);
+    if (bound !== undefined) return bound;
+  }
+  const picked = await tryListen(0);
+  if (picked === undefined) throw new Error('no free port on 127.0.0.1');
+  return picked;
 }
 
 /** Rejects with a message naming the port when something already listens on it. */
