@@ -40,7 +40,7 @@ const LATENCY_WARMUP = 200;
 const LATENCY_RATE = 100;
 const STANDARD = PIPES.standard;
 /** On/off pairs for the cost of IAM enforcement (odd, so that the median is one pair's ratio). */
-const ENFORCEMENT_ROUNDS = Number(process.env.BENCH_ENFORCEMENT_ROUNDS ?? 3);
+const ENFORCEMENT_ROUNDS = Number(process.env.BENCH_ENFORCEMENT_ROUNDS ?? 5);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -340,6 +340,12 @@ async function enforcementRounds(templateDir: string | undefined) {
   };
 }
 
+/** The lowest and highest on/off ratio of the pairs, as text. */
+function spread(rounds: readonly { ratio: number }[]): string {
+  const ratios = rounds.map((round) => round.ratio);
+  return `${Math.min(...ratios)}-${Math.max(...ratios)}`;
+}
+
 /** The pipeline's sustained rate: PIPELINE_WARMUP orders, then ORDERS orders measured. */
 async function measurePipeline(harness: Harness) {
   await runOrders(harness, PIPELINE_WARMUP);
@@ -475,6 +481,12 @@ console.log(
         iamEnforcementRatio: {
           target: '>= 0.95 (enforcement costs at most 5 % of throughput; the median of the on/off pairs)',
           met: enforcementRatio >= 0.95,
+          spread: `pipeline pairs ${spread(enforcement.rounds)}, runtime alone ${spread(aloneEnforcement.rounds)}`,
+        },
+        iamAuthorizationCpuShare: {
+          target:
+            "<= 0.05 (the gateway's decision time with enforcement minus without, per order, over the order's CPU; the median of the pairs)",
+          met: enforcement.medianAuthorizationCpuShare <= 0.05 && aloneEnforcement.medianAuthorizationCpuShare <= 0.05,
         },
         latencyP50: { target: '<= 50 ms', met: latency.p50 <= 50 },
         latencyP99: { target: '<= 250 ms', met: latency.p99 <= 250 },
