@@ -269,6 +269,27 @@ describe('--iam off', () => {
     await open?.stop();
     rmSync(offState, { recursive: true, force: true });
   });
+  /** An order written with the administrator's key (any key is served with enforcement off). */
+  const putOrderAsAdmin = async (orderId: string, amount: number) => {
+    const admin = new DynamoDBClient({
+      region: open.info.region,
+      endpoint: open.info.endpoints.dynamodb,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    clients.push(admin);
+    await admin.send(
+      new PutItemCommand({
+        TableName: open.info.resources.ordersTable,
+        Item: {
+          orderId: { S: orderId },
+          customerEmail: { S: 'ada@example.com' },
+          orderAmount: { N: String(amount) },
+          orderStatus: { S: 'pending' },
+          orderDate: { S: new Date().toISOString() },
+        },
+      }),
+    );
+  };
 
   it('authorizes nothing: no principals, every endpoint served whoever signs, the pipeline runs', async () => {
     expect(open.info.iam).toEqual({ enforcement: 'off' });
@@ -289,24 +310,7 @@ describe('--iam off', () => {
       { method: 'POST', body: '[]' },
     );
     expect(unsigned.status).toBe(200);
-    const admin = new DynamoDBClient({
-      region: open.info.region,
-      endpoint: open.info.endpoints.dynamodb,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    clients.push(admin);
-    await admin.send(
-      new PutItemCommand({
-        TableName: open.info.resources.ordersTable,
-        Item: {
-          orderId: { S: 'off-standard' },
-          customerEmail: { S: 'ada@example.com' },
-          orderAmount: { N: '150' },
-          orderStatus: { S: 'pending' },
-          orderDate: { S: new Date().toISOString() },
-        },
-      }),
-    );
+    await putOrderAsAdmin('off-standard', 150);
     const notified = await until(
       async () =>
         (
@@ -323,28 +327,11 @@ describe('--iam off', () => {
   });
 
   it('keeps what is not IAM: the DynamoDB write metric and SQS query-protocol requests', async () => {
-    const admin = new DynamoDBClient({
-      region: open.info.region,
-      endpoint: open.info.endpoints.dynamodb,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    clients.push(admin);
     const table = open.info.resources.ordersTable;
     const writesBefore = total(open.metrics, DYNAMODB_NAMESPACE, DYNAMODB_METRICS.consumedWriteCapacityUnits, {
       TableName: table,
     });
-    await admin.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          orderId: { S: 'off-metric' },
-          customerEmail: { S: 'ada@example.com' },
-          orderAmount: { N: '50' },
-          orderStatus: { S: 'pending' },
-          orderDate: { S: new Date().toISOString() },
-        },
-      }),
-    );
+    await putOrderAsAdmin('off-metric', 50);
     await until(
       () =>
         total(open.metrics, DYNAMODB_NAMESPACE, DYNAMODB_METRICS.consumedWriteCapacityUnits, { TableName: table }) >

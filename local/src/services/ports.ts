@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
  * connections (Linux 32768-60999, macOS and Windows 49152-65535). A port the OS picked for `listen(0)` comes from that
  * range, and between choosing it and the server binding it (seconds, while DynamoDB Local and fauxqs start) an outgoing
  * connection of this very process or of the JVM could take it as its local port: the bench hit that as EADDRINUSE
- * on the SQS gateway's port. Outgoing connections never take a port below the range.
+ * on the SQS gateway's port. With the default ranges, outgoing connections take no port below them (a system whose
+ * range starts lower still gets a port that was free, with the old race).
  */
 const CHOSEN_PORTS = { from: 20_000, to: 32_767 } as const;
 const ATTEMPTS = 50;
