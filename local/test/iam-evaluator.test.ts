@@ -479,6 +479,30 @@ describe('the decision cache', () => {
     expect(authorizer.cacheStats).toEqual({ hits: 2, misses: 3, size: 3 });
   });
 
+  it('remembers a frozen context by identity, and never a context that can change', async () => {
+    const set = await setOf([allow('sqs:SendMessage', QUEUE)], {
+      [QUEUE]: [deny('sqs:*', QUEUE, { Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+    });
+    const authorizer = createAuthorizer(set);
+    const ask = (context: Record<string, unknown>) =>
+      authorizer.authorize({ principal: ME, action: 'sqs:SendMessage', resource: QUEUE, context: context as never })
+        .allowed;
+    const secure = Object.freeze({ 'aws:SecureTransport': true });
+    expect(ask(secure)).toBe(true);
+    expect(ask(secure)).toBe(true);
+    expect(ask(Object.freeze({ 'aws:SecureTransport': false }))).toBe(false);
+    // A mutable context, and a frozen one holding a mutable value, are read again at every request.
+    const mutable: Record<string, unknown> = { 'aws:SecureTransport': true };
+    expect(ask(mutable)).toBe(true);
+    mutable['aws:SecureTransport'] = false;
+    expect(ask(mutable)).toBe(false);
+    const values = [true];
+    const shallow = Object.freeze({ 'aws:SecureTransport': values });
+    expect(ask(shallow)).toBe(true);
+    values[0] = false;
+    expect(ask(shallow)).toBe(false);
+  });
+
   it('gives what evaluation gives, over many requests', async () => {
     const set = await setOf(
       [

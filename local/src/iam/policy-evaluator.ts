@@ -68,6 +68,11 @@ export class PolicyEvaluator implements Authorizer {
   private readonly requestKeys: readonly string[];
   private readonly requestKeySlot: ReadonlyMap<string, number>;
   private readonly readsTime: boolean;
+  /**
+   * The part of the cache key a context contributes, per context object: most requests share one frozen context
+   * (the gateway's), and building the part costs more than the rest of the lookup.
+   */
+  private readonly contextParts = new WeakMap<object, string>();
   private hits = 0;
   private misses = 0;
 
@@ -109,15 +114,25 @@ export class PolicyEvaluator implements Authorizer {
         ? `r\u0000${principal.logicalId}\u0000${principal.roleArn}\u0000${principal.sessionName}`
         : `s\u0000${principal.kind === 'service' ? principal.service : ''}`;
     key += `\u0000${request.action}\u0000${request.resource}`;
-    if (this.requestKeys.length > 0 && request.context) {
-      const slots = new Array<string>(this.requestKeys.length).fill('');
-      for (const [name, value] of Object.entries(request.context)) {
-        const slot = this.requestKeySlot.get(name.toLowerCase());
-        if (slot !== undefined && value !== undefined) slots[slot] = JSON.stringify(value);
-      }
-      key += `\u0000${slots.join('\u0000')}`;
-    }
+    if (this.requestKeys.length > 0 && request.context) key += this.contextPart(request.context);
     return key;
+  }
+
+  private contextPart(context: ConditionContext): string {
+    const known = this.contextParts.get(context);
+    if (known !== undefined) return known;
+    const slots = new Array<string>(this.requestKeys.length).fill('');
+    for (const [name, value] of Object.entries(context)) {
+      const slot = this.requestKeySlot.get(name.toLowerCase());
+      if (slot !== undefined && value !== undefined) slots[slot] = JSON.stringify(value);
+    }
+    const part = `\u0000${slots.join('\u0000')}`;
+    // Only a context that cannot change is remembered (frozen, and so is every value that is an object).
+    const unchanging =
+      Object.isFrozen(context) &&
+      Object.values(context).every((value) => typeof value !== 'object' || value === null || Object.isFrozen(value));
+    if (unchanging) this.contextParts.set(context, part);
+    return part;
   }
 
   /** The decision without the cache. */
