@@ -13,6 +13,7 @@ import {
   PROCESSOR_METRICS,
   SERVICE_NAME,
 } from '@orderflow/pipeline/facts';
+import { positiveIntegerFromEnv } from '@orderflow/pipeline/testing';
 import { AWS_POLL_INTERVAL_MS, DEFAULT_ACTIVE_POLL_MS } from '../src/pipes/pipe-emulator.ts';
 import { type LocalRuntime, type LocalRuntimeOptions, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
@@ -30,7 +31,7 @@ import { loadTemplate } from '../src/template/local-plan.ts';
  * median of the pairs' on/off ratios. Each throughput figure comes from a fresh runtime, after a warm-up. Prints one
  * JSON object.
  */
-const ORDERS = Number(process.env.BENCH_ORDERS ?? 10_000);
+const ORDERS = positiveIntegerFromEnv('BENCH_ORDERS', 10_000);
 const CONCURRENCY = 16;
 const RAW_PUTS = 2000;
 const RAW_WARMUP = 1000;
@@ -40,7 +41,7 @@ const LATENCY_WARMUP = 200;
 const LATENCY_RATE = 100;
 const STANDARD = PIPES.standard;
 /** On/off pairs for the cost of IAM enforcement (odd, so that the median is one pair's ratio). */
-const ENFORCEMENT_ROUNDS = Number(process.env.BENCH_ENFORCEMENT_ROUNDS ?? 5);
+const ENFORCEMENT_ROUNDS = positiveIntegerFromEnv('BENCH_ENFORCEMENT_ROUNDS', 5);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -9,13 +9,14 @@ import { type ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StreamRecord } from '@orderflow/pipeline/schemas';
+import { positiveIntegerFromEnv } from '@orderflow/pipeline/testing';
 import { startBackends } from '../test/helpers/backends.ts';
 import { cpuMs, jvmUnder } from './cpu.ts';
 import { redriveAll } from './redrive-job.ts';
 import type { ServeAnswer, ServeRequest } from './serve-api.ts';
 
-const MESSAGES = Number(process.env.MESSAGES ?? 400);
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const MESSAGES = positiveIntegerFromEnv('MESSAGES', 400);
+const ROUNDS = positiveIntegerFromEnv('ROUNDS', 3);
 
 function ask<T extends ServeAnswer['type']>(child: ChildProcess, request: ServeRequest, answer: T) {
   return new Promise<Extract<ServeAnswer, { type: T }>>((resolve) => {

@@ -3,6 +3,19 @@
  * timing them, so that figures from different benches compare.
  */
 
+/**
+ * A bench's size from the environment (`BENCH_ORDERS=...`): a whole number of at least 1, `fallback` when unset;
+ * anything else stops the bench with a message naming the variable, rather than running with NaN.
+ */
+export function positiveIntegerFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a whole number of at least 1, got '${text}'`);
+  return value;
+}
+
 /** mulberry32: a small seeded PRNG, so every run measures the same records. */
 export function prng(seed: number): () => number {
   let a = seed;
