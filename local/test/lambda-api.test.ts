@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  GetEventSourceMappingCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
@@ -21,7 +22,7 @@ import { loadTemplate } from '../src/template/local-plan.ts';
 /**
  * The Lambda API of the local runtime beyond Invoke, with the synthesized template's functions, through the AWS SDK
  * for JavaScript, Debian's AWS CLI 2.9 and boto3: GetFunction, GetFunctionConfiguration, ListFunctions,
- * ListEventSourceMappings, and Invoke's three invocation types; each authorized as the template grants.
+ * ListEventSourceMappings, GetEventSourceMapping, and Invoke's three invocation types; each authorized as the template grants.
  */
 const execFileAsync = promisify(execFile);
 const templateDir = join(REPO_ROOT, 'stack/cdk.out');
@@ -216,6 +217,45 @@ describe('the Lambda API reads of the template functions', () => {
       if (DEAD_LETTER_CAPTURE_ENABLED) await mapping.enable();
       else await mapping.disable();
     }
+  });
+
+  it('GetEventSourceMapping: one mapping by UUID, live like the list, through the SDK, the CLI and boto3', async () => {
+    const { functionId, mappingId } = DEAD_LETTER_ARCHIVERS.standard;
+    const [listed] =
+      (await lambdaAs().send(new ListEventSourceMappingsCommand({ FunctionName: functionId }))).EventSourceMappings ??
+      [];
+    const uuid = listed?.UUID;
+    if (!uuid) throw new Error(`no mapping listed for ${functionId}`);
+    const { $metadata: _, ...got } = await lambdaAs().send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    expect(got).toEqual(listed);
+    expect(got.UUID).toBe(runtime.eventSourceMappings.get(mappingId)?.describe().UUID);
+    expect(await cli('get-event-source-mapping', '--uuid', uuid)).toMatchObject({
+      UUID: uuid,
+      EventSourceArn: got.EventSourceArn,
+      State: got.State,
+    });
+    expect(await boto3('get_event_source_mapping', { UUID: uuid })).toMatchObject({ UUID: uuid, State: got.State });
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const missing = await lambdaAs()
+      .send(new GetEventSourceMappingCommand({ UUID: unknown }))
+      .catch((e) => e);
+    expect(missing).toMatchObject({
+      name: 'ResourceNotFoundException',
+      message: 'The resource you requested does not exist.',
+      $metadata: { httpStatusCode: 404 },
+    });
+    expect(await boto3('get_event_source_mapping', { UUID: unknown })).toMatchObject({
+      error: { Code: 'ResourceNotFoundException' },
+      status: 404,
+    });
+    // A role the template grants no GetEventSourceMapping is refused on the mapping's ARN.
+    const refused = await lambdaAs(keysOf(roleOf(PIPES.standard.functionId)))
+      .send(new GetEventSourceMappingCommand({ UUID: uuid }))
+      .catch((e) => e);
+    expect(refused).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    expect(refused.message).toContain(
+      `lambda:GetEventSourceMapping on resource: arn:aws:lambda:us-east-1:000000000000:event-source-mapping:${uuid}`,
+    );
   });
 
   it('answers the AWS CLI and boto3 as it answers the JS SDK', async () => {

@@ -18,9 +18,10 @@ export type LambdaRoute =
   /** `POST /2015-03-31/functions/{FunctionName}/invocations`: the name, a partial or a full ARN, maybe qualified. */
   | { readonly kind: 'invoke'; readonly functionName: string }
   /**
-   * A read of the Lambda API: GetFunction and GetFunctionConfiguration act on the function (`functionName`);
-   * ListFunctions and ListEventSourceMappings have no resource type (`*`), per the Service Authorization Reference
-   * for AWS Lambda (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
+   * A read of the Lambda API: GetFunction and GetFunctionConfiguration act on the function (`functionName`),
+   * GetEventSourceMapping on the mapping (`arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID`); ListFunctions
+   * and ListEventSourceMappings have no resource type (`*`), per the Service Authorization Reference for AWS Lambda
+   * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
    */
   | {
       readonly kind: 'read';
@@ -28,8 +29,10 @@ export type LambdaRoute =
         | 'lambda:GetFunction'
         | 'lambda:GetFunctionConfiguration'
         | 'lambda:ListFunctions'
-        | 'lambda:ListEventSourceMappings';
+        | 'lambda:ListEventSourceMappings'
+        | 'lambda:GetEventSourceMapping';
       readonly functionName?: string;
+      readonly mappingUuid?: string;
     }
   /** `/_local/...`: fault injection and the denials log, the local administrator's. */
   | { readonly kind: 'local'; readonly path: string };
@@ -68,7 +71,12 @@ export function lambdaGate(enforcer: Enforcer, scope: ArnScope): LambdaGate {
         ? { action: 'lambda:InvokeFunction', resource: functionArn(route.functionName, scope) }
         : {
             action: route.action,
-            resource: route.functionName === undefined ? '*' : functionArn(route.functionName, scope),
+            resource:
+              route.mappingUuid !== undefined
+                ? `arn:aws:lambda:${scope.region}:${scope.account}:event-source-mapping:${route.mappingUuid}`
+                : route.functionName === undefined
+                  ? '*'
+                  : functionArn(route.functionName, scope),
           };
     if (!principal) {
       enforcer.recordUnsigned(permission, 'lambda');

@@ -14,7 +14,7 @@ import type { EventSourceMappingStatus } from './sqs-event-source.ts';
  *   Event (202 at once; queued and retried as Lambda does) and DryRun (204 once authorized). A function error is a 200
  *   with `X-Amz-Function-Error: Unhandled` and the error as the payload, exactly as Lambda answers, so callers see it
  *   in `FunctionError`/`Payload`.
- * - GetFunction, GetFunctionConfiguration, ListFunctions and ListEventSourceMappings, from the template
+ * - GetFunction, GetFunctionConfiguration, ListFunctions, ListEventSourceMappings and GetEventSourceMapping, from the template
  *   (api-definitions.ts).
  * Service errors carry `x-amzn-ErrorType`. The same server serves the Pipes API (`/v1/pipes...`, pipes/api.ts) and,
  * under `/_local/`, fault injection and the denials log.
@@ -24,6 +24,7 @@ const FUNCTIONS_PATH = /^\/2015-03-31\/functions\/?$/;
 const FUNCTION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/?$/;
 const CONFIGURATION_PATH = /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/;
 const MAPPINGS_PATH = /^\/2015-03-31\/event-source-mappings\/?$/;
+const MAPPING_PATH = /^\/2015-03-31\/event-source-mappings\/([^/]+)$/;
 const FAULT_PATH = /^\/_local\/faults\/([^/]+)\/?$/;
 const DENIALS_PATH = /^\/_local\/denials\/?$/;
 
@@ -209,6 +210,18 @@ function readOperation(
     if (body && !refuse({ kind: 'read', action: 'lambda:ListFunctions' })) json(response, 200, body);
     return true;
   }
+  /** A mapping's configuration with the runtime's live state over the template's. */
+  const withLiveState = (mapping: (typeof catalog.eventSourceMappings)[number]) => {
+    const live = mappingStatus?.(String(mapping.configuration.UUID));
+    return live
+      ? {
+          ...mapping.configuration,
+          State: live.State,
+          StateTransitionReason: live.StateTransitionReason,
+          LastModified: live.LastModified,
+        }
+      : mapping.configuration;
+  };
   if (MAPPINGS_PATH.test(path)) {
     const functionName = query.get('FunctionName');
     if (functionName !== null && !checkFunctionName(response, functionName)) return true;
@@ -219,19 +232,18 @@ function readOperation(
           (functionName === null || m.functionName === FunctionCatalog.nameOf(functionName).name) &&
           (source === null || m.configuration.EventSourceArn === source),
       )
-      .map((m) => {
-        const live = mappingStatus?.(String(m.configuration.UUID));
-        return live
-          ? {
-              ...m.configuration,
-              State: live.State,
-              StateTransitionReason: live.StateTransitionReason,
-              LastModified: live.LastModified,
-            }
-          : m.configuration;
-      });
+      .map(withLiveState);
     const body = page(response, query, mappings, 'EventSourceMappings');
     if (body && !refuse({ kind: 'read', action: 'lambda:ListEventSourceMappings' })) json(response, 200, body);
+    return true;
+  }
+  const mappingPath = MAPPING_PATH.exec(path);
+  if (mappingPath) {
+    const uuid = decodeURIComponent(mappingPath[1] ?? '');
+    if (refuse({ kind: 'read', action: 'lambda:GetEventSourceMapping', mappingUuid: uuid })) return true;
+    const mapping = catalog.eventSourceMappings.find((m) => m.configuration.UUID === uuid);
+    if (mapping) json(response, 200, withLiveState(mapping));
+    else serviceError(response, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
     return true;
   }
   const configuration = CONFIGURATION_PATH.exec(path);
