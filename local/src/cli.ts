@@ -214,6 +214,7 @@ async function main(): Promise<void> {
   for (const skipped of runtime.skippedFunctions)
     line(`function ${skipped.logicalId} not run locally: ${skipped.reason}`);
   for (const statement of runtime.iam.unsupported) line(`IAM statement not evaluated as written: ${statement}`);
+  for (const warning of runtime.warnings) line(`Warning: ${warning}`);
   const { info } = runtime;
   const stateDirLabel = values['state-dir'] ?? '.orderflow';
   console.log(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s.`);

@@ -187,6 +187,8 @@ export interface LocalRuntime {
   readonly eventSourceMappings: ReadonlyMap<string, SqsEventSource>;
   /** Functions of the template that do not run locally, with the reason. */
   readonly skippedFunctions: readonly { logicalId: string; reason: string }[];
+  /** What the start-up banner must say about this runtime's fidelity or exposure (e.g. a DynamoDB Local on all interfaces). */
+  readonly warnings: readonly string[];
   /** Local IAM enforcement: the evaluator, the roles' keys, `authorize` for what the runtime does for a principal. */
   readonly iam: LocalIam & {
     /** Policy statements the evaluator cannot read, one line each, as printed at start. */
@@ -196,8 +198,8 @@ export interface LocalRuntime {
   readonly denials: DenialLog;
   /** The HTTP API front, the console site and the token issuer, with `opsApi: 'lambda'`. */
   readonly front?: LocalFront;
-  /** The DynamoDB and SQS gateway: what deciding requests has cost (the pipeline bench's measure of enforcement). */
-  readonly gateway: Pick<Gateway, 'stats'>;
+  /** The DynamoDB and SQS gateway: what deciding requests has cost, and the bench's switch (the measure of enforcement). */
+  readonly gateway: Pick<Gateway, 'stats' | 'setAuthorizing'>;
   stop(): Promise<void>;
 }
 
@@ -864,10 +866,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       pipes,
       eventSourceMappings: eventSources.mappings,
       skippedFunctions: skipped,
+      warnings: dynamo.warning ? [dynamo.warning] : [],
       iam: { ...iam, unsupported },
       denials: iam.denials,
       ...(front ? { front } : {}),
-      gateway: { stats: () => gateway.stats() },
+      gateway: { stats: () => gateway.stats(), setAuthorizing: (authorizing) => gateway.setAuthorizing(authorizing) },
       stop: stopAll,
     };
   } catch (error: unknown) {

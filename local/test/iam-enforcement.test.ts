@@ -161,6 +161,32 @@ describe('local IAM enforcement with the synthesized template', () => {
     );
   });
 
+  it("the bench's switch forwards requests to DynamoDB and SQS unauthorized until switched back", async () => {
+    const standard = dynamoAs(keysOf(standardRole()));
+    const put = () =>
+      standard
+        .send(
+          new PutItemCommand({
+            TableName: runtime.info.resources.priorityShipmentsTable,
+            Item: { orderId: { S: 'bench-switch' } },
+          }),
+        )
+        .then(
+          () => 'served',
+          (error: unknown) => (error as Error).name,
+        );
+    const before = runtime.denials.count;
+    try {
+      runtime.gateway.setAuthorizing(false);
+      expect(await put()).toBe('served');
+      expect(runtime.denials.count).toBe(before);
+    } finally {
+      runtime.gateway.setAuthorizing(true);
+    }
+    expect(await put()).toBe('AccessDeniedException');
+    expect(runtime.denials.count).toBe(before + 1);
+  });
+
   it('carries orders end to end, each function and pipe acting with its own role, with nothing denied', async () => {
     const before = runtime.denials.count;
     const orders = total(runtime.metrics, DYNAMODB_NAMESPACE, DYNAMODB_METRICS.consumedWriteCapacityUnits, {
@@ -356,6 +382,10 @@ describe('--iam off', () => {
     expect(xml).toContain('<GetQueueAttributesResponse');
     expect(xml).toMatch(/<Name>QueueArn<\/Name><Value>arn:aws:sqs:[^<]+<\/Value>/);
     expect((await fetch(`${open.info.endpoints.lambda}/_local/denials`)).status).toBe(404);
+  });
+
+  it('has no bench switch to turn: it was started without an enforcer', () => {
+    expect(() => open.gateway.setAuthorizing(true)).toThrow(/started with --iam off/);
   });
 });
 

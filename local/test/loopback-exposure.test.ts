@@ -5,13 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
-import { DYNAMODB_LOCAL_CORS_ORIGIN } from '../src/services/dynamodb-local.ts';
+import {
+  ALL_INTERFACES_WARNING,
+  DYNAMODB_LOCAL_CORS_ORIGIN,
+  type DynamoDbLocal,
+  startDynamoDbLocal,
+} from '../src/services/dynamodb-local.ts';
 
 /**
  * What the running runtime exposes beyond this machine: every TCP socket the runtime's process and its children listen
- * on (`ss -ltnp`) must be on the loopback interface, except DynamoDB Local's, which has no option to choose its address
- * (docs/ARCHITECTURE.md, what the local runtime does not emulate); and DynamoDB Local's CORS allow-list admits no web
- * page's origin.
+ * on (`ss -ltnp`) must be on the loopback interface, DynamoDB Local's included (it has no option for its address; the
+ * runtime's launcher binds it, local/java/LoopbackDynamoDbLocal.java); and DynamoDB Local's CORS allow-list admits no
+ * web page's origin.
  */
 const templateDir = join(REPO_ROOT, 'stack/cdk.out');
 const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-loopback-'));
@@ -117,13 +122,14 @@ function preflight(port: number, origin: string): Promise<string | undefined> {
 }
 
 describe('the runtime listens on the loopback interface only', () => {
-  it("every listening socket of the runtime's processes is on 127.0.0.1, except DynamoDB Local's (documented)", () => {
+  it("every listening socket of the runtime's processes is on 127.0.0.1, DynamoDB Local's included", () => {
     const sockets = runtimeSockets();
-    // The endpoints runtime.json names are among them (the listing does see the runtime's servers).
+    // The endpoints runtime.json names are among them (the listing does see the runtime's servers), and DynamoDB Local.
     for (const endpoint of [runtime.info.endpoints.dynamodb, runtime.info.endpoints.sqs, runtime.info.endpoints.lambda])
       expect(sockets.map((socket) => socket.port)).toContain(Number(new URL(endpoint).port));
-    const exposed = sockets.filter((socket) => !isLoopback(socket.address));
-    expect(exposed.filter((socket) => !isDynamoDbLocal(socket.pid))).toEqual([]);
+    expect(sockets.filter((socket) => isDynamoDbLocal(socket.pid))).toHaveLength(1);
+    expect(sockets.filter((socket) => !isLoopback(socket.address))).toEqual([]);
+    expect(runtime.warnings).toEqual([]);
   });
 
   it("DynamoDB Local's CORS allow-list admits no web page", async () => {
@@ -137,4 +143,21 @@ describe('the runtime listens on the loopback interface only', () => {
     for (const origin of ['http://evil.example', 'http://127.0.0.1:8080', 'null'])
       expect(await preflight(port, origin)).toBeUndefined();
   });
+});
+
+describe('a Java that cannot run the loopback launcher', () => {
+  let dynamo: DynamoDbLocal | undefined;
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+
+  it('starts DynamoDB Local as it ships, and says that it listens on all interfaces', async () => {
+    dynamo = await startDynamoDbLocal({ listenOnAllInterfaces: true });
+    expect(dynamo.listensOn).toBe('all interfaces');
+    expect(dynamo.warning).toBe(ALL_INTERFACES_WARNING);
+    const port = dynamo.port;
+    const socket = runtimeSockets().find((listening) => listening.port === port);
+    // What the launcher prevents, seen by the same check: the wildcard address.
+    expect(socket?.address).toMatch(/^(\*|0\.0\.0\.0|\[::\])$/);
+  }, 60_000);
 });

