@@ -196,6 +196,38 @@ describe('buildDeadLetter', () => {
     expect(built.orderLinks.map((link) => link.pk)).toEqual(['order#o-1']);
   });
 
+  it("keeps the records' customer emails of both images, lower-cased and once each, for the list's text search", () => {
+    const modify = buildStreamRecord({
+      eventName: 'MODIFY',
+      eventID: 'e2',
+      sequenceNumber: '100000000000000000002',
+      newImage: { orderId: 'o-2', customerEmail: 'Jane.Doe@Example.org' },
+      oldImage: { orderId: 'o-2', customerEmail: 'old@example.org' },
+    });
+    const again = buildStreamRecord({
+      eventName: 'MODIFY',
+      eventID: 'e3',
+      sequenceNumber: '100000000000000000003',
+      newImage: { orderId: 'o-2', customerEmail: 'jane.doe@example.org' },
+    });
+    const input = captureInput();
+    if (input.content.kind !== 'batch') throw new Error('a batch');
+    const records = [modify, again].map((record) => ({
+      eventId: record.eventID,
+      sequenceNumber: record.dynamodb.SequenceNumber,
+      json: JSON.stringify(record),
+      source: 'stream' as const,
+      truncated: false,
+    }));
+    const built = buildDeadLetter({
+      ...input,
+      content: { ...input.content, records: [...input.content.records, ...records] },
+    });
+    expect(built.deadLetter.emails).toEqual(['jane.doe@example.org', 'old@example.org']);
+    expect(built.item.emails).toEqual(['jane.doe@example.org', 'old@example.org']);
+    expect(buildDeadLetter(captureInput()).deadLetter.emails).toEqual([]);
+  });
+
   it('keeps an oversized body in parts and a large record across items, each within the item budget', () => {
     const body = 'b'.repeat(ITEM_BUDGET.bodyPartBytes + 10);
     const input = captureInput({ body, content: { kind: 'malformed', problems: ['body is not JSON'] } });

@@ -147,6 +147,7 @@ export function buildDeadLetter(input: CaptureInput): BuiltDeadLetter {
     };
   });
   const orderIds = [...new Set(summaries.flatMap((summary) => (summary.orderId ? [summary.orderId] : [])))];
+  const emails = [...new Set(records.flatMap((record) => parseRecord(record.json).emails ?? []))];
 
   const bodyBytes = Buffer.byteLength(input.body, 'utf8');
   const bodyParts = bodyBytes > ITEM_BUDGET.inlineBodyBytes ? splitUtf8(input.body, ITEM_BUDGET.bodyPartBytes) : [];
@@ -178,6 +179,7 @@ export function buildDeadLetter(input: CaptureInput): BuiltDeadLetter {
       key: causeKey,
     },
     orderIds,
+    emails,
     expectedRecords: batch?.batchSize ?? 0,
     recordCount: records.length,
     missingRecords: content.kind === 'batch' ? content.missing.count : 0,
@@ -253,14 +255,26 @@ function fitDeadLetterItem(item: Record<string, unknown>, deadLetter: DeadLetter
   }
 }
 
-/** The event name and order id of a record's JSON, when it parses (a truncated copy does not). */
-function parseRecord(json: string): { eventName?: string; orderId?: string } {
+type AttributeMap = { customerEmail?: { S?: unknown } };
+
+/**
+ * The event name, order id and customer emails (both images, lower-cased: the ops API's text search compares
+ * lower-cased) of a record's JSON, when it parses (a truncated copy does not).
+ */
+function parseRecord(json: string): { eventName?: string; orderId?: string; emails?: string[] } {
   try {
-    const value = JSON.parse(json) as { eventName?: unknown; dynamodb?: { Keys?: { orderId?: { S?: unknown } } } };
+    const value = JSON.parse(json) as {
+      eventName?: unknown;
+      dynamodb?: { Keys?: { orderId?: { S?: unknown } }; NewImage?: AttributeMap; OldImage?: AttributeMap };
+    };
     const orderId = value.dynamodb?.Keys?.orderId?.S;
+    const emails = [value.dynamodb?.NewImage?.customerEmail?.S, value.dynamodb?.OldImage?.customerEmail?.S].flatMap(
+      (email) => (typeof email === 'string' && email ? [email.toLowerCase()] : []),
+    );
     return {
       ...(typeof value.eventName === 'string' ? { eventName: value.eventName } : {}),
       ...(typeof orderId === 'string' ? { orderId } : {}),
+      ...(emails.length > 0 ? { emails } : {}),
     };
   } catch {
     return {};

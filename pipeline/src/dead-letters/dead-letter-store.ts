@@ -120,6 +120,8 @@ export const DEAD_LETTER_INDEX_PROJECTION = [
   'cause',
   'recordCount',
   'missingRecords',
+  /** The orders' customer emails, lower-cased: a list's text search (`q`) matches them without reading the items. */
+  'emails',
 ] as const;
 
 const SEQUENCE_DIGITS = 40;

@@ -66,6 +66,11 @@ export const deadLetterSchema = z.object({
     key: z.string(),
   }),
   orderIds: z.array(z.string()),
+  /**
+   * The customer emails of its records' images (new and old), lower-cased, without repeats: projected into both
+   * indexes so that a list's text search (`q`) matches an email from the index rows alone.
+   */
+  emails: z.array(z.string()),
   /** Records the batch had (`DDBStreamBatchInfo.batchSize`; 0 for a malformed body). */
   expectedRecords: count,
   /** Records captured (journal + stream). */
