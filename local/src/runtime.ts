@@ -547,7 +547,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       startLambdaServer(lambda, lambdaPort, {
         ...(iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
         functions: templateFunctionCatalog({ loaded, context, runnable: templateFunctions, skipped }),
-        mappingStatus: (uuid) => mappingsByUuid.get(uuid)?.describe(),
+        mappings: {
+          status: (uuid) => mappingsByUuid.get(uuid)?.describe(),
+          setEnabled: (uuid, enabled) => {
+            const mapping = mappingsByUuid.get(uuid);
+            if (!mapping) return false;
+            (enabled ? mapping.enable() : mapping.disable()).catch(onError);
+            return true;
+          },
+        },
         pipes: pipesApi,
       }),
     );

@@ -11,6 +11,7 @@ import {
   LambdaClient,
   ListEventSourceMappingsCommand,
   ListFunctionsCommand,
+  UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { DEAD_LETTER_ARCHIVERS, DEAD_LETTER_CAPTURE_ENABLED, HANDLER_ENV, PIPES } from '@orderflow/pipeline/facts';
 import { until } from '@orderflow/pipeline/testing';
@@ -22,7 +23,7 @@ import { loadTemplate } from '../src/template/local-plan.ts';
 /**
  * The Lambda API of the local runtime beyond Invoke, with the synthesized template's functions, through the AWS SDK
  * for JavaScript, Debian's AWS CLI 2.9 and boto3: GetFunction, GetFunctionConfiguration, ListFunctions,
- * ListEventSourceMappings, GetEventSourceMapping, and Invoke's three invocation types; each authorized as the template grants.
+ * ListEventSourceMappings, Get/UpdateEventSourceMapping, and Invoke's three invocation types; each authorized as the template grants.
  */
 const execFileAsync = promisify(execFile);
 const templateDir = join(REPO_ROOT, 'stack/cdk.out');
@@ -256,6 +257,41 @@ describe('the Lambda API reads of the template functions', () => {
     expect(refused.message).toContain(
       `lambda:GetEventSourceMapping on resource: arn:aws:lambda:us-east-1:000000000000:event-source-mapping:${uuid}`,
     );
+  });
+
+  it("UpdateEventSourceMapping: Enabled turns the runtime's mapping on and off; the template's settings are refused", async () => {
+    const { mappingId } = DEAD_LETTER_ARCHIVERS.standard;
+    const mapping = runtime.eventSourceMappings.get(mappingId);
+    if (!mapping) throw new Error(`no event source mapping ${mappingId}`);
+    const uuid = mapping.describe().UUID;
+    const initially = DEAD_LETTER_CAPTURE_ENABLED;
+    const flipped = await lambdaAs().send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: !initially }));
+    expect(flipped).toMatchObject({ UUID: uuid, $metadata: { httpStatusCode: 202 } });
+    await until(() => mapping.currentState === (initially ? 'Disabled' : 'Enabled'), 'the mapping flipped');
+    // Debian's CLI, as the runbook writes it, puts it back.
+    await cli('update-event-source-mapping', '--uuid', uuid, initially ? '--enabled' : '--no-enabled');
+    await until(() => mapping.currentState === (initially ? 'Enabled' : 'Disabled'), 'the mapping restored');
+    expect((await lambdaAs().send(new GetEventSourceMappingCommand({ UUID: uuid }))).State).toBe(
+      initially ? 'Enabled' : 'Disabled',
+    );
+    const batch = await lambdaAs()
+      .send(new UpdateEventSourceMappingCommand({ UUID: uuid, BatchSize: 5 }))
+      .catch((e) => e);
+    expect(batch).toMatchObject({ name: 'InvalidParameterValueException', $metadata: { httpStatusCode: 400 } });
+    expect(batch.message).toContain('BatchSize');
+    expect(mapping.describe().BatchSize).not.toBe(5);
+    const missing = await lambdaAs()
+      .send(new UpdateEventSourceMappingCommand({ UUID: '00000000-0000-4000-8000-000000000000', Enabled: true }))
+      .catch((e) => e);
+    expect(missing).toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+    const refused = await lambdaAs(keysOf(roleOf(PIPES.standard.functionId)))
+      .send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: !initially }))
+      .catch((e) => e);
+    expect(refused).toMatchObject({ name: 'AccessDeniedException' });
+    expect(refused.message).toContain(
+      `lambda:UpdateEventSourceMapping on resource: arn:aws:lambda:us-east-1:000000000000:event-source-mapping:${uuid}`,
+    );
+    expect(mapping.currentState).toBe(initially ? 'Enabled' : 'Disabled');
   });
 
   it('answers the AWS CLI and boto3 as it answers the JS SDK', async () => {

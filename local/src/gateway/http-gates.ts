@@ -18,19 +18,20 @@ export type LambdaRoute =
   /** `POST /2015-03-31/functions/{FunctionName}/invocations`: the name, a partial or a full ARN, maybe qualified. */
   | { readonly kind: 'invoke'; readonly functionName: string }
   /**
-   * A read of the Lambda API: GetFunction and GetFunctionConfiguration act on the function (`functionName`),
-   * GetEventSourceMapping on the mapping (`arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID`); ListFunctions
+   * Another Lambda API call: GetFunction and GetFunctionConfiguration act on the function (`functionName`),
+   * Get/UpdateEventSourceMapping on the mapping (`arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID`); ListFunctions
    * and ListEventSourceMappings have no resource type (`*`), per the Service Authorization Reference for AWS Lambda
    * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
    */
   | {
-      readonly kind: 'read';
+      readonly kind: 'api';
       readonly action:
         | 'lambda:GetFunction'
         | 'lambda:GetFunctionConfiguration'
         | 'lambda:ListFunctions'
         | 'lambda:ListEventSourceMappings'
-        | 'lambda:GetEventSourceMapping';
+        | 'lambda:GetEventSourceMapping'
+        | 'lambda:UpdateEventSourceMapping';
       readonly functionName?: string;
       readonly mappingUuid?: string;
     }

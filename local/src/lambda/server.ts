@@ -36,14 +36,20 @@ export interface LambdaServerOptions {
   /** The template's functions, for GetFunction, GetFunctionConfiguration, ListFunctions, ListEventSourceMappings. */
   readonly functions?: FunctionCatalog;
   /**
-   * The live state of an event source mapping the runtime runs (`State`, `StateTransitionReason`, `LastModified`), by
-   * UUID: ListEventSourceMappings reports it over the template's (a mapping enabled or disabled since start shows so).
+   * The event source mappings the runtime runs, by UUID: their live state (`State`, `StateTransitionReason`,
+   * `LastModified`), which ListEventSourceMappings and GetEventSourceMapping report over the template's, and
+   * UpdateEventSourceMapping's `Enabled` (undefined: no such mapping runs here).
    */
-  readonly mappingStatus?: (
-    uuid: string,
-  ) => Pick<EventSourceMappingStatus, 'State' | 'StateTransitionReason' | 'LastModified'> | undefined;
+  readonly mappings?: MappingControl;
   /** The Pipes API, served on this server under `/v1/pipes`. */
   readonly pipes?: PipesApi;
+}
+
+/** What the Lambda endpoint reads and changes of the event source mappings the runtime runs. */
+export interface MappingControl {
+  status(uuid: string): Pick<EventSourceMappingStatus, 'State' | 'StateTransitionReason' | 'LastModified'> | undefined;
+  /** Enables or disables the mapping (Enabling/Disabling, then Enabled/Disabled); false when no such mapping runs. */
+  setEnabled(uuid: string, enabled: boolean): boolean;
 }
 
 const INVOCATION_TYPES = ['Event', 'RequestResponse', 'DryRun'];
@@ -182,9 +188,52 @@ function describedFunction(catalog: FunctionCatalog, functionName: string, quali
   return function_;
 }
 
+/**
+ * UpdateEventSourceMapping (`PUT /2015-03-31/event-source-mappings/{UUID}`) with `Enabled` only: what an operator
+ * does from a runbook (docs/runbooks/dlq-not-drained.md). The mapping's other settings are the template's and change
+ * by deploying it; a request that sets one is refused, naming it, rather than answered as if applied. The answer is
+ * 202 with the mapping as it is right after the change starts (AWS: `Enabling`/`Disabling`; locally enabling is
+ * immediate, so it may already say `Enabled`).
+ */
+async function updateMapping(
+  catalog: FunctionCatalog,
+  mappings: MappingControl | undefined,
+  uuid: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  refuse: (route: LambdaRoute) => boolean,
+): Promise<void> {
+  const text = await readText(request);
+  if (refuse({ kind: 'api', action: 'lambda:UpdateEventSourceMapping', mappingUuid: uuid })) return;
+  let body: unknown;
+  try {
+    body = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    return serviceError(response, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return serviceError(response, 400, 'InvalidRequestContentException', 'The request body must be a JSON object');
+  const fields = body as Record<string, unknown>;
+  const others = Object.keys(fields).filter((key) => key !== 'Enabled');
+  if (others.length > 0)
+    return serviceError(
+      response,
+      400,
+      'InvalidParameterValueException',
+      `the local runtime applies only Enabled to an event source mapping; ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} the template's (change the stack and restart)`,
+    );
+  if (fields.Enabled !== undefined && typeof fields.Enabled !== 'boolean')
+    return serviceError(response, 400, 'InvalidParameterValueException', 'Enabled must be true or false');
+  const mapping = catalog.eventSourceMappings.find((m) => m.configuration.UUID === uuid);
+  if (!mapping || (fields.Enabled !== undefined && !mappings?.setEnabled(uuid, fields.Enabled)))
+    return serviceError(response, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+  const live = mappings?.status(uuid);
+  json(response, 202, live ? { ...mapping.configuration, ...live } : mapping.configuration);
+}
+
 function readOperation(
   catalog: FunctionCatalog,
-  mappingStatus: LambdaServerOptions['mappingStatus'],
+  mappings: MappingControl | undefined,
   request: IncomingMessage,
   response: ServerResponse,
   path: string,
@@ -207,12 +256,12 @@ function readOperation(
       .map((f) => f.configuration)
       .sort((a, b) => String(a.FunctionName).localeCompare(String(b.FunctionName)));
     const body = page(response, query, functions, 'Functions');
-    if (body && !refuse({ kind: 'read', action: 'lambda:ListFunctions' })) json(response, 200, body);
+    if (body && !refuse({ kind: 'api', action: 'lambda:ListFunctions' })) json(response, 200, body);
     return true;
   }
   /** A mapping's configuration with the runtime's live state over the template's. */
   const withLiveState = (mapping: (typeof catalog.eventSourceMappings)[number]) => {
-    const live = mappingStatus?.(String(mapping.configuration.UUID));
+    const live = mappings?.status(String(mapping.configuration.UUID));
     return live
       ? {
           ...mapping.configuration,
@@ -234,13 +283,13 @@ function readOperation(
       )
       .map(withLiveState);
     const body = page(response, query, mappings, 'EventSourceMappings');
-    if (body && !refuse({ kind: 'read', action: 'lambda:ListEventSourceMappings' })) json(response, 200, body);
+    if (body && !refuse({ kind: 'api', action: 'lambda:ListEventSourceMappings' })) json(response, 200, body);
     return true;
   }
   const mappingPath = MAPPING_PATH.exec(path);
   if (mappingPath) {
     const uuid = decodeURIComponent(mappingPath[1] ?? '');
-    if (refuse({ kind: 'read', action: 'lambda:GetEventSourceMapping', mappingUuid: uuid })) return true;
+    if (refuse({ kind: 'api', action: 'lambda:GetEventSourceMapping', mappingUuid: uuid })) return true;
     const mapping = catalog.eventSourceMappings.find((m) => m.configuration.UUID === uuid);
     if (mapping) json(response, 200, withLiveState(mapping));
     else serviceError(response, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
@@ -253,7 +302,7 @@ function readOperation(
   const functionName = decodeURIComponent(match[1] ?? '');
   if (!checkFunctionName(response, functionName)) return true;
   const action = configuration ? 'lambda:GetFunctionConfiguration' : 'lambda:GetFunction';
-  if (refuse({ kind: 'read', action, functionName })) return true;
+  if (refuse({ kind: 'api', action, functionName })) return true;
   const described = describedFunction(catalog, functionName, query.get('Qualifier'));
   if (!described) {
     notFound(functionName);
@@ -354,8 +403,18 @@ export async function handleLambdaRequest(
       return await invoke(service, functionName, request, response);
     }
     if (options.functions) {
-      const served = readOperation(options.functions, options.mappingStatus, request, response, path, refuse);
+      const served = readOperation(options.functions, options.mappings, request, response, path, refuse);
       if (served) return await served;
+      const mappingPath = MAPPING_PATH.exec(path);
+      if (mappingPath && request.method === 'PUT')
+        return await updateMapping(
+          options.functions,
+          options.mappings,
+          decodeURIComponent(mappingPath[1] ?? ''),
+          request,
+          response,
+          refuse,
+        );
     }
     if (path.startsWith('/_local/') && refuse({ kind: 'local', path })) return;
     if (DENIALS_PATH.test(path)) return denials(options.denials, request, response);
