@@ -806,6 +806,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         idempotencyTable: resource(LOGICAL_IDS.idempotencyTable, 'idempotency table'),
         auditTable: resource(LOGICAL_IDS.auditTable, 'audit table'),
         jobsTable: resource(LOGICAL_IDS.jobsTable, 'ops jobs table'),
+        deadLetterTable: resource(LOGICAL_IDS.deadLetterTable, 'dead-letter table'),
         priorityShipmentsTable: resource(LOGICAL_IDS.priorityShipmentsTable, 'priority shipments table'),
         notificationQueueUrl: resource(LOGICAL_IDS.notificationQueue, 'notification queue'),
         accountManagerQueueUrl: resource(LOGICAL_IDS.accountManagerQueue, 'account manager queue'),

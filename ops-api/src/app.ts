@@ -10,6 +10,7 @@ import security from './plugins/security.ts';
 import services from './plugins/services.ts';
 import swagger from './plugins/swagger.ts';
 import audit from './routes/audit.ts';
+import deadLetters from './routes/dead-letters.ts';
 import dlqs from './routes/dlqs.ts';
 import filters from './routes/filters.ts';
 import health from './routes/health.ts';
@@ -53,7 +54,7 @@ export async function opsApi(app: FastifyInstance, options: { config: OpsApiConf
   await app.register(services, { config, clients, destroyClients: !options.clients });
   await app.register(
     async (api) => {
-      for (const routes of [health, me, pipes, dlqs, redrives, observability, filters, audit, localOps])
+      for (const routes of [health, me, pipes, dlqs, deadLetters, redrives, observability, filters, audit, localOps])
         await api.register(routes);
     },
     { prefix: '/api' },

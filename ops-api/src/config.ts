@@ -47,6 +47,8 @@ export interface OpsApiConfig {
     readonly audit: string;
     /** Redrive jobs, message leases, rate-limit counters and stream-read slots: the API's mutable state. */
     readonly jobs: string;
+    /** The dead-letter store: Query (table and indexes) and BatchGetItem, nothing else. */
+    readonly deadLetters: string;
   };
   readonly pipes: Readonly<Record<PipeKey, PipeResources>>;
   readonly auth: AuthConfig;
@@ -133,6 +135,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
     [name('premiumPipeName')]: required(name('premiumPipeName')),
     [name('auditTable')]: required(name('auditTable')),
     [name('jobsTable')]: required(name('jobsTable')),
+    [name('deadLetterTable')]: required(name('deadLetterTable')),
     [table('ordersTable')]: required(table('ordersTable')),
     [table('journalTable')]: required(table('journalTable')),
     [table('idempotencyTable')]: required(table('idempotencyTable')),
@@ -161,6 +164,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): O
       idempotency: get(table('idempotencyTable')),
       audit: get(name('auditTable')),
       jobs: get(name('jobsTable')),
+      deadLetters: get(name('deadLetterTable')),
     },
     pipes: {
       standard: {
@@ -286,6 +290,7 @@ export function configFromRuntimeInfo(info: RuntimeInfo, options: LocalConfigOpt
       idempotency: runtime.resources.idempotencyTable,
       audit: runtime.resources.auditTable,
       jobs: runtime.resources.jobsTable,
+      deadLetters: runtime.resources.deadLetterTable,
     },
     pipes,
     auth: { mode: 'local', operatorToken: runtime.tokens.operator, viewerToken: runtime.tokens.viewer },

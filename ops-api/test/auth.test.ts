@@ -92,6 +92,7 @@ describe('rate limit', () => {
       idempotencyTable: 'IdempotencyTable',
       auditTable: 'AuditTable',
       jobsTable: 'OpsJobsTable',
+      deadLetterTable: 'DeadLetterTable',
       priorityShipmentsTable: 'PriorityShipmentsTable',
       notificationQueueUrl: 'http://127.0.0.1:9/000000000000/OrderNotificationsQueue',
       accountManagerQueueUrl: 'http://127.0.0.1:9/000000000000/AccountManagerQueue',

@@ -13,6 +13,7 @@ const awsEnv = {
   [OPS_API_ENV.premiumPipeName]: 'orderflow-premium',
   [OPS_API_ENV.auditTable]: 'Orderflow-AuditTable',
   [OPS_API_ENV.jobsTable]: 'Orderflow-OpsJobsTable',
+  [OPS_API_ENV.deadLetterTable]: 'Orderflow-DeadLetterTable',
   [HANDLER_ENV.ordersTable]: 'Orderflow-OrdersTable',
   [HANDLER_ENV.journalTable]: 'Orderflow-FailureJournalTable',
   [HANDLER_ENV.idempotencyTable]: 'Orderflow-IdempotencyTable',
@@ -32,7 +33,12 @@ describe('loadConfig (AWS mode)', () => {
       corsOrigin: 'https://d111.cloudfront.net',
       jobExecution: 'lambda-event',
       selfFunctionName: 'orderflow-ops-api',
-      tables: { audit: 'Orderflow-AuditTable', jobs: 'Orderflow-OpsJobsTable', orders: 'Orderflow-OrdersTable' },
+      tables: {
+        audit: 'Orderflow-AuditTable',
+        jobs: 'Orderflow-OpsJobsTable',
+        orders: 'Orderflow-OrdersTable',
+        deadLetters: 'Orderflow-DeadLetterTable',
+      },
     });
     expect(config.pipes.premium.functionName).toBe('Orderflow-PremiumOrderProcessorFunction');
     expect(config.endpoints).toBeUndefined();
@@ -42,6 +48,7 @@ describe('loadConfig (AWS mode)', () => {
     const env: Record<string, string | undefined> = { ...awsEnv, [OPS_API_ENV.standardDlqUrl]: 'not a url' };
     delete env[OPS_API_ENV.auditTable];
     delete env[OPS_API_ENV.jobsTable];
+    delete env[OPS_API_ENV.deadLetterTable];
     delete env[OPS_API_ENV.cognitoUserPoolId];
     let error: unknown;
     try {
@@ -54,6 +61,7 @@ describe('loadConfig (AWS mode)', () => {
     expect(problems).toContain(`${OPS_API_ENV.standardDlqUrl} must be an http(s) URL`);
     expect(problems).toContain(`${OPS_API_ENV.auditTable} is not set`);
     expect(problems).toContain(`${OPS_API_ENV.jobsTable} is not set`);
+    expect(problems).toContain(`${OPS_API_ENV.deadLetterTable} is not set`);
     expect(problems).toContain(`${OPS_API_ENV.cognitoUserPoolId} is not set`);
   });
 });
@@ -76,6 +84,7 @@ describe('configFromRuntimeInfo (local mode)', () => {
       idempotencyTable: 'IdempotencyTable',
       auditTable: 'AuditTable',
       jobsTable: 'OpsJobsTable',
+      deadLetterTable: 'DeadLetterTable',
       priorityShipmentsTable: 'PriorityShipmentsTable',
       notificationQueueUrl: 'http://127.0.0.1:9324/000000000000/OrderNotificationsQueue',
       accountManagerQueueUrl: 'http://127.0.0.1:9324/000000000000/AccountManagerQueue',

@@ -383,6 +383,14 @@ const EXPECTED_GRANTS: Record<string, () => [roleLogicalId: string, grants: Gran
       [LOGICAL_IDS.journalTable]: ['dynamodb:BatchGetItem', 'dynamodb:Scan'],
       [LOGICAL_IDS.auditTable]: ['dynamodb:PutItem', 'dynamodb:Query'],
       [LOGICAL_IDS.jobsTable]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // dead-letters.ts: the store, read only (Query of the table and each index, BatchGetItem of a page).
+      [LOGICAL_IDS.deadLetterTable]: ['dynamodb:BatchGetItem', 'dynamodb:Query'],
+      ...Object.fromEntries(
+        Object.values(DEAD_LETTER_INDEXES).map((index) => [
+          `<${LOGICAL_IDS.deadLetterTable}>/index/${index.name}`,
+          ['dynamodb:Query'],
+        ]),
+      ),
     },
   ],
 };
@@ -726,6 +734,7 @@ describe('ops toolkit', () => {
     }
     expect(variables.AWS_LAMBDA_FUNCTION_NAME).toBeUndefined();
     expect(variables[OPS_API_ENV.jobsTable]).toEqual(ref(LOGICAL_IDS.jobsTable));
+    expect(variables[OPS_API_ENV.deadLetterTable]).toEqual(ref(LOGICAL_IDS.deadLetterTable));
     expect(variables[OPS_API_ENV.auditTable]).toEqual(ref(LOGICAL_IDS.auditTable));
     expect(api.Properties.Timeout).toBe(900);
   });

@@ -5,6 +5,7 @@ import type { AwsClients } from '../clients.ts';
 import type { OpsApiConfig } from '../config.ts';
 import { AlarmReader } from '../services/alarms.ts';
 import { AuditLog } from '../services/audit-log.ts';
+import { DeadLetterReader } from '../services/dead-letters.ts';
 import { DlqBrowser } from '../services/dlq-browser.ts';
 import { TableDlqChanges } from '../services/dlq-changes.ts';
 import { DlqOrigin } from '../services/dlq-origin.ts';
@@ -40,6 +41,8 @@ export interface OpsServices {
   readonly pipes: PipeControl;
   /** Rule impact previews (`POST /api/filters/impact`). */
   readonly impact: ImpactService;
+  /** The dead-letter store, read only (`/api/dead-letters`). */
+  readonly deadLetters: DeadLetterReader;
 }
 
 declare module 'fastify' {
@@ -144,6 +147,7 @@ export default fp(
         perPipe((pipe) => config.pipes[pipe].pipeName),
       ),
       impact,
+      deadLetters: new DeadLetterReader(clients.dynamodb, config.tables.deadLetters),
     });
     app.addHook('onClose', async () => {
       // Let running redrive jobs stop between messages: whatever they had not finished stays in the DLQ.

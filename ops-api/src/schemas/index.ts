@@ -725,3 +725,6 @@ export const inboxResponseSchema = z.union([
   unavailableSchema,
 ]);
 export type InboxResponse = z.infer<typeof inboxResponseSchema>;
+
+// --- dead-letter store (./dead-letters.ts) ------------------------------------------------------------------------
+export * from './dead-letters.ts';

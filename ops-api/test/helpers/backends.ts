@@ -25,6 +25,7 @@ import { until } from '@orderflow/pipeline/testing';
 import { startFauxqs } from 'fauxqs';
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../../local/src/services/dynamodb-local.ts';
 import { freePort } from '../../../local/src/services/ports.ts';
+import { createDeadLetterTable } from './dead-letter-store.ts';
 
 const REGION = 'us-east-1';
 
@@ -104,6 +105,7 @@ export async function startBackends(): Promise<Backends> {
   await simpleTable(LOGICAL_IDS.idempotencyTable, IDEMPOTENCY_KEYS.partitionKey);
   await simpleTable(LOGICAL_IDS.auditTable, AUDIT_KEYS.partitionKey, AUDIT_KEYS.sortKey);
   await simpleTable(LOGICAL_IDS.jobsTable, JOBS_KEYS.partitionKey);
+  await createDeadLetterTable(raw, LOGICAL_IDS.deadLetterTable);
   await raw.send(
     new UpdateTimeToLiveCommand({
       TableName: LOGICAL_IDS.jobsTable,
@@ -207,6 +209,7 @@ export async function startBackends(): Promise<Backends> {
       idempotencyTable: LOGICAL_IDS.idempotencyTable,
       auditTable: LOGICAL_IDS.auditTable,
       jobsTable: LOGICAL_IDS.jobsTable,
+      deadLetterTable: LOGICAL_IDS.deadLetterTable,
       priorityShipmentsTable: LOGICAL_IDS.priorityShipmentsTable,
       notificationQueueUrl: notifications.queueUrl,
       accountManagerQueueUrl: accountManagers.queueUrl,

@@ -18,6 +18,8 @@ export const OPS_API_ENV = {
   auditTable: 'AUDIT_TABLE_NAME',
   /** Redrive jobs and message leases (`LOGICAL_IDS.jobsTable`, keys `JOBS_KEYS`), apart from the append-only audit. */
   jobsTable: 'JOBS_TABLE_NAME',
+  /** The dead-letter store (`LOGICAL_IDS.deadLetterTable`), read only: the `/api/dead-letters` routes. */
+  deadLetterTable: 'DEAD_LETTER_TABLE_NAME',
   /** Origin of the console (CORS allows only this origin), e.g. `https://d111.cloudfront.net`. */
   consoleOrigin: 'ORDERFLOW_CONSOLE_ORIGIN',
   /** Base URL of the runbooks (alarm runbook links are `<base>/docs/runbooks/<slug>.md`). */

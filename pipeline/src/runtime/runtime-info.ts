@@ -49,6 +49,8 @@ export const runtimeInfoSchema = z.object({
     auditTable: z.string(),
     /** The ops API's redrive jobs and message leases (`LOGICAL_IDS.jobsTable`). */
     jobsTable: z.string(),
+    /** The dead-letter store (`LOGICAL_IDS.deadLetterTable`), which the ops API's `/api/dead-letters` routes read. */
+    deadLetterTable: z.string(),
     priorityShipmentsTable: z.string(),
     notificationQueueUrl: z.url(),
     accountManagerQueueUrl: z.url(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   CONSOLE_AUTH_CALLBACK_PATH,
   CONSOLE_OAUTH_SCOPES,
+  DEAD_LETTER_INDEXES,
   HANDLER_ENV,
   OPS_API_ENV,
   OPS_API_GROUPS,
@@ -41,7 +42,7 @@ import { repoPath } from '../paths.ts';
 import { bundledFunction, MissingBuildOutputError } from './bundled-function.ts';
 import type { OrderPipe } from './order-pipe.ts';
 import type { PipelineData } from './pipeline-data.ts';
-import { grantOnTable } from './table-grants.ts';
+import { grantOnIndex, grantOnTable } from './table-grants.ts';
 
 export interface OpsToolkitProps {
   readonly data: PipelineData;
@@ -233,6 +234,7 @@ export class OpsToolkit extends Construct {
         [OPS_API_ENV.premiumPipeName]: pipes.premium.pipeName,
         [OPS_API_ENV.auditTable]: data.auditTable.tableName,
         [OPS_API_ENV.jobsTable]: data.jobsTable.tableName,
+        [OPS_API_ENV.deadLetterTable]: data.deadLetterTable.tableName,
         [HANDLER_ENV.ordersTable]: data.ordersTable.tableName,
         [HANDLER_ENV.journalTable]: data.journalTable.tableName,
         [HANDLER_ENV.idempotencyTable]: data.idempotencyTable.tableName,
@@ -412,5 +414,11 @@ export class OpsToolkit extends Construct {
     // (conditional put, alone or in a transaction; read the holder; delete on release, alone or in a transaction),
     // stream-gate.ts (read slots by update and get) and rate-limit-store.ts (counters by update).
     data.jobsTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    // dead-letters.ts, read only: Query of the table (a dead letter with its records, an order's links, the
+    // counters) and of each index (lists, totals, first and last failure of a cause), BatchGetItem of a page's items.
+    grantOnTable(data.deadLetterTable, fn, 'dynamodb:BatchGetItem', 'dynamodb:Query');
+    for (const index of Object.values(DEAD_LETTER_INDEXES)) {
+      grantOnIndex(data.deadLetterTable, index.name, fn, 'dynamodb:Query');
+    }
   }
 }
