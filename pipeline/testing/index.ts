@@ -51,3 +51,4 @@ export async function until<T>(
   }
 }
 export * from './bench.ts';
+export * from './dead-letters.ts';
