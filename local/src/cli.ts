@@ -37,8 +37,9 @@ const USAGE = `Usage: npm start -- [options]
   --no-build             use stack/cdk.out as it is (skip console build and synth)
   --template-dir DIR     run the synthesized template in DIR instead of stack/cdk.out (implies --no-build)
   --port-dynamodb N  --port-sqs N  --port-lambda N  --port-cloudwatch N  --port-sns N  --port-ops-api N
-  --port-console N  --port-cognito N
-                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _SNS, _OPS_API, _CONSOLE, _COGNITO)`;
+  --port-console N  --port-cognito N  --port-cloudformation N
+                         (or ORDERFLOW_PORT_DYNAMODB, _SQS, _LAMBDA, _CLOUDWATCH, _SNS, _OPS_API, _CONSOLE, _COGNITO,
+                         _CLOUDFORMATION)`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -64,6 +65,7 @@ function parseFlags() {
         'port-lambda': { type: 'string' },
         'port-cloudwatch': { type: 'string' },
         'port-sns': { type: 'string' },
+        'port-cloudformation': { type: 'string' },
         'port-ops-api': { type: 'string' },
         'port-console': { type: 'string' },
         'port-cognito': { type: 'string' },
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
     ...optional('lambda', port(values['port-lambda'], 'ORDERFLOW_PORT_LAMBDA')),
     ...optional('cloudwatch', port(values['port-cloudwatch'], 'ORDERFLOW_PORT_CLOUDWATCH')),
     ...optional('sns', port(values['port-sns'], 'ORDERFLOW_PORT_SNS')),
+    ...optional('cloudformation', port(values['port-cloudformation'], 'ORDERFLOW_PORT_CLOUDFORMATION')),
     ...optional('opsApi', port(values['port-ops-api'], 'ORDERFLOW_PORT_OPS_API')),
     ...optional('console', port(values['port-console'], 'ORDERFLOW_PORT_CONSOLE')),
     ...optional('cognito', port(values['port-cognito'], 'ORDERFLOW_PORT_COGNITO')),
@@ -215,6 +218,8 @@ async function main(): Promise<void> {
     line(`function ${skipped.logicalId} not run locally: ${skipped.reason}`);
   for (const statement of runtime.iam.unsupported) line(`IAM statement not evaluated as written: ${statement}`);
   for (const warning of runtime.warnings) line(`Warning: ${warning}`);
+  for (const output of runtime.stack.unresolved)
+    line(`stack output ${output.key} left out of DescribeStacks (no local value): ${output.reason}`);
   const { info } = runtime;
   const stateDirLabel = values['state-dir'] ?? '.orderflow';
   console.log(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
@@ -234,7 +239,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch} · SNS ${info.endpoints.sns}`,
+    `  DynamoDB ${info.endpoints.dynamodb} · SQS ${info.endpoints.sqs} · Lambda ${info.endpoints.lambda} · CloudWatch ${info.endpoints.cloudwatch} · SNS ${info.endpoints.sns} · CloudFormation ${info.endpoints.cloudformation} (read-only)`,
   );
   const mailboxes = runtime.sns
     .listSubscriptions({})

@@ -25,6 +25,8 @@ import {
   STACK_NAME,
 } from '@orderflow/pipeline/facts';
 import { type RuntimeInfo, runtimeInfoSchema, type StreamRecord } from '@orderflow/pipeline/schemas';
+import { startCloudFormationServer } from './cloudformation/server.ts';
+import { describeLocalStack, type LocalStack } from './cloudformation/stack.ts';
 import { runAlarmActions } from './cloudwatch/actions.ts';
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
 import { dashboardSpecs } from './cloudwatch/dashboards.ts';
@@ -108,6 +110,8 @@ export interface LocalRuntimePorts {
   lambda?: number;
   cloudwatch?: number;
   sns?: number;
+  /** The read-only CloudFormation endpoint (the stack's outputs and resources). */
+  cloudformation?: number;
   /** The ops API: the HTTP API front (`opsApi: 'lambda'`) or the in-process server. */
   opsApi?: number;
   /** The console site (`opsApi: 'lambda'`; the in-process ops API serves the console on its own port). */
@@ -181,6 +185,8 @@ export interface LocalRuntime {
   readonly sns: SnsService;
   /** Email deliveries, one file each in `<stateDir>/outbox/` (`GET <sns>/_local/outbox`). */
   readonly outbox: Outbox;
+  /** The stack as the CloudFormation endpoint describes it; `unresolved` lists the outputs it leaves out. */
+  readonly stack: LocalStack;
   readonly lambda: LambdaService;
   readonly pipes: ReadonlyMap<string, PipeEmulator>;
   /** The template's SQS event source mappings, by logical id (state, enable/disable). */
@@ -269,6 +275,8 @@ async function ensureTable(client: DynamoDBClient, spec: TableSpec): Promise<str
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const progress = options.onProgress ?? (() => undefined);
+  // The stack's CreationTime: CloudFormation's "stack" is created as the runtime starts.
+  const startedAt = new Date();
   const onError =
     options.onError ?? ((error: unknown) => console.error(`[orderflow-local] ${(error as Error).message ?? error}`));
   const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.orderflow'));
@@ -693,6 +701,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stoppers.push(() => eventSources.close());
     for (const mapping of eventSources.mappings.values()) mappingsByUuid.set(mapping.describe().UUID, mapping);
 
+    // The stack's read API: its outputs and resources with the local values of everything created above.
+    const stack = describeLocalStack({
+      loaded,
+      context,
+      created: startedAt,
+      ...(frontPlan ? { localValue: (value: string) => plainHttpForLocalHosts(value, frontPlan) } : {}),
+    });
+    const cloudFormationPort = ports.cloudformation ?? (await freePort());
+    const cloudFormationServer = await timed('CloudFormation endpoint up (read-only)', () =>
+      startCloudFormationServer({ stack, ...(iam.enforcer ? { enforcer: iam.enforcer } : {}) }, cloudFormationPort),
+    );
+    stoppers.push(() => cloudFormationServer.stop());
+
     const observe = () => {
       const now = Date.now();
       for (const spec of queues) {
@@ -789,6 +810,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         cloudwatch: cloudwatch.endpoint,
         sns: snsServer.endpoint,
         pipes: lambdaServer.endpoint,
+        cloudformation: cloudFormationServer.endpoint,
       },
       iam: {
         enforcement: iam.mode,
@@ -871,6 +893,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       alarms,
       sns: snsService,
       outbox,
+      stack,
       lambda,
       pipes,
       eventSourceMappings: eventSources.mappings,

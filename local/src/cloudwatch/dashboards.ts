@@ -23,6 +23,13 @@ export function dashboardArn(name: string, account: string): string {
   return `arn:aws:cloudwatch::${account}:dashboard/${name}`;
 }
 
+/** A dashboard's name: its DashboardName, or (CloudFormation would generate one) the logical id. */
+export function dashboardName(resolver: IntrinsicResolver, id: string, properties: Record<string, unknown>): string {
+  return properties.DashboardName === undefined
+    ? id
+    : resolver.resolveString(properties.DashboardName, `${id}.DashboardName`);
+}
+
 export function dashboardSpecs(loaded: LoadedTemplate, context: ResolveContext, created = Date.now()): DashboardSpec[] {
   const resolver = new IntrinsicResolver(loaded.template, context);
   const specs: DashboardSpec[] = [];
@@ -35,10 +42,7 @@ export function dashboardSpecs(loaded: LoadedTemplate, context: ResolveContext, 
     } catch (error: unknown) {
       throw new Error(`${id}.DashboardBody is not JSON once resolved: ${(error as Error).message}`);
     }
-    const name =
-      properties.DashboardName === undefined
-        ? id
-        : resolver.resolveString(properties.DashboardName, `${id}.DashboardName`);
+    const name = dashboardName(resolver, id, properties);
     specs.push({ name, body, lastModified: created });
   }
   return specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -112,15 +112,30 @@ function element(name: string, value: XmlValue): string {
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
-/** `<ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>...</ResponseMetadata></ActionResponse>`. */
-export function xmlResponse(action: string, result: Readonly<Record<string, XmlValue>> | undefined, requestId: string) {
+/**
+ * `<ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>...</ResponseMetadata></ActionResponse>`, in the
+ * service's namespace (SNS's by default; the local CloudFormation endpoint passes its own).
+ */
+export function xmlResponse(
+  action: string,
+  result: Readonly<Record<string, XmlValue>> | undefined,
+  requestId: string,
+  namespace = SNS_XML_NAMESPACE,
+) {
   const body = result ? element(`${action}Result`, result as Record<string, XmlValue>) : '';
-  return `<${action}Response xmlns="${SNS_XML_NAMESPACE}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+  return `<${action}Response xmlns="${namespace}">${body}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
 }
 
-export function xmlError(error: SnsApiError, requestId = randomUUID()): string {
+/** What an `ErrorResponse` says: the error's code, message and whether the sender is at fault (`Sender`/`Receiver`). */
+export interface QueryError {
+  readonly code: string;
+  readonly message: string;
+  readonly senderFault: boolean;
+}
+
+export function xmlError(error: QueryError, requestId = randomUUID(), namespace = SNS_XML_NAMESPACE): string {
   return (
-    `<ErrorResponse xmlns="${SNS_XML_NAMESPACE}"><Error><Type>${error.senderFault ? 'Sender' : 'Receiver'}</Type>` +
+    `<ErrorResponse xmlns="${namespace}"><Error><Type>${error.senderFault ? 'Sender' : 'Receiver'}</Type>` +
     `<Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message></Error>` +
     `<RequestId>${requestId}</RequestId></ErrorResponse>`
   );

@@ -15,6 +15,8 @@ import type { LoadedTemplate } from './local-plan.ts';
  */
 export class DescribingResolver {
   private readonly resolver: IntrinsicResolver;
+  /** The runtime's values plus the roles' and log groups' names above, by logical id. */
+  private readonly values: ReadonlyMap<string, LocalResourceValue>;
   private readonly mappings: Readonly<Record<string, Record<string, Record<string, unknown>>>>;
 
   constructor(
@@ -39,9 +41,15 @@ export class DescribingResolver {
         });
       }
     }
+    this.values = resources;
     this.resolver = new IntrinsicResolver(loaded.template, { ...context, resources });
     this.mappings =
       (loaded.template as { Mappings?: Record<string, Record<string, Record<string, unknown>>> }).Mappings ?? {};
+  }
+
+  /** A resource's local value (its `Ref` and attributes), or undefined when the runtime has none for it. */
+  localValue(id: string): LocalResourceValue | undefined {
+    return this.values.get(id);
   }
 
   isCreated(id: string): boolean {

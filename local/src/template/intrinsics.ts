@@ -1,9 +1,19 @@
+import { stableUuid } from '../sns/model.ts';
+
 /**
  * Resolves CloudFormation intrinsic functions to local values: `Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`,
  * `Fn::Select`, `Fn::Split`, `Fn::If` (with `Conditions`), and the pseudo parameters. What a `Ref` or `GetAtt` returns
  * per resource type follows the CloudFormation reference ("Return values" of each type), with local names.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
  */
+/**
+ * The stack's id as CloudFormation shapes it, `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`, with a UUID
+ * derived from the region, account and name: the same at every start (DescribeStacks' StackId, `AWS::StackId`).
+ */
+export function localStackId(region: string, account: string, stackName: string): string {
+  return `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/${stableUuid(`stack/${region}/${account}/${stackName}`)}`;
+}
+
 export class TemplateResolveError extends Error {
   override readonly name = 'TemplateResolveError';
 }
@@ -137,7 +147,7 @@ export class IntrinsicResolver {
       case 'AWS::StackName':
         return stackName;
       case 'AWS::StackId':
-        return `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/local`;
+        return localStackId(region, account, stackName);
       case 'AWS::NoValue':
         return NO_VALUE;
       case 'AWS::NotificationARNs':

@@ -31,6 +31,11 @@ export const runtimeInfoSchema = z.object({
      * Optional: older files lack it.
      */
     pipes: z.optional(z.url()),
+    /**
+     * The local CloudFormation read API (DescribeStacks, DescribeStackResource(s), ListStackResources) of the stack
+     * the runtime runs, its own server. Optional: older files lack it.
+     */
+    cloudformation: z.optional(z.url()),
   }),
   opsApi: z.optional(z.url()),
   console: z.optional(z.url()),
