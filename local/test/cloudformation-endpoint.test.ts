@@ -303,6 +303,15 @@ describe('DescribeStackResources and ListStackResources', () => {
       ),
     ).StackResources;
     expect(one).toEqual([expect.objectContaining({ PhysicalResourceId: runtime.info.resources.ordersTable })]);
+    // By physical id: the resources of the stack that holds it.
+    const byPhysical = (await boto3('describe_stack_resources', {
+      PhysicalResourceId: runtime.info.resources.ordersTable,
+    })) as { StackResources: unknown[] };
+    expect(byPhysical.StackResources).toHaveLength(described.length);
+    expect(await boto3('describe_stack_resources', { PhysicalResourceId: 'no-such-table' })).toMatchObject({
+      error: { Code: 'ValidationError' },
+      status: 400,
+    });
   });
 
   it('pages ListStackResources with NextToken (the CLI follows the tokens; a bad token is a ValidationError)', async () => {
