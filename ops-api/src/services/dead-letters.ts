@@ -35,6 +35,11 @@ import { BadRequestError, NotFoundError } from '../errors.ts';
  * Reads of the dead-letter store (docs/ARCHITECTURE.md, "Dead-letter store", "Reads"): list, search, count and group
  * dead letters from the table and its indexes only, never from the DLQs (no ReceiveMessage). The calls are Query (the
  * table and both indexes) and BatchGetItem (the page's dead letters); the stack grants exactly these.
+ *
+ * Index reads are eventually consistent (a global secondary index supports no other: DynamoDB developer guide, "Read
+ * consistency", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html):
+ * a dead letter captured a moment ago can be missing from a list for that moment. Reads of the table itself (a dead
+ * letter, an order's links, the counters, a page's items) are strongly consistent.
  */
 
 export interface DeadLetterFilters {
@@ -254,7 +259,8 @@ export class DeadLetterReader {
       let start: Record<string, unknown> | undefined;
       do {
         // With a pipe, the index holds both pipes' dead letters of the cause: the filter applies after `Limit`, so
-        // read on until one of the pipe's appears (DynamoDB developer guide, "Filter expressions for Query").
+        // read on until one of the pipe's appears (DynamoDB developer guide, "Filter expressions for the Query
+        // operation", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.FilterExpression.html).
         const answer: QueryCommandOutput = await this.dynamodb.send(
           new QueryCommand({
             TableName: this.table,
