@@ -42,6 +42,7 @@ import {
   type IamMode,
   type LocalIam,
   type LocalRole,
+  logsGate,
   startGateway,
 } from './gateway/index.ts';
 import {
@@ -64,6 +65,7 @@ import {
   type SqsEventSourceTiming,
   startSqsEventSourceMappings,
 } from './lambda/sqs-event-source.ts';
+import { LogEventStore, templateLogGroupNames } from './logs/log-events.ts';
 import { PipesApi } from './pipes/api.ts';
 import { templatePipeDefinitions } from './pipes/api-definitions.ts';
 import { pipesGate } from './pipes/api-gate.ts';
@@ -467,6 +469,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         : spec,
     );
     const alarms = new AlarmBoard(localAlarmSpecs, metrics, Date.now(), names);
+    // The functions' log events for the CloudWatch Logs API, served on the CloudWatch endpoint (logs/api.ts).
+    const logEvents = new LogEventStore();
+    for (const group of templateLogGroupNames(loaded)) logEvents.declare(group);
     const cloudwatch = await timed('CloudWatch endpoint up', async () =>
       startCloudWatchServer(
         {
@@ -476,6 +481,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           region: LOCAL_REGION,
           account: LOCAL_ACCOUNT,
           ...(iam.gates ? { gate: iam.gates.cloudwatch } : {}),
+          logs: {
+            store: logEvents,
+            region: LOCAL_REGION,
+            account: LOCAL_ACCOUNT,
+            ...(iam.enforcer ? { gate: logsGate(iam.enforcer) } : {}),
+          },
         },
         ports.cloudwatch ?? (await freePort()),
       ),
@@ -513,6 +524,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         : spec;
     });
     const logs = new FunctionLogs(join(stateDir, 'logs'));
+    const catalog = templateFunctionCatalog({ loaded, context, runnable: templateFunctions, skipped });
+    /** The log group a function writes to: its `LoggingConfig.LogGroup` as GetFunctionConfiguration reports it. */
+    const logGroupOf = (functionName: string) =>
+      String(
+        (catalog.functions.get(functionName)?.configuration.LoggingConfig as { LogGroup?: unknown } | undefined)
+          ?.LogGroup ?? `/aws/lambda/${functionName}`,
+      );
+    for (const function_ of catalog.functions.keys()) logEvents.declare(logGroupOf(function_));
     const lambda = new LambdaService(functions, {
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
@@ -540,7 +559,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
         NODE_ENV: 'production',
       },
-      log: (functionName, line) => logs.write(functionName, line),
+      log: (functionName, line) => {
+        logs.write(functionName, line);
+        logEvents.append(logGroupOf(functionName), functionName, line);
+      },
     });
     stoppers.push(async () => {
       await lambda.stop();
@@ -554,7 +576,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
       startLambdaServer(lambda, lambdaPort, {
         ...(iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
-        functions: templateFunctionCatalog({ loaded, context, runnable: templateFunctions, skipped }),
+        functions: catalog,
         mappings: {
           status: (uuid) => mappingsByUuid.get(uuid)?.describe(),
           setEnabled: (uuid, enabled) => {
@@ -808,6 +830,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         sqs: endpoints.sqs,
         lambda: lambdaServer.endpoint,
         cloudwatch: cloudwatch.endpoint,
+        // CloudWatch Logs is served on the CloudWatch endpoint (logs/api.ts).
+        logs: cloudwatch.endpoint,
         sns: snsServer.endpoint,
         pipes: lambdaServer.endpoint,
         cloudformation: cloudFormationServer.endpoint,

@@ -1,4 +1,5 @@
 import type { CloudWatchGate } from '../gateway/http-gates.ts';
+import type { LogsApiContext } from '../logs/api.ts';
 import {
   ALARM_STATES,
   type AlarmBoard,
@@ -54,6 +55,8 @@ export interface CloudWatchApiContext {
   readonly now?: () => number;
   /** Authorizes each request before it is served (local IAM enforcement); absent: every request is served. */
   readonly gate?: CloudWatchGate;
+  /** The CloudWatch Logs API served on the same endpoint (`X-Amz-Target: Logs_20140328.*`); absent: not served. */
+  readonly logs?: LogsApiContext;
 }
 
 /** What the caller may see beyond the operation itself. */

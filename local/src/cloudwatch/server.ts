@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { cbor } from '@smithy/core/cbor';
 import type { CloudWatchRefusal } from '../gateway/http-gates.ts';
+import { handleLogsRequest, LOGS_TARGET_PREFIX } from '../logs/api.ts';
 import { closeServer, listen } from '../services/http.ts';
 import {
   API_VERSION,
@@ -241,8 +242,10 @@ export async function handleCloudWatchRequest(
   request: IncomingMessage,
   response: ServerResponse,
 ) {
-  const protocol = protocolOf(request);
   const requestId = randomUUID();
+  if (ctx.logs && String(request.headers['x-amz-target'] ?? '').startsWith(LOGS_TARGET_PREFIX))
+    return handleLogsRequest(ctx.logs, request, response, requestId);
+  const protocol = protocolOf(request);
   let reply: Reply;
   try {
     const { operation, input } = await readCall(protocol, request);

@@ -25,7 +25,16 @@ export interface Permission {
 }
 
 /** Where a request came in, named in the denials log (`pipe`: a pipe's own target invocation; `pipes`: the Pipes API). */
-export type Endpoint = 'dynamodb' | 'sqs' | 'lambda' | 'cloudwatch' | 'sns' | 'pipes' | 'pipe' | 'alarm-action';
+export type Endpoint =
+  | 'dynamodb'
+  | 'sqs'
+  | 'lambda'
+  | 'cloudwatch'
+  | 'logs'
+  | 'sns'
+  | 'pipes'
+  | 'pipe'
+  | 'alarm-action';
 
 /**
  * Authorizes requests with the policy evaluator and records every denial. Shared by the gateway listeners, the pipe

@@ -187,3 +187,23 @@ export function cloudWatchGate(enforcer: Enforcer, scope: ArnScope): CloudWatchG
     return { compositeAlarms };
   };
 }
+
+/**
+ * CloudWatch Logs (served on the CloudWatch endpoint, `logs/api.ts`): `logs:<Operation>` on the log group's ARN
+ * (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, Service Authorization Reference for CloudWatch Logs). Answers the
+ * refusal's JSON 1.1 error code and message, or undefined when allowed.
+ */
+export function logsGate(
+  enforcer: Enforcer,
+): (request: IncomingMessage, action: string, resource: string) => { code: string; message: string } | undefined {
+  return (request, action, resource) => {
+    const permission: Permission = { action, resource };
+    const principal = enforcer.principalOf(credentialOf(request.headers.authorization, request.url));
+    if (!principal) {
+      enforcer.recordUnsigned(permission, 'logs');
+      return { code: 'MissingAuthenticationTokenException', message: UNSIGNED_MESSAGE };
+    }
+    const decision = enforcer.authorize(principal, permission, 'logs');
+    return decision.allowed ? undefined : { code: 'AccessDeniedException', message: decision.message };
+  };
+}

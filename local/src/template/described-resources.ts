@@ -13,6 +13,18 @@ import type { LoadedTemplate } from './local-plan.ts';
  * - `Fn::FindInMap` is read from the template's `Mappings` (CDK writes the Lambda Insights layer ARN as one).
  * A property that still cannot be resolved is left out of the description rather than failing it (`tryResolve`).
  */
+/**
+ * The local name of a template's `AWS::Logs::LogGroup`: its `LogGroupName`, or, where CloudFormation would generate
+ * one (`<stack>-<logical id>-<suffix>`), the logical id, which a `Ref` to it resolves to locally.
+ */
+export function localLogGroupName(
+  logicalId: string,
+  properties: Readonly<Record<string, unknown>> | undefined,
+): string {
+  const name = properties?.LogGroupName;
+  return typeof name === 'string' ? name : logicalId;
+}
+
 export class DescribingResolver {
   private readonly resolver: IntrinsicResolver;
   /** The runtime's values plus the roles' and log groups' names above, by logical id. */
@@ -34,7 +46,7 @@ export class DescribingResolver {
       } else if (resource.Type === 'AWS::Logs::LogGroup') {
         // "Fn::GetAtt returns the ARN of the log group, such as arn:aws:logs:us-west-1:123456789012:log-group:NAME:*"
         // (CloudFormation reference, AWS::Logs::LogGroup, Return values).
-        const name = typeof p.LogGroupName === 'string' ? p.LogGroupName : id;
+        const name = localLogGroupName(id, p);
         resources.set(id, {
           ref: name,
           attributes: { Arn: `arn:aws:logs:${context.region}:${context.account}:log-group:${name}:*` },

@@ -36,6 +36,8 @@ export const runtimeInfoSchema = z.object({
      * the runtime runs, its own server. Optional: older files lack it.
      */
     cloudformation: z.optional(z.url()),
+    /** CloudWatch Logs (FilterLogEvents, DescribeLogGroups), served on the CloudWatch endpoint. Optional: older files lack it. */
+    logs: z.optional(z.url()),
   }),
   opsApi: z.optional(z.url()),
   console: z.optional(z.url()),

@@ -1,0 +1,181 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PIPES } from '@orderflow/pipeline/facts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
+import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
+import { localLogGroupName } from '../src/template/described-resources.ts';
+import { loadTemplate } from '../src/template/local-plan.ts';
+
+/**
+ * The CloudWatch Logs API on the CloudWatch endpoint (`endpoints.logs`): the functions' log events in the log group
+ * each function's `LoggingConfig` names (the stack's own groups, not `/aws/lambda/<name>`), read with Debian's AWS CLI
+ * 2.9 (`filter-log-events`, `tail`, `describe-log-groups`) and boto3 1.26, authorized like every endpoint.
+ */
+const execFileAsync = promisify(execFile);
+const templateDir = join(REPO_ROOT, 'stack/cdk.out');
+const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-logs-api-'));
+let runtime: LocalRuntime;
+let lambda: LambdaClient;
+
+const env = () => ({
+  PATH: '/usr/bin:/bin',
+  HOME: stateDir,
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_CONFIG_FILE: join(stateDir, 'none'),
+  AWS_SHARED_CREDENTIALS_FILE: join(stateDir, 'none'),
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_PAGER: '',
+});
+
+beforeAll(async () => {
+  if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
+    const synth = spawnSync('npm', ['run', 'build', '-w', 'stack'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (synth.status !== 0) throw new Error(`stack synth failed: ${synth.stderr}`);
+  }
+  runtime = await startLocalRuntime({ stateDir });
+  lambda = new LambdaClient({
+    region: runtime.info.region,
+    endpoint: runtime.info.endpoints.lambda,
+    credentials: LOCAL_CREDENTIALS,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  lambda?.destroy();
+  await runtime?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** The log group the template gives a function (`LoggingConfig.LogGroup`, a Ref to its own `AWS::Logs::LogGroup`). */
+function logGroupOf(functionId: string): string {
+  const resources = loadTemplate(templateDir).template.Resources;
+  const ref = (resources[functionId]?.Properties?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)
+    ?.LogGroup?.Ref;
+  if (!ref) throw new Error(`${functionId} names no log group of the template`);
+  return localLogGroupName(ref, resources[ref]?.Properties);
+}
+
+async function cli(...args: string[]): Promise<string> {
+  const endpoint = runtime.info.endpoints.logs;
+  if (!endpoint) throw new Error('runtime.json lists no logs endpoint');
+  const { stdout } = await execFileAsync('/usr/bin/aws', ['--endpoint-url', endpoint, 'logs', ...args], { env: env() });
+  return stdout;
+}
+
+async function boto3(operation: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const script = `
+import json, sys, boto3, botocore
+client = boto3.client('logs', endpoint_url=sys.argv[1], region_name='us-east-1')
+try:
+    out = getattr(client, sys.argv[2])(**json.loads(sys.argv[3]))
+    out.pop('ResponseMetadata', None)
+    print(json.dumps(out, default=str))
+except botocore.exceptions.ClientError as e:
+    print(json.dumps({'error': e.response['Error'], 'status': e.response['ResponseMetadata']['HTTPStatusCode']}))
+`;
+  const { stdout } = await execFileAsync(
+    '/usr/bin/python3',
+    ['-c', script, runtime.info.endpoints.logs ?? '', operation, JSON.stringify(params)],
+    { env: env() },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('the CloudWatch Logs API of the local runtime', () => {
+  it("filter-log-events and tail read a function's events from the log group its LoggingConfig names", async () => {
+    const group = logGroupOf(PIPES.standard.functionId);
+    expect(group).not.toMatch(/^\/aws\/lambda\//);
+    const before = Date.now();
+    for (let i = 0; i < 3; i++)
+      await lambda.send(
+        new InvokeCommand({ FunctionName: runtime.info.resources.pipes.standard.function, Payload: '[]' }),
+      );
+    const filtered = JSON.parse(
+      await cli(
+        'filter-log-events',
+        '--log-group-name',
+        group,
+        '--filter-pattern',
+        '"START RequestId"',
+        '--start-time',
+        String(before - 1000),
+        '--output',
+        'json',
+      ),
+    ) as { events: { message: string; logStreamName: string; timestamp: number }[] };
+    expect(filtered.events).toHaveLength(3);
+    for (const event of filtered.events) {
+      expect(event.message).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/);
+      expect(event.logStreamName).toMatch(/^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+      expect(event.timestamp).toBeGreaterThanOrEqual(before);
+    }
+    // Excluded terms and ?alternatives.
+    const reports = JSON.parse(
+      await cli('filter-log-events', '--log-group-name', group, '--filter-pattern', 'RequestId -START -END'),
+    ) as { events: { message: string }[] };
+    expect(reports.events.length).toBeGreaterThanOrEqual(3);
+    expect(reports.events.every((event) => event.message.startsWith('REPORT '))).toBe(true);
+    const tail = await cli('tail', group, '--since', '5m');
+    expect(tail.match(/START RequestId/g)?.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('pages with nextToken (boto3), describes the groups, and answers errors as CloudWatch Logs does', async () => {
+    const group = logGroupOf(PIPES.standard.functionId);
+    const first = await boto3('filter_log_events', { logGroupName: group, limit: 2 });
+    const firstEvents = first.events as { eventId: string }[];
+    expect(firstEvents).toHaveLength(2);
+    expect(typeof first.nextToken).toBe('string');
+    const second = await boto3('filter_log_events', { logGroupName: group, limit: 2, nextToken: first.nextToken });
+    const ids = [...firstEvents, ...(second.events as { eventId: string }[])].map((event) => event.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const groups = JSON.parse(await cli('describe-log-groups', '--output', 'json')) as {
+      logGroups: { logGroupName: string; arn: string }[];
+    };
+    const names = groups.logGroups.map((g) => g.logGroupName);
+    expect(names).toContain(group);
+    // The pipes' log groups exist (the template's), empty: the emulator writes no pipe execution logs.
+    expect(names).toContain(`/aws/vendedlogs/pipes/${runtime.info.resources.pipes.standard.name}`);
+
+    expect(await boto3('filter_log_events', { logGroupName: '/aws/lambda/missing' })).toMatchObject({
+      error: { Code: 'ResourceNotFoundException', Message: 'The specified log group does not exist.' },
+      status: 400,
+    });
+    const json = await boto3('filter_log_events', { logGroupName: group, filterPattern: '{ $.level = "ERROR" }' });
+    expect(json).toMatchObject({ error: { Code: 'InvalidParameterException' }, status: 400 });
+    expect(String((json.error as { Message: string }).Message)).toContain('not emulated');
+    expect(await boto3('filter_log_events', { logGroupName: group, nextToken: 'not-a-token' })).toMatchObject({
+      error: { Code: 'InvalidParameterException', Message: 'The specified nextToken is invalid.' },
+    });
+  });
+
+  it("refuses a role the template grants no logs:FilterLogEvents, on the group's ARN", async () => {
+    const group = logGroupOf(PIPES.standard.functionId);
+    const role = Object.entries(runtime.info.principals ?? {}).find(([id]) => id.includes('OrderProcessor'))?.[1];
+    if (!role) throw new Error('no processor role in runtime.json principals');
+    const { stdout } = await execFileAsync(
+      '/usr/bin/aws',
+      ['--endpoint-url', runtime.info.endpoints.logs ?? '', 'logs', 'filter-log-events', '--log-group-name', group],
+      {
+        env: {
+          ...env(),
+          AWS_ACCESS_KEY_ID: role.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: role.secretAccessKey,
+          AWS_SESSION_TOKEN: role.sessionToken,
+        },
+      },
+    ).catch((error: { stderr: string }) => ({ stdout: error.stderr }));
+    expect(stdout).toContain('AccessDeniedException');
+    expect(stdout).toContain(
+      `logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:000000000000:log-group:${group}`,
+    );
+    expect(runtime.denials.list({ limit: 1 })[0]).toMatchObject({ action: 'logs:FilterLogEvents', endpoint: 'logs' });
+  });
+});
