@@ -7,9 +7,9 @@ import { DEAD_LETTER_ARCHIVERS, LOGICAL_IDS, PIPE_KEYS, PIPES, STACK_NAME } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloudFormationServer, startCloudFormationServer } from '../src/cloudformation/server.ts';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
-import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 import { freePort } from '../src/services/ports.ts';
 import { loadTemplate } from '../src/template/local-plan.ts';
+import { awsClientEnv, boto3Call } from './aws-clients.ts';
 
 /**
  * The local CloudFormation read API of the synthesized stack, driven with Debian's AWS CLI 2.9 and boto3 (the query
@@ -23,17 +23,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-cloudformation-'));
 let runtime: LocalRuntime;
 let paged: CloudFormationServer | undefined;
 
-const CLI_ENV = {
-  PATH: process.env.PATH ?? '/usr/bin:/bin',
-  HOME: stateDir,
-  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: join(stateDir, 'none'),
-  AWS_SHARED_CREDENTIALS_FILE: join(stateDir, 'none'),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PAGER: '',
-};
+const CLI_ENV = awsClientEnv(stateDir);
 
 beforeAll(async () => {
   if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
@@ -70,26 +60,8 @@ async function cliError(args: string[], env: Record<string, string> = CLI_ENV): 
 }
 
 /** boto3 1.26 from Debian's python3: one call, its answer (without ResponseMetadata) or its error. */
-async function boto3(
-  operation: string,
-  params: Record<string, unknown> = {},
-  url = endpoint(),
-): Promise<Record<string, unknown>> {
-  const script = `
-import json, sys, boto3, botocore
-client = boto3.client('cloudformation', endpoint_url=sys.argv[1], region_name='us-east-1')
-try:
-    out = getattr(client, sys.argv[2])(**json.loads(sys.argv[3]))
-    out.pop('ResponseMetadata', None)
-    print(json.dumps(out, default=str))
-except botocore.exceptions.ClientError as e:
-    print(json.dumps({'error': e.response['Error'], 'status': e.response['ResponseMetadata']['HTTPStatusCode']}))
-`;
-  const { stdout } = await execFileAsync('/usr/bin/python3', ['-c', script, url, operation, JSON.stringify(params)], {
-    env: CLI_ENV,
-  });
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
+const boto3 = (operation: string, params: Record<string, unknown> = {}, url = endpoint()) =>
+  boto3Call(CLI_ENV, 'cloudformation', url, operation, params);
 
 /** The runbooks' form: `describe-stack-resource ... --query StackResourceDetail.PhysicalResourceId --output text`. */
 const physicalId = (logicalId: string) =>

@@ -4,10 +4,12 @@ import type { Endpoint, Enforcer, Permission } from '../gateway/enforcer.ts';
 import { credentialOf } from '../gateway/sigv4.ts';
 import type { Principal } from '../iam/authorizer.ts';
 import { closeServer, listen } from '../services/http.ts';
+import { QueryApiError } from '../sns/query-api-error.ts';
 import {
-  type QueryError,
   type QueryParams,
   queryParams,
+  readBody,
+  sendXml,
   type XmlValue,
   xmlError,
   xmlResponse,
@@ -33,23 +35,12 @@ export const LIST_PAGE_SIZE = 100;
  */
 const ENDPOINT = 'cloudformation' as Endpoint;
 
-export class CloudFormationApiError extends Error implements QueryError {
+export class CloudFormationApiError extends QueryApiError {
   override readonly name = 'CloudFormationApiError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 
   /** CloudFormation's one client error code for bad input and unknown stacks or resources. */
   static validation(message: string): CloudFormationApiError {
     return new CloudFormationApiError('ValidationError', message);
-  }
-
-  get senderFault(): boolean {
-    return this.status < 500;
   }
 }
 
@@ -201,17 +192,6 @@ export interface CloudFormationServerContext {
   readonly enforcer?: Enforcer;
   /** Page size of ListStackResources (tests page a small stack). */
   readonly pageSize?: number;
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendXml(response: ServerResponse, status: number, body: string, requestId: string): void {
-  response.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
-  response.end(body);
 }
 
 function principalOf(ctx: CloudFormationServerContext, request: IncomingMessage): Principal | undefined {

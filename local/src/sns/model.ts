@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { QueryApiError } from './query-api-error.ts';
 
 /**
  * SNS as the local runtime models it: topics and subscriptions read from the template
@@ -118,15 +119,8 @@ export function regionName(region: string): string {
 }
 
 /** An SNS API error: the code and HTTP status botocore's model gives it. */
-export class SnsApiError extends Error {
+export class SnsApiError extends QueryApiError {
   override readonly name = 'SnsApiError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 
   /** `InvalidParameter` (400): AWS's text is `Invalid parameter: <Parameter>[ Reason: ...]`. */
   static invalidParameter(parameter: string, reason?: string): SnsApiError {
@@ -139,9 +133,5 @@ export class SnsApiError extends Error {
 
   static authorization(message: string): SnsApiError {
     return new SnsApiError('AuthorizationError', message, 403);
-  }
-
-  get senderFault(): boolean {
-    return this.status < 500;
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MessageAttribute } from './envelope.ts';
 import { SnsApiError } from './model.ts';
 
@@ -131,6 +132,19 @@ export interface QueryError {
   readonly code: string;
   readonly message: string;
   readonly senderFault: boolean;
+}
+
+/** A query request's body, as text (form-encoded parameters). */
+export async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An XML answer or error, with the request id AWS sends as `x-amzn-RequestId`. */
+export function sendXml(response: ServerResponse, status: number, body: string, requestId: string): void {
+  response.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+  response.end(body);
 }
 
 export function xmlError(error: QueryError, requestId = randomUUID(), namespace = SNS_XML_NAMESPACE): string {

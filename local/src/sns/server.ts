@@ -13,7 +13,9 @@ import {
   optional,
   type QueryParams,
   queryParams,
+  readBody,
   SNS_API_VERSION,
+  sendXml,
   type XmlValue,
   xmlError,
   xmlResponse,
@@ -120,17 +122,6 @@ export interface SnsServerContext {
   readonly account: string;
   /** Local IAM enforcement; absent, every request acts as the administrator (`--iam off`). */
   readonly enforcer?: Enforcer;
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendXml(response: ServerResponse, status: number, body: string, requestId: string): void {
-  response.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
-  response.end(body);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
