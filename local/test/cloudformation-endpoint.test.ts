@@ -332,6 +332,13 @@ describe('authorization', () => {
     expect(stderr).toContain('cloudformation:DescribeStacks');
     const denial = runtime.denials.list({ role: roleId }).find((d) => d.endpoint === 'cloudformation');
     expect(denial).toMatchObject({ action: 'cloudformation:DescribeStacks', resource: runtime.stack.id });
+    // Without a stack name DescribeStacks lists every stack: ListStacks (on `*`) is needed first, as in AWS.
+    expect(await cliError(['describe-stacks'], env)).toContain('cloudformation:ListStacks');
+    expect(runtime.denials.list({ role: roleId })[0]).toMatchObject({
+      action: 'cloudformation:ListStacks',
+      resource: '*',
+      endpoint: 'cloudformation',
+    });
   });
 
   it('refuses an unsigned request in the XML error shape', async () => {

@@ -92,18 +92,27 @@ function resourceOf(stack: LocalStack, logicalId: string): StackResourceView {
 }
 
 interface Operation {
-  permission(params: QueryParams, stack: LocalStack): Permission;
+  /** What the caller needs, every one of them (the first refused is the answer). */
+  permissions(params: QueryParams, stack: LocalStack): Permission[];
   run(params: QueryParams, stack: LocalStack, pageSize: number): Record<string, XmlValue>;
 }
 
-const permission = (action: string) => (params: QueryParams, stack: LocalStack) => ({
-  action: `cloudformation:${action}`,
-  resource: stackArn(stack, params.get('StackName') || undefined),
-});
+const permission = (action: string) => (params: QueryParams, stack: LocalStack) => [
+  { action: `cloudformation:${action}`, resource: stackArn(stack, params.get('StackName') || undefined) },
+];
 
 const OPERATIONS: Record<string, Operation> = {
   DescribeStacks: {
-    permission: permission('DescribeStacks'),
+    // Without a StackName it describes every stack, which "requires ListStacks and DescribeStacks permissions"
+    // (API reference, DescribeStacks, https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html);
+    // ListStacks has no resource type (`*`).
+    permissions: (params, stack) =>
+      params.get('StackName')
+        ? permission('DescribeStacks')(params, stack)
+        : [
+            { action: 'cloudformation:ListStacks', resource: '*' },
+            { action: 'cloudformation:DescribeStacks', resource: stack.id },
+          ],
     run: (params, stack) => {
       const name = params.get('StackName');
       if (name) stackNamed(stack, name);
@@ -128,7 +137,7 @@ const OPERATIONS: Record<string, Operation> = {
     },
   },
   DescribeStackResource: {
-    permission: permission('DescribeStackResource'),
+    permissions: permission('DescribeStackResource'),
     run: (params, stack) => {
       const found = stackNamed(stack, required(params, 'StackName'));
       const resource = resourceOf(found, required(params, 'LogicalResourceId'));
@@ -143,7 +152,7 @@ const OPERATIONS: Record<string, Operation> = {
     },
   },
   DescribeStackResources: {
-    permission: permission('DescribeStackResources'),
+    permissions: permission('DescribeStackResources'),
     run: (params, stack) => {
       const name = params.get('StackName');
       const physicalId = params.get('PhysicalResourceId');
@@ -166,7 +175,7 @@ const OPERATIONS: Record<string, Operation> = {
     },
   },
   ListStackResources: {
-    permission: permission('ListStackResources'),
+    permissions: permission('ListStackResources'),
     run: (params, stack, pageSize) => {
       stackNamed(stack, required(params, 'StackName'));
       const token = params.get('NextToken');
@@ -218,15 +227,15 @@ export async function handleCloudFormationRequest(
     const version = params.get('Version');
     if (version !== undefined && version !== CLOUDFORMATION_API_VERSION)
       throw CloudFormationApiError.validation(`Version must be ${CLOUDFORMATION_API_VERSION}, got ${version}`);
-    const needed = operation.permission(params, ctx.stack);
+    const needed = operation.permissions(params, ctx.stack);
     const principal = principalOf(ctx, request);
     if (!principal) {
-      ctx.enforcer?.recordUnsigned(needed, ENDPOINT);
+      ctx.enforcer?.recordUnsigned(needed[0], ENDPOINT);
       throw new CloudFormationApiError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
     }
     if (ctx.enforcer) {
-      const decision = ctx.enforcer.authorize(principal, needed, ENDPOINT);
-      if (!decision.allowed) throw new CloudFormationApiError('AccessDenied', decision.message, 403);
+      const decision = ctx.enforcer.authorizeAll(principal, needed, ENDPOINT);
+      if (decision) throw new CloudFormationApiError('AccessDenied', decision.message, 403);
     }
     const result = operation.run(params, ctx.stack, ctx.pageSize ?? LIST_PAGE_SIZE);
     sendXml(response, 200, xmlResponse(action, result, requestId, CLOUDFORMATION_XML_NAMESPACE), requestId);
