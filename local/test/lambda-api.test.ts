@@ -160,6 +160,10 @@ describe('the Lambda API reads of the template functions', () => {
       'aws:cloudformation:logical-id': PIPES.standard.functionId,
       'aws:cloudformation:stack-name': 'Orderflow',
     });
+    // The stack id DescribeStacks reports (a stable UUID), not a placeholder.
+    expect(got.Tags?.['aws:cloudformation:stack-id']).toMatch(
+      /^arn:aws:cloudformation:us-east-1:000000000000:stack\/Orderflow\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
     const byArn = await lambdaAs().send(new GetFunctionCommand({ FunctionName: got.Configuration?.FunctionArn }));
     expect(byArn.Configuration?.FunctionName).toBe(standard());
     const version = await lambdaAs()

@@ -10,6 +10,7 @@ import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 import { localLogGroupName } from '../src/template/described-resources.ts';
 import { loadTemplate } from '../src/template/local-plan.ts';
+import { awsClientEnv, boto3Call } from './aws-clients.ts';
 
 /**
  * The CloudWatch Logs API on the CloudWatch endpoint (`endpoints.logs`): the functions' log events in the log group
@@ -22,17 +23,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-logs-api-'));
 let runtime: LocalRuntime;
 let lambda: LambdaClient;
 
-const env = () => ({
-  PATH: '/usr/bin:/bin',
-  HOME: stateDir,
-  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: join(stateDir, 'none'),
-  AWS_SHARED_CREDENTIALS_FILE: join(stateDir, 'none'),
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PAGER: '',
-});
+const env = () => awsClientEnv(stateDir);
 
 beforeAll(async () => {
   if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
@@ -69,24 +60,8 @@ async function cli(...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function boto3(operation: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const script = `
-import json, sys, boto3, botocore
-client = boto3.client('logs', endpoint_url=sys.argv[1], region_name='us-east-1')
-try:
-    out = getattr(client, sys.argv[2])(**json.loads(sys.argv[3]))
-    out.pop('ResponseMetadata', None)
-    print(json.dumps(out, default=str))
-except botocore.exceptions.ClientError as e:
-    print(json.dumps({'error': e.response['Error'], 'status': e.response['ResponseMetadata']['HTTPStatusCode']}))
-`;
-  const { stdout } = await execFileAsync(
-    '/usr/bin/python3',
-    ['-c', script, runtime.info.endpoints.logs ?? '', operation, JSON.stringify(params)],
-    { env: env() },
-  );
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
+const boto3 = (operation: string, params: Record<string, unknown>) =>
+  boto3Call(env(), 'logs', runtime.info.endpoints.logs ?? '', operation, params);
 
 describe('the CloudWatch Logs API of the local runtime', () => {
   it("filter-log-events and tail read a function's events from the log group its LoggingConfig names", async () => {

@@ -33,7 +33,7 @@ export const LIST_PAGE_SIZE = 100;
  * Where denials are recorded. `gateway/enforcer.ts`'s `Endpoint` does not list `cloudformation` yet (a file of
  * another change); the name is recorded as is.
  */
-const ENDPOINT = 'cloudformation' as Endpoint;
+const ENDPOINT: Endpoint = 'cloudformation';
 
 export class CloudFormationApiError extends QueryApiError {
   override readonly name = 'CloudFormationApiError';

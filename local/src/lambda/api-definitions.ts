@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribingResolver } from '../template/described-resources.ts';
-import type { ResolveContext } from '../template/intrinsics.ts';
+import { localStackId, type ResolveContext } from '../template/intrinsics.ts';
 import type { LoadedTemplate } from '../template/local-plan.ts';
 import { eventSourceMappingUuid } from './sqs-event-source.ts';
 
@@ -141,7 +141,7 @@ export function templateFunctionCatalog(input: CatalogInput): FunctionCatalog {
       tags: {
         // CloudFormation tags every resource it creates with its stack and logical id.
         'aws:cloudformation:stack-name': context.stackName,
-        'aws:cloudformation:stack-id': `arn:aws:cloudformation:${context.region}:${context.account}:stack/${context.stackName}/local`,
+        'aws:cloudformation:stack-id': localStackId(context.region, context.account, context.stackName),
         'aws:cloudformation:logical-id': id,
         ...Object.fromEntries(templateTags.map((tag) => [tag.Key, String(tag.Value)])),
       },
