@@ -202,6 +202,20 @@ describe('GET /api/dead-letters', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the three read routes with their parameters', async () => {
+    const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      paths: Record<string, { get?: { parameters?: { name: string }[] } }>;
+    };
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/api/dead-letters', '/api/dead-letters/{id}', '/api/dead-letters/causes']),
+    );
+    expect(spec.paths['/api/dead-letters']?.get?.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['pipe', 'state', 'orderId', 'q', 'cause', 'from', 'to', 'limit', 'cursor']),
+    );
+  });
+});
+
 describe('GET /api/dead-letters/{id}', () => {
   it('answers the whole dead letter: records joined from their parts, the body exactly as sent from its parts', async () => {
     const answer = await app.inject({ method: 'GET', url: `/api/dead-letters/${multi.id}`, headers: viewer });
