@@ -27,12 +27,14 @@ import {
 import { type RuntimeInfo, runtimeInfoSchema, type StreamRecord } from '@orderflow/pipeline/schemas';
 import { startCloudFormationServer } from './cloudformation/server.ts';
 import { describeLocalStack, type LocalStack } from './cloudformation/stack.ts';
+import { ManagementTrail } from './cloudtrail/trail.ts';
 import { runAlarmActions } from './cloudwatch/actions.ts';
 import { AlarmBoard, alarmArn } from './cloudwatch/alarms.ts';
 import { dashboardSpecs } from './cloudwatch/dashboards.ts';
 import { MetricStore, type PutMetric } from './cloudwatch/metric-store.ts';
 import { startCloudWatchServer } from './cloudwatch/server.ts';
 import {
+  actionGate,
   authorizedTarget,
   awsShapedArn,
   createLocalIam,
@@ -42,7 +44,6 @@ import {
   type IamMode,
   type LocalIam,
   type LocalRole,
-  logsGate,
   startGateway,
 } from './gateway/index.ts';
 import {
@@ -73,7 +74,7 @@ import { CheckpointStore } from './pipes/checkpoints.ts';
 import { PipeEmulator, type TargetOutcome } from './pipes/pipe-emulator.ts';
 import { StreamsApi } from './pipes/streams-api.ts';
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from './services/dynamodb-local.ts';
-import { assertPortFree, freePort } from './services/ports.ts';
+import { assertPortFree, freePort, reservePorts } from './services/ports.ts';
 import { startSqs } from './services/sqs.ts';
 import type { MessageAttributes } from './sns/envelope.ts';
 import { regionName } from './sns/model.ts';
@@ -317,6 +318,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const ports = options.ports ?? {};
     for (const [what, port] of Object.entries(ports)) if (port !== undefined) await assertPortFree(port, what);
+    // The fixed ports (a restart keeps its endpoints) stay out of the fresh picks below until their servers bind them.
+    reservePorts(Object.values(ports).filter((port): port is number => port !== undefined));
     // The endpoints tools see are the gateway's (with --iam off too: it presents DynamoDB Local's ARNs AWS-shaped);
     // DynamoDB Local and fauxqs listen on internal ports.
     const enforcing = (options.iam ?? 'on') === 'on';
@@ -469,8 +472,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         : spec,
     );
     const alarms = new AlarmBoard(localAlarmSpecs, metrics, Date.now(), names);
-    // The functions' log events for the CloudWatch Logs API, served on the CloudWatch endpoint (logs/api.ts).
+    // The functions' log events for the CloudWatch Logs API, and the management trail for CloudTrail's LookupEvents,
+    // both served on the CloudWatch endpoint (logs/api.ts, cloudtrail/api.ts).
     const logEvents = new LogEventStore();
+    const trail = new ManagementTrail(scope, iam.enforcer ? iam.principals : undefined);
     for (const group of templateLogGroupNames(loaded)) logEvents.declare(group);
     const cloudwatch = await timed('CloudWatch endpoint up', async () =>
       startCloudWatchServer(
@@ -485,8 +490,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             store: logEvents,
             region: LOCAL_REGION,
             account: LOCAL_ACCOUNT,
-            ...(iam.enforcer ? { gate: logsGate(iam.enforcer) } : {}),
+            ...(iam.enforcer ? { gate: actionGate(iam.enforcer, 'logs') } : {}),
           },
+          cloudtrail: { trail, ...(iam.enforcer ? { gate: actionGate(iam.enforcer, 'cloudtrail') } : {}) },
         },
         ports.cloudwatch ?? (await freePort()),
       ),
@@ -570,13 +576,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     // The Lambda endpoint also serves the Lambda API's reads of the template's functions and the Pipes API (the pipes
     // are added to it as they start below).
-    const pipesApi = new PipesApi({ ...(iam.enforcer ? { gate: pipesGate(iam.enforcer, scope) } : {}), onError });
+    const pipesApi = new PipesApi({
+      ...(iam.enforcer ? { gate: pipesGate(iam.enforcer, scope) } : {}),
+      trail,
+      onError,
+    });
     // The SQS event source mappings it reports start below; their live state is looked up by UUID once they run.
     const mappingsByUuid = new Map<string, SqsEventSource>();
     const lambdaServer = await timed(`${functions.length} functions ready, Lambda endpoint up`, async () =>
       startLambdaServer(lambda, lambdaPort, {
         ...(iam.gates ? { gate: iam.gates.lambda, denials: iam.denials } : {}),
         functions: catalog,
+        trail,
         mappings: {
           status: (uuid) => mappingsByUuid.get(uuid)?.describe(),
           setEnabled: (uuid, enabled) => {
@@ -830,8 +841,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         sqs: endpoints.sqs,
         lambda: lambdaServer.endpoint,
         cloudwatch: cloudwatch.endpoint,
-        // CloudWatch Logs is served on the CloudWatch endpoint (logs/api.ts).
+        // CloudWatch Logs and CloudTrail are served on the CloudWatch endpoint (logs/api.ts, cloudtrail/api.ts).
         logs: cloudwatch.endpoint,
+        cloudtrail: cloudwatch.endpoint,
         sns: snsServer.endpoint,
         pipes: lambdaServer.endpoint,
         cloudformation: cloudFormationServer.endpoint,

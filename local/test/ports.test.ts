@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/services/ports.ts';
+import { freePort, reservePorts } from '../src/services/ports.ts';
 
 describe('freePort', () => {
   it('chooses ports below the ephemeral ranges outgoing connections take ports from, that bind on 127.0.0.1', async () => {
@@ -21,5 +21,14 @@ describe('freePort', () => {
       ),
     );
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  it('never hands out a port twice, nor one reserved for a server about to bind it', async () => {
+    const first = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    expect(new Set(first).size).toBe(first.length);
+    // Every port of the range reserved: what is left is a port the OS picks, outside it.
+    reservePorts(Array.from({ length: 32_768 - 20_000 }, (_, i) => 20_000 + i));
+    const picked = await freePort();
+    expect(picked < 20_000 || picked > 32_767).toBe(true);
   });
 });

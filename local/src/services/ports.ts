@@ -11,6 +11,19 @@ import { createServer } from 'node:net';
 const CHOSEN_PORTS = { from: 20_000, to: 32_767 } as const;
 const ATTEMPTS = 50;
 
+/**
+ * Ports this process already handed out or was told are taken by a server about to start (a restarted runtime's
+ * fixed ports, `reservePorts`): free now, bound seconds later. A port is checked free by binding it for a moment, so
+ * without this a later pick could land on one of them before its server binds: a chaos run's restart failed that way
+ * (a fresh internal port took the ops API front's fixed port, which the front then found in use).
+ */
+const reserved = new Set<number>();
+
+/** Keeps `freePort` from choosing these (the fixed ports a runtime is about to bind). */
+export function reservePorts(ports: Iterable<number>): void {
+  for (const port of ports) reserved.add(port);
+}
+
 function tryListen(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -24,18 +37,28 @@ function tryListen(port: number): Promise<number | undefined> {
 }
 
 /**
- * A port that was free on 127.0.0.1 a moment ago: a random one of {@link CHOSEN_PORTS} that binds, or one the OS
- * picks when none of {@link ATTEMPTS} tries did.
+ * A port that was free on 127.0.0.1 a moment ago and that this process has not handed out or reserved: a random one of
+ * {@link CHOSEN_PORTS} that binds, or one the OS picks when none of {@link ATTEMPTS} tries did.
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const port = CHOSEN_PORTS.from + Math.floor(Math.random() * (CHOSEN_PORTS.to - CHOSEN_PORTS.from + 1));
+    if (reserved.has(port)) continue;
     const bound = await tryListen(port);
-    if (bound !== undefined) return bound;
+    if (bound !== undefined) {
+      reserved.add(bound);
+      return bound;
+    }
   }
-  const picked = await tryListen(0);
-  if (picked === undefined) throw new Error('no free port on 127.0.0.1');
-  return picked;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const picked = await tryListen(0);
+    if (picked === undefined) break;
+    if (!reserved.has(picked)) {
+      reserved.add(picked);
+      return picked;
+    }
+  }
+  throw new Error('no free port on 127.0.0.1');
 }
 
 /** Rejects with a message naming the port when something already listens on it. */
