@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 
 /**
@@ -48,4 +50,31 @@ except botocore.exceptions.ClientError as e:
     { env },
   );
   return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+/** The environment of a shell running documented commands: {@link awsClientEnv} with Debian's CLI first on PATH. */
+export function documentedCommandsEnv(home: string): Record<string, string> {
+  return { ...awsClientEnv(home), PATH: '/usr/bin:/bin' };
+}
+
+/**
+ * Runs the README's `sh` block whose first line starts with `start` as written (`bash -euo pipefail`, from `cwd`,
+ * where `.orderflow/runtime.json` is the runtime's), and answers what it printed. The block may sit in a list item:
+ * its lines are dedented by the fence's indent.
+ */
+export async function runReadmeBlock(start: string, cwd: string): Promise<string> {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const fences = [...readme.matchAll(/\n( *)```sh\n([\s\S]*?)\n *```/g)];
+  const fence = fences.find((match) => (match[2] ?? '').trimStart().startsWith(start));
+  if (!fence) throw new Error(`README.md has no sh block starting ${start}`);
+  const indent = fence[1] ?? '';
+  const block = (fence[2] ?? '')
+    .split('\n')
+    .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+    .join('\n');
+  const { stdout } = await execFileAsync('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', block], {
+    cwd,
+    env: documentedCommandsEnv(cwd),
+  });
+  return stdout;
 }

@@ -1,8 +1,7 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   CloudWatchClient,
   DescribeAlarmHistoryCommand,
@@ -24,6 +23,7 @@ import { until } from '@orderflow/pipeline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
+import { runReadmeBlock } from './aws-clients.ts';
 
 /**
  * "Every dashboard widget shows data": after traffic through both pipes with a failing processor, every metric the
@@ -276,27 +276,8 @@ describe('every dashboard widget and every alarm shows data on the local runtime
   }, 240_000);
 
   it("runs the README's CloudWatch commands as written, with Debian's AWS CLI", async () => {
-    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-    // The block sits in a list item: its lines are indented as the fence is.
-    const match = /\n( *)```sh\n( *CW="aws --endpoint-url[\s\S]*?)\n *```/.exec(readme);
-    if (!match) throw new Error('README.md has no CloudWatch command block starting CW="aws --endpoint-url');
-    const indent = match[1] ?? '';
-    const block = (match[2] ?? '')
-      .split('\n')
-      .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
-      .join('\n');
-    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block], {
-      cwd: work,
-      env: {
-        // `aws` is Debian's AWS CLI 2.9 (/usr/bin first), which speaks the query protocol to CloudWatch.
-        PATH: '/usr/bin:/bin',
-        HOME: work,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_DEFAULT_REGION: runtime.info.region,
-        AWS_PAGER: '',
-      },
-    });
+    // `aws` is Debian's AWS CLI 2.9 (/usr/bin first), which speaks the query protocol to CloudWatch.
+    const stdout = await runReadmeBlock('CW="aws --endpoint-url', work);
     expect(stdout).toContain('"MetricAlarms"');
     expect(stdout).toContain('"AlarmHistoryItems"');
     // The processor ran in the first test: its p99 duration is there.

@@ -1,3 +1,4 @@
+import type { CloudTrailApiContext } from '../cloudtrail/api.ts';
 import type { CloudWatchGate } from '../gateway/http-gates.ts';
 import type { LogsApiContext } from '../logs/api.ts';
 import {
@@ -57,6 +58,8 @@ export interface CloudWatchApiContext {
   readonly gate?: CloudWatchGate;
   /** The CloudWatch Logs API served on the same endpoint (`X-Amz-Target: Logs_20140328.*`); absent: not served. */
   readonly logs?: LogsApiContext;
+  /** CloudTrail's LookupEvents on the same endpoint (`X-Amz-Target: com.amazonaws.cloudtrail...`); absent: not served. */
+  readonly cloudtrail?: CloudTrailApiContext;
 }
 
 /** What the caller may see beyond the operation itself. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { cbor } from '@smithy/core/cbor';
+import { CLOUDTRAIL_TARGET_PREFIX, handleCloudTrailRequest } from '../cloudtrail/api.ts';
 import type { CloudWatchRefusal } from '../gateway/http-gates.ts';
 import { handleLogsRequest, LOGS_TARGET_PREFIX } from '../logs/api.ts';
 import { closeServer, listen } from '../services/http.ts';
@@ -243,8 +244,11 @@ export async function handleCloudWatchRequest(
   response: ServerResponse,
 ) {
   const requestId = randomUUID();
-  if (ctx.logs && String(request.headers['x-amz-target'] ?? '').startsWith(LOGS_TARGET_PREFIX))
+  const target = String(request.headers['x-amz-target'] ?? '');
+  if (ctx.logs && target.startsWith(LOGS_TARGET_PREFIX))
     return handleLogsRequest(ctx.logs, request, response, requestId);
+  if (ctx.cloudtrail && target.startsWith(CLOUDTRAIL_TARGET_PREFIX))
+    return handleCloudTrailRequest(ctx.cloudtrail, request, response, requestId);
   const protocol = protocolOf(request);
   let reply: Reply;
   try {

@@ -31,6 +31,7 @@ export type Endpoint =
   | 'lambda'
   | 'cloudwatch'
   | 'logs'
+  | 'cloudtrail'
   | 'cloudformation'
   | 'sns'
   | 'pipes'

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../iam/authorizer.ts';
 import type { ArnScope } from './dynamodb.ts';
-import type { Enforcer, Permission } from './enforcer.ts';
+import type { Endpoint, Enforcer, Permission } from './enforcer.ts';
 import { type ErrorResponse, lambdaError, UNSIGNED_MESSAGE } from './errors.ts';
 import { assumedRoleArn } from './principals.ts';
 import { credentialOf } from './sigv4.ts';
@@ -189,21 +189,23 @@ export function cloudWatchGate(enforcer: Enforcer, scope: ArnScope): CloudWatchG
 }
 
 /**
- * CloudWatch Logs (served on the CloudWatch endpoint, `logs/api.ts`): `logs:<Operation>` on the log group's ARN
- * (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, Service Authorization Reference for CloudWatch Logs). Answers the
- * refusal's JSON 1.1 error code and message, or undefined when allowed.
+ * The AWS JSON services served beside CloudWatch (`logs/api.ts`, `cloudtrail/api.ts`): one action on one resource
+ * (`logs:FilterLogEvents` on `arn:aws:logs:REGION:ACCOUNT:log-group:NAME`, `cloudtrail:LookupEvents` on `*`, as the
+ * Service Authorization Reference lists them). Answers the refusal's JSON error code and message, or undefined when
+ * allowed.
  */
-export function logsGate(
+export function actionGate(
   enforcer: Enforcer,
+  endpoint: Endpoint,
 ): (request: IncomingMessage, action: string, resource: string) => { code: string; message: string } | undefined {
   return (request, action, resource) => {
     const permission: Permission = { action, resource };
     const principal = enforcer.principalOf(credentialOf(request.headers.authorization, request.url));
     if (!principal) {
-      enforcer.recordUnsigned(permission, 'logs');
+      enforcer.recordUnsigned(permission, endpoint);
       return { code: 'MissingAuthenticationTokenException', message: UNSIGNED_MESSAGE };
     }
-    const decision = enforcer.authorize(principal, permission, 'logs');
+    const decision = enforcer.authorize(principal, permission, endpoint);
     return decision.allowed ? undefined : { code: 'AccessDeniedException', message: decision.message };
   };
 }

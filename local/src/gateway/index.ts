@@ -14,7 +14,7 @@ import { describeReader, StreamReaders } from './stream-readers.ts';
 export { awsShapedArn, DYNAMODB_LOCAL_REGION, DynamoDbLocalArns } from './arns.ts';
 export { type Denial, DenialLog, type DenialQuery } from './denials.ts';
 export { type Endpoint, Enforcer, LOCAL_CONDITION_CONTEXT, type Permission } from './enforcer.ts';
-export { type CloudWatchGate, functionArn, type LambdaGate, logsGate } from './http-gates.ts';
+export { actionGate, type CloudWatchGate, functionArn, type LambdaGate } from './http-gates.ts';
 export { assumedRoleArn, type LocalCredentials, type LocalRole, PrincipalDirectory } from './principals.ts';
 
 /** `on` (default): every request to a local endpoint is authorized; `off`: nothing is (`--iam off`, experiments). */

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ManagementTrail } from '../cloudtrail/trail.ts';
 import type { DenialLog } from '../gateway/denials.ts';
 import type { LambdaGate, LambdaRoute } from '../gateway/http-gates.ts';
 import { PipesApi } from '../pipes/api.ts';
@@ -41,6 +42,8 @@ export interface LambdaServerOptions {
    * UpdateEventSourceMapping's `Enabled` (undefined: no such mapping runs here).
    */
   readonly mappings?: MappingControl;
+  /** Records UpdateEventSourceMapping as a CloudTrail management event (cloudtrail/trail.ts). */
+  readonly trail?: ManagementTrail;
   /** The Pipes API, served on this server under `/v1/pipes`. */
   readonly pipes?: PipesApi;
 }
@@ -198,6 +201,7 @@ function describedFunction(catalog: FunctionCatalog, functionName: string, quali
 async function updateMapping(
   catalog: FunctionCatalog,
   mappings: MappingControl | undefined,
+  trail: ManagementTrail | undefined,
   uuid: string,
   request: IncomingMessage,
   response: ServerResponse,
@@ -227,6 +231,15 @@ async function updateMapping(
   const mapping = catalog.eventSourceMappings.find((m) => m.configuration.UUID === uuid);
   if (!mapping || (fields.Enabled !== undefined && !mappings?.setEnabled(uuid, fields.Enabled)))
     return serviceError(response, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+  // CloudTrail names Lambda's events with the API version they were made in (Lambda developer guide, "Logging AWS
+  // Lambda API calls using AWS CloudTrail").
+  trail?.record({
+    request,
+    eventSource: 'lambda.amazonaws.com',
+    eventName: 'UpdateEventSourceMapping20150331',
+    resources: [{ ResourceType: 'AWS::Lambda::EventSourceMapping', ResourceName: uuid }],
+    requestParameters: { uUID: uuid, ...fields },
+  });
   const live = mappings?.status(uuid);
   json(response, 202, live ? { ...mapping.configuration, ...live } : mapping.configuration);
 }
@@ -410,6 +423,7 @@ export async function handleLambdaRequest(
         return await updateMapping(
           options.functions,
           options.mappings,
+          options.trail,
           decodeURIComponent(mappingPath[1] ?? ''),
           request,
           response,

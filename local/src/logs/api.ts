@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJsonObject } from '../services/http.ts';
 import { type LogEventStore, LogFilterPatternError, parseFilterPattern } from './log-events.ts';
 
 /**
@@ -172,21 +173,6 @@ const OPERATIONS: Record<string, (ctx: LogsApiContext, input: Input, request: In
   DescribeLogGroups: describeLogGroups,
 };
 
-async function readJson(request: IncomingMessage): Promise<Input> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = text.trim() === '' ? {} : JSON.parse(text);
-  } catch (error: unknown) {
-    throw new LogsApiError('SerializationException', `request body is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new LogsApiError('SerializationException', 'request body must be a JSON object');
-  return parsed as Input;
-}
-
 /** Serves one CloudWatch Logs request (its `X-Amz-Target` starts with {@link LOGS_TARGET_PREFIX}). */
 export async function handleLogsRequest(
   ctx: LogsApiContext,
@@ -204,7 +190,11 @@ export async function handleLogsRequest(
         'UnknownOperationException',
         `operation '${operation}' is not supported by the local CloudWatch Logs API (it serves ${Object.keys(OPERATIONS).join(', ')}; see docs/ARCHITECTURE.md)`,
       );
-    body = implementation(ctx, await readJson(request), request);
+    body = implementation(
+      ctx,
+      await readJsonObject(request, (message) => new LogsApiError('SerializationException', message)),
+      request,
+    );
   } catch (error: unknown) {
     const failure =
       error instanceof LogsApiError ? error : new LogsApiError('ServiceUnavailableException', String(error), 500);

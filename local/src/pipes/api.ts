@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ManagementTrail } from '../cloudtrail/trail.ts';
 import type { PipeDefinition } from './api-definitions.ts';
 import type { PipesGate, PipesOperation } from './api-gate.ts';
 import { type PipeEmulator, type PipeState, PipeStateConflictError, type PipeStatus } from './pipe-emulator.ts';
@@ -48,6 +49,8 @@ const REQUESTED_STATES = ['RUNNING', 'STOPPED'] as const;
 export interface PipesApiOptions {
   /** Authorizes each request before it is served (local IAM enforcement); absent: every request is served. */
   readonly gate?: PipesGate;
+  /** Records StopPipe and StartPipe as CloudTrail management events (cloudtrail/trail.ts). */
+  readonly trail?: ManagementTrail;
   /** Errors of a start or stop that runs on after the answer (the pipe shows START_FAILED or STOP_FAILED). */
   readonly onError?: (error: unknown) => void;
 }
@@ -105,7 +108,15 @@ export class PipesApi {
         const name = this.name(action[1]);
         const operation = action[2] === 'stop' ? 'StopPipe' : 'StartPipe';
         if (this.refused(request, response, operation, name)) return;
-        return this.send(response, 200, this.transition(this.entry(name), operation));
+        const answer = this.transition(this.entry(name), operation);
+        this.options.trail?.record({
+          request,
+          eventSource: 'pipes.amazonaws.com',
+          eventName: operation,
+          resources: [{ ResourceType: 'AWS::Pipes::Pipe', ResourceName: name }],
+          requestParameters: { name },
+        });
+        return this.send(response, 200, answer);
       }
       const pipe = PIPE_PATH.exec(path);
       if (pipe) {

@@ -38,6 +38,8 @@ export const runtimeInfoSchema = z.object({
     cloudformation: z.optional(z.url()),
     /** CloudWatch Logs (FilterLogEvents, DescribeLogGroups), served on the CloudWatch endpoint. Optional: older files lack it. */
     logs: z.optional(z.url()),
+    /** CloudTrail's LookupEvents over the runtime's management trail, served on the CloudWatch endpoint. Optional. */
+    cloudtrail: z.optional(z.url()),
   }),
   opsApi: z.optional(z.url()),
   console: z.optional(z.url()),
