@@ -1,32 +1,26 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
+import type { LocalRuntime } from '../src/runtime.ts';
 import { awsClientEnv, boto3Call } from './aws-clients.ts';
+import { startTemplateRuntime } from './helpers.ts';
 
 /**
  * CloudTrail's LookupEvents over the runtime's management trail (`endpoints.cloudtrail`, the CloudWatch endpoint):
  * who stopped and started a pipe, as pipe-stalled.md asks it, with Debian's AWS CLI 2.9 and boto3 1.26.
  */
 const execFileAsync = promisify(execFile);
-const templateDir = join(REPO_ROOT, 'stack/cdk.out');
-const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-cloudtrail-'));
+let fixture: Awaited<ReturnType<typeof startTemplateRuntime>> | undefined;
 let runtime: LocalRuntime;
+let stateDir: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
-    const synth = spawnSync('npm', ['run', 'build', '-w', 'stack'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    if (synth.status !== 0) throw new Error(`stack synth failed: ${synth.stderr}`);
-  }
-  runtime = await startLocalRuntime({ stateDir });
+  fixture = await startTemplateRuntime('orderflow-cloudtrail-');
+  ({ runtime, stateDir } = fixture);
 }, 120_000);
 
 afterAll(async () => {
-  await runtime?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 /** Debian's CLI with the administrator's keys, or a role's from runtime.json. */

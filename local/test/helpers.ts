@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { PipeSourceSettings } from '@orderflow/pipeline/facts';
 import type { StreamRecord } from '@orderflow/pipeline/schemas';
@@ -7,6 +11,7 @@ import { MetricStore } from '../src/cloudwatch/metric-store.ts';
 import { CheckpointStore } from '../src/pipes/checkpoints.ts';
 import { PipeEmulator, type TargetOutcome } from '../src/pipes/pipe-emulator.ts';
 import { StreamsApi } from '../src/pipes/streams-api.ts';
+import { type LocalRuntime, type LocalRuntimeOptions, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../src/services/dynamodb-local.ts';
 
 export interface TestTable {
@@ -140,4 +145,29 @@ export function total(
     Date.now() + 3600_000,
   );
   return [...points.values()].reduce((a, b) => a + b, 0);
+}
+
+/**
+ * A runtime of the synthesized template for one test file: `stack/cdk.out` built first if it is missing, a fresh
+ * state directory (its name starting `prefix`); `stop()` stops the runtime and removes the directory.
+ */
+export async function startTemplateRuntime(
+  prefix: string,
+  options: Omit<LocalRuntimeOptions, 'stateDir'> = {},
+): Promise<{ runtime: LocalRuntime; stateDir: string; stop(): Promise<void> }> {
+  const templateDir = join(REPO_ROOT, 'stack/cdk.out');
+  if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
+    const synth = spawnSync('npm', ['run', 'build', '-w', 'stack'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    if (synth.status !== 0) throw new Error(`stack synth failed: ${synth.stderr}`);
+  }
+  const stateDir = mkdtempSync(join(tmpdir(), prefix));
+  const runtime = await startLocalRuntime({ ...options, stateDir });
+  return {
+    runtime,
+    stateDir,
+    async stop() {
+      await runtime.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,16 +1,15 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PIPES } from '@orderflow/pipeline/facts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../src/runtime.ts';
+import { type LocalRuntime, REPO_ROOT } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 import { localLogGroupName } from '../src/template/described-resources.ts';
 import { loadTemplate } from '../src/template/local-plan.ts';
 import { awsClientEnv, boto3Call } from './aws-clients.ts';
+import { startTemplateRuntime } from './helpers.ts';
 
 /**
  * The CloudWatch Logs API on the CloudWatch endpoint (`endpoints.logs`): the functions' log events in the log group
@@ -19,18 +18,16 @@ import { awsClientEnv, boto3Call } from './aws-clients.ts';
  */
 const execFileAsync = promisify(execFile);
 const templateDir = join(REPO_ROOT, 'stack/cdk.out');
-const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-logs-api-'));
+let fixture: Awaited<ReturnType<typeof startTemplateRuntime>> | undefined;
 let runtime: LocalRuntime;
+let stateDir: string;
 let lambda: LambdaClient;
 
 const env = () => awsClientEnv(stateDir);
 
 beforeAll(async () => {
-  if (!existsSync(join(templateDir, 'Orderflow.template.json'))) {
-    const synth = spawnSync('npm', ['run', 'build', '-w', 'stack'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    if (synth.status !== 0) throw new Error(`stack synth failed: ${synth.stderr}`);
-  }
-  runtime = await startLocalRuntime({ stateDir });
+  fixture = await startTemplateRuntime('orderflow-logs-api-');
+  ({ runtime, stateDir } = fixture);
   lambda = new LambdaClient({
     region: runtime.info.region,
     endpoint: runtime.info.endpoints.lambda,
@@ -40,8 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   lambda?.destroy();
-  await runtime?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await fixture?.stop();
 });
 
 /** The log group the template gives a function (`LoggingConfig.LogGroup`, a Ref to its own `AWS::Logs::LogGroup`). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readJsonObject } from '../services/http.ts';
+import { authorizeCall, JsonServiceError, type JsonServiceGate, serveJsonRequest } from '../services/json-service.ts';
 import type { ManagementTrail, TrailEvent } from './trail.ts';
 
 /**
@@ -24,26 +24,9 @@ const ATTRIBUTE_KEYS = {
 
 const MAX_RESULTS = 50;
 
-export class CloudTrailApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-/** Authorizes `cloudtrail:LookupEvents` (no resource type: `*`); the refusal's code and message, or undefined. */
-export type CloudTrailGate = (
-  request: IncomingMessage,
-  action: string,
-  resource: string,
-) => { readonly code: string; readonly message: string } | undefined;
-
 export interface CloudTrailApiContext {
   readonly trail: ManagementTrail;
-  readonly gate?: CloudTrailGate;
+  readonly gate?: JsonServiceGate;
 }
 
 type Input = Record<string, unknown>;
@@ -53,16 +36,16 @@ function time(input: Input, name: string): number | undefined {
   const value = input[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value))
-    throw new CloudTrailApiError('InvalidParameterException', `${name} must be a timestamp (epoch seconds)`);
+    throw new JsonServiceError('InvalidParameterException', `${name} must be a timestamp (epoch seconds)`);
   return value * 1000;
 }
 
 function lookupEvents(ctx: CloudTrailApiContext, input: Input, request: IncomingMessage) {
-  const refusal = ctx.gate?.(request, 'cloudtrail:LookupEvents', '*');
-  if (refusal) throw new CloudTrailApiError(refusal.code, refusal.message);
+  // LookupEvents has no resource type (Service Authorization Reference for CloudTrail).
+  authorizeCall(ctx.gate, request, 'cloudtrail:LookupEvents', '*');
   const attributes = input.LookupAttributes ?? [];
   if (!Array.isArray(attributes) || attributes.length > 1)
-    throw new CloudTrailApiError(
+    throw new JsonServiceError(
       'InvalidLookupAttributesException',
       'LookupAttributes takes at most one attribute (CloudTrail LookupEvents)',
     );
@@ -72,7 +55,7 @@ function lookupEvents(ctx: CloudTrailApiContext, input: Input, request: Incoming
     const key = String(attribute.AttributeKey);
     const values = ATTRIBUTE_KEYS[key as keyof typeof ATTRIBUTE_KEYS];
     if (!values || typeof attribute.AttributeValue !== 'string' || attribute.AttributeValue === '')
-      throw new CloudTrailApiError(
+      throw new JsonServiceError(
         'InvalidLookupAttributesException',
         `LookupAttributes: AttributeKey must be one of ${Object.keys(ATTRIBUTE_KEYS).join(', ')}, with a non-empty AttributeValue`,
       );
@@ -82,18 +65,18 @@ function lookupEvents(ctx: CloudTrailApiContext, input: Input, request: Incoming
   const start = time(input, 'StartTime');
   const end = time(input, 'EndTime');
   if (start !== undefined && end !== undefined && start > end)
-    throw new CloudTrailApiError('InvalidTimeRangeException', 'StartTime must not be after EndTime');
+    throw new JsonServiceError('InvalidTimeRangeException', 'StartTime must not be after EndTime');
   const category = input.EventCategory;
   if (category !== undefined && category !== 'insight')
-    throw new CloudTrailApiError('InvalidEventCategoryException', 'EventCategory must be insight');
+    throw new JsonServiceError('InvalidEventCategoryException', 'EventCategory must be insight');
   const max = input.MaxResults ?? MAX_RESULTS;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > MAX_RESULTS)
-    throw new CloudTrailApiError('InvalidMaxResultsException', `MaxResults must be 1 to ${MAX_RESULTS}`);
+    throw new JsonServiceError('InvalidMaxResultsException', `MaxResults must be 1 to ${MAX_RESULTS}`);
   let from = 0;
   if (input.NextToken !== undefined) {
     from = Number(Buffer.from(String(input.NextToken), 'base64url').toString('utf8'));
     if (!Number.isInteger(from) || from < 0)
-      throw new CloudTrailApiError('InvalidNextTokenException', 'The NextToken is not one this API returned');
+      throw new JsonServiceError('InvalidNextTokenException', 'The NextToken is not one this API returned');
   }
   // Insight events are not recorded locally: a lookup of them finds none.
   const all =
@@ -115,32 +98,17 @@ function lookupEvents(ctx: CloudTrailApiContext, input: Input, request: Incoming
 }
 
 /** Serves one CloudTrail request (its `X-Amz-Target` starts with {@link CLOUDTRAIL_TARGET_PREFIX}). */
-export async function handleCloudTrailRequest(
+export function handleCloudTrailRequest(
   ctx: CloudTrailApiContext,
   request: IncomingMessage,
   response: ServerResponse,
   requestId: string,
 ): Promise<void> {
-  let status = 200;
-  let body: unknown;
-  try {
-    const operation = String(request.headers['x-amz-target']).slice(CLOUDTRAIL_TARGET_PREFIX.length);
-    if (operation !== 'LookupEvents')
-      throw new CloudTrailApiError(
-        'UnknownOperationException',
-        `operation '${operation}' is not supported by the local CloudTrail API (it serves LookupEvents over the runtime's management trail; see docs/ARCHITECTURE.md)`,
-      );
-    body = lookupEvents(
-      ctx,
-      await readJsonObject(request, (message) => new CloudTrailApiError('SerializationException', message)),
-      request,
-    );
-  } catch (error: unknown) {
-    const failure =
-      error instanceof CloudTrailApiError ? error : new CloudTrailApiError('InternalServerError', String(error), 500);
-    status = failure.status;
-    body = { __type: failure.code, message: failure.message };
-  }
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId });
-  response.end(JSON.stringify(body));
+  return serveJsonRequest(
+    { name: 'CloudTrail', targetPrefix: CLOUDTRAIL_TARGET_PREFIX, operations: { LookupEvents: lookupEvents } },
+    ctx,
+    request,
+    response,
+    requestId,
+  );
 }

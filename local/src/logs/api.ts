@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readJsonObject } from '../services/http.ts';
+import {
+  authorizeCall,
+  type JsonOperation,
+  JsonServiceError,
+  type JsonServiceGate,
+  serveJsonRequest,
+} from '../services/json-service.ts';
 import { type LogEventStore, LogFilterPatternError, parseFilterPattern } from './log-events.ts';
 
 /**
@@ -16,36 +22,11 @@ const MAX_LIMIT = 10_000;
 /** DescribeLogGroups' `limit`: 1 to 50, default 50. */
 const MAX_GROUPS = 50;
 
-export class LogsApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Authorizes one call (`logs:<Operation>` on the log group's ARN, `log-group:*` for DescribeLogGroups); returns the
- * refusal's error code and message, or undefined when allowed. Absent with `--iam off`.
- */
-export type LogsGate = (
-  request: IncomingMessage,
-  action: string,
-  resource: string,
-) => { readonly code: string; readonly message: string } | undefined;
-
-function authorize(ctx: LogsApiContext, request: IncomingMessage, action: string, resource: string): void {
-  const refusal = ctx.gate?.(request, action, resource);
-  if (refusal) throw new LogsApiError(refusal.code, refusal.message);
-}
-
 export interface LogsApiContext {
   readonly store: LogEventStore;
   readonly region: string;
   readonly account: string;
-  readonly gate?: LogsGate;
+  readonly gate?: JsonServiceGate;
 }
 
 const groupArn = (ctx: LogsApiContext, name: string) => `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${name}`;
@@ -55,7 +36,7 @@ type Input = Record<string, unknown>;
 function optionalString(input: Input, name: string): string | undefined {
   const value = input[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new LogsApiError('InvalidParameterException', `${name} must be a string`);
+  if (typeof value !== 'string') throw new JsonServiceError('InvalidParameterException', `${name} must be a string`);
   return value;
 }
 
@@ -63,7 +44,7 @@ function optionalInteger(input: Input, name: string, min: number, max: number): 
   const value = input[name];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new LogsApiError(
+    throw new JsonServiceError(
       'InvalidParameterException',
       `1 validation error detected: Value '${String(value)}' at '${name}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
     );
@@ -75,7 +56,7 @@ function groupOf(input: Input): string {
   const name = optionalString(input, 'logGroupName');
   const identifier = optionalString(input, 'logGroupIdentifier');
   if ((name === undefined) === (identifier === undefined))
-    throw new LogsApiError(
+    throw new JsonServiceError(
       'InvalidParameterException',
       'Exactly one of logGroupName or logGroupIdentifier must be specified',
     );
@@ -99,18 +80,18 @@ function fromToken(text: string | undefined, group: string): number | undefined 
   } catch {
     // Falls through to the refusal.
   }
-  throw new LogsApiError('InvalidParameterException', 'The specified nextToken is invalid.');
+  throw new JsonServiceError('InvalidParameterException', 'The specified nextToken is invalid.');
 }
 
 function filterLogEvents(ctx: LogsApiContext, input: Input, request: IncomingMessage) {
   const group = groupOf(input);
-  authorize(ctx, request, 'logs:FilterLogEvents', groupArn(ctx, group));
+  authorizeCall(ctx.gate, request, 'logs:FilterLogEvents', groupArn(ctx, group));
   const streams = input.logStreamNames;
   if (streams !== undefined && (!Array.isArray(streams) || streams.some((s) => typeof s !== 'string')))
-    throw new LogsApiError('InvalidParameterException', 'logStreamNames must be a list of strings');
+    throw new JsonServiceError('InvalidParameterException', 'logStreamNames must be a list of strings');
   const prefix = optionalString(input, 'logStreamNamePrefix');
   if (prefix !== undefined && streams !== undefined)
-    throw new LogsApiError(
+    throw new JsonServiceError(
       'InvalidParameterException',
       'logStreamNames and logStreamNamePrefix are mutually exclusive parameters.',
     );
@@ -121,7 +102,7 @@ function filterLogEvents(ctx: LogsApiContext, input: Input, request: IncomingMes
   try {
     matches = parseFilterPattern(optionalString(input, 'filterPattern'));
   } catch (error: unknown) {
-    if (error instanceof LogFilterPatternError) throw new LogsApiError('InvalidParameterException', error.message);
+    if (error instanceof LogFilterPatternError) throw new JsonServiceError('InvalidParameterException', error.message);
     throw error;
   }
   const page = ctx.store.filter({
@@ -134,7 +115,7 @@ function filterLogEvents(ctx: LogsApiContext, input: Input, request: IncomingMes
     limit,
     ...(input.nextToken !== undefined ? { from: fromToken(optionalString(input, 'nextToken'), group) } : {}),
   });
-  if (!page) throw new LogsApiError('ResourceNotFoundException', 'The specified log group does not exist.');
+  if (!page) throw new JsonServiceError('ResourceNotFoundException', 'The specified log group does not exist.');
   return {
     events: page.events.map(({ logStreamName, timestamp, message, ingestionTime, eventId }) => ({
       logStreamName,
@@ -149,7 +130,7 @@ function filterLogEvents(ctx: LogsApiContext, input: Input, request: IncomingMes
 }
 
 function describeLogGroups(ctx: LogsApiContext, input: Input, request: IncomingMessage) {
-  authorize(ctx, request, 'logs:DescribeLogGroups', groupArn(ctx, '*'));
+  authorizeCall(ctx.gate, request, 'logs:DescribeLogGroups', groupArn(ctx, '*'));
   const prefix = optionalString(input, 'logGroupNamePrefix') ?? '';
   const limit = optionalInteger(input, 'limit', 1, MAX_GROUPS) ?? MAX_GROUPS;
   const all = ctx.store.describe().filter((group) => group.name.startsWith(prefix));
@@ -168,39 +149,23 @@ function describeLogGroups(ctx: LogsApiContext, input: Input, request: IncomingM
   };
 }
 
-const OPERATIONS: Record<string, (ctx: LogsApiContext, input: Input, request: IncomingMessage) => unknown> = {
+const OPERATIONS: Record<string, JsonOperation<LogsApiContext>> = {
   FilterLogEvents: filterLogEvents,
   DescribeLogGroups: describeLogGroups,
 };
 
 /** Serves one CloudWatch Logs request (its `X-Amz-Target` starts with {@link LOGS_TARGET_PREFIX}). */
-export async function handleLogsRequest(
+export function handleLogsRequest(
   ctx: LogsApiContext,
   request: IncomingMessage,
   response: ServerResponse,
   requestId: string,
 ): Promise<void> {
-  let status = 200;
-  let body: unknown;
-  try {
-    const operation = String(request.headers['x-amz-target']).slice(LOGS_TARGET_PREFIX.length);
-    const implementation = OPERATIONS[operation];
-    if (!implementation)
-      throw new LogsApiError(
-        'UnknownOperationException',
-        `operation '${operation}' is not supported by the local CloudWatch Logs API (it serves ${Object.keys(OPERATIONS).join(', ')}; see docs/ARCHITECTURE.md)`,
-      );
-    body = implementation(
-      ctx,
-      await readJsonObject(request, (message) => new LogsApiError('SerializationException', message)),
-      request,
-    );
-  } catch (error: unknown) {
-    const failure =
-      error instanceof LogsApiError ? error : new LogsApiError('ServiceUnavailableException', String(error), 500);
-    status = failure.status;
-    body = { __type: failure.code, message: failure.message };
-  }
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId });
-  response.end(JSON.stringify(body));
+  return serveJsonRequest(
+    { name: 'CloudWatch Logs', targetPrefix: LOGS_TARGET_PREFIX, operations: OPERATIONS },
+    ctx,
+    request,
+    response,
+    requestId,
+  );
 }
