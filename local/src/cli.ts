@@ -230,8 +230,11 @@ async function main(): Promise<void> {
         ? `  Ops API:   ${info.opsApi}/api  (HTTP API → the bundled OpsApiFunction; OpenAPI document: ${info.opsApi}/docs/json, with a token)`
         : `  Ops API:   ${info.opsApi}/api  (in-process; OpenAPI: ${info.opsApi}/docs)`,
     );
-  console.log(`  Operator token: ${info.tokens.operator}`);
-  console.log(`  Viewer token:   ${info.tokens.viewer}`);
+  // Tokens go to a terminal only: a CI log or a redirected file is read by others.
+  if (process.stdout.isTTY) {
+    console.log(`  Operator token: ${info.tokens.operator}`);
+    console.log(`  Viewer token:   ${info.tokens.viewer}`);
+  } else console.log(`  Tokens: in ${stateDirLabel}/runtime.json (printed only to a terminal)`);
   if (runtime.front) {
     const validity = runtime.front.issuer.userPools[0]?.clients[0]?.accessTokenValiditySeconds ?? 3600;
     console.log(

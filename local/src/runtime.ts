@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -889,7 +889,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const writeInfo = () => {
       if (options.writeRuntimeFile === false) return;
       mkdirSync(stateDir, { recursive: true });
-      writeFileSync(runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
+      // It holds the operator token and the roles' keys: readable by its owner only (also when it existed before,
+      // which `mode` alone would not change).
+      writeFileSync(runtimeFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+      chmodSync(runtimeFile, 0o600);
     };
     writeInfo();
     if (options.writeRuntimeFile !== false) stoppers.unshift(() => rmSync(runtimeFile, { force: true }));

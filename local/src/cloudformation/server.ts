@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Endpoint, Enforcer, Permission } from '../gateway/enforcer.ts';
 import { credentialOf } from '../gateway/sigv4.ts';
 import type { Principal } from '../iam/authorizer.ts';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { QueryApiError } from '../sns/query-api-error.ts';
 import {
@@ -258,7 +259,9 @@ export async function startCloudFormationServer(
   ctx: CloudFormationServerContext,
   port: number,
 ): Promise<CloudFormationServer> {
-  const server = createServer((request, response) => void handleCloudFormationRequest(ctx, request, response));
+  const server = createServer((request, response) => {
+    if (!refuseBrowser(request, response)) void handleCloudFormationRequest(ctx, request, response);
+  });
   await listen(server, port, 'CloudFormation endpoint');
   return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
 }

@@ -6,6 +6,7 @@ import { cbor } from '@smithy/core/cbor';
 import { CLOUDTRAIL_TARGET_PREFIX, handleCloudTrailRequest } from '../cloudtrail/api.ts';
 import type { CloudWatchRefusal } from '../gateway/http-gates.ts';
 import { handleLogsRequest, LOGS_TARGET_PREFIX } from '../logs/api.ts';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import {
   API_VERSION,
@@ -272,7 +273,9 @@ export interface CloudWatchServer {
 }
 
 export async function startCloudWatchServer(ctx: CloudWatchApiContext, port: number): Promise<CloudWatchServer> {
-  const server = createServer((request, response) => void handleCloudWatchRequest(ctx, request, response));
+  const server = createServer((request, response) => {
+    if (!refuseBrowser(request, response)) void handleCloudWatchRequest(ctx, request, response);
+  });
   await listen(server, port, 'CloudWatch endpoint');
   return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
 }

@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { crc32, gunzipSync } from 'node:zlib';
+import { browserRefusal, refusalResponse } from '../services/browser-guard.ts';
 import { type ErrorResponse, serialize } from './errors.ts';
 
 /**
@@ -20,7 +21,8 @@ export interface ProxiedRequest {
   readonly url: string;
   /**
    * Lower-case names, and only those the gateway reads: authorization, x-amz-target, content-type, content-length,
-   * transfer-encoding, content-encoding, expect, connection (the first of a repeated header).
+   * transfer-encoding, content-encoding, expect, connection, host, origin, sec-fetch-site (the first of a repeated
+   * header).
    */
   readonly headers: Readonly<Record<string, string>>;
   /** The body as the service reads it: chunked framing removed, gzip content decoded. */
@@ -100,6 +102,10 @@ const READ_HEADERS = [
   'content-encoding',
   'expect',
   'connection',
+  // What tells a web page's request apart (services/browser-guard.ts).
+  'host',
+  'origin',
+  'sec-fetch-site',
 ] as const;
 
 /**
@@ -242,7 +248,11 @@ class Connection {
 
   private handle(head: ParsedHead, body: Buffer, raw: Buffer): void {
     this.continued = false;
-    const verdict = this.options.inspect({ method: head.method, url: head.url, headers: head.headers, body });
+    // A web page's request is refused before anything reads it (services/browser-guard.ts).
+    const refusal = browserRefusal(head.headers);
+    const verdict: Verdict = refusal
+      ? { forward: false, response: refusalResponse(refusal) }
+      : this.options.inspect({ method: head.method, url: head.url, headers: head.headers, body });
     if (!verdict.forward) {
       const keepAlive = !(head.headers.connection?.toLowerCase() === 'close' || head.version === 'HTTP/1.0');
       const bytes = serialize(verdict.response, keepAlive);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, relative } from 'node:path';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { type ConsoleSiteSpec, objectKey } from './template.ts';
 
@@ -161,7 +162,9 @@ export interface ConsoleSiteServer {
 
 export async function startConsoleSite(options: ConsoleSiteOptions, port: number): Promise<ConsoleSiteServer> {
   const site = new ConsoleSite(options);
-  const server = createServer((request, response) => site.handle(request, response));
+  const server = createServer((request, response) => {
+    if (!refuseBrowser(request, response, { hostOnly: true })) site.handle(request, response);
+  });
   await listen(server, port, 'console (CloudFront distribution)');
   return { url: `http://127.0.0.1:${port}/`, site, server, stop: () => closeServer(server) };
 }

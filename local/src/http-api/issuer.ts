@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { type Jwk, type Jwks, signJwt } from './jwt.ts';
 import type { UserPoolClientSpec, UserPoolSpec } from './template.ts';
@@ -213,6 +214,7 @@ export interface CognitoEndpoint {
 /** The issuer's endpoint, the local `https://cognito-idp.{region}.amazonaws.com`. */
 export async function startCognitoEndpoint(issuer: TokenIssuer, port: number): Promise<CognitoEndpoint> {
   const server = createServer((request, response) => {
+    if (refuseBrowser(request, response, { hostOnly: true })) return;
     issuer.handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ message: (error as Error).message }));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { InvokeResult } from '../lambda/lambda-service.ts';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { claimsForIntegration, type Jwks, JwtRejection, verifyJwt } from './jwt.ts';
 import type { CorsSpec, HttpApiSpec, HttpRouteSpec } from './template.ts';
@@ -443,6 +444,7 @@ export interface HttpApiServer {
 export async function startHttpApiServer(options: HttpApiFrontOptions, port: number): Promise<HttpApiServer> {
   const front = new HttpApiFront(options);
   const server = createServer((request, response) => {
+    if (refuseBrowser(request, response, { hostOnly: true })) return;
     front.handle(request, response).catch((error: unknown) => {
       options.onError?.(`${options.spec.name}: ${(error as Error).message}`);
       if (!response.headersSent)

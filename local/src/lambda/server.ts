@@ -3,6 +3,7 @@ import type { ManagementTrail } from '../cloudtrail/trail.ts';
 import type { DenialLog } from '../gateway/denials.ts';
 import type { LambdaGate, LambdaRoute } from '../gateway/http-gates.ts';
 import { PipesApi } from '../pipes/api.ts';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { FunctionCatalog } from './api-definitions.ts';
 import { type Fault, FaultSpecError, FunctionNotFoundError, type LambdaService } from './lambda-service.ts';
@@ -462,7 +463,9 @@ export async function startLambdaServer(
   port: number,
   options: LambdaServerOptions = {},
 ): Promise<LambdaServer> {
-  const server = createServer((request, response) => void handleLambdaRequest(service, request, response, options));
+  const server = createServer((request, response) => {
+    if (!refuseBrowser(request, response)) void handleLambdaRequest(service, request, response, options);
+  });
   await listen(server, port, 'Lambda endpoint');
   return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
 }

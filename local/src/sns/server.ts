@@ -4,6 +4,7 @@ import type { Enforcer, Permission } from '../gateway/enforcer.ts';
 import { assumedRoleArn } from '../gateway/principals.ts';
 import { credentialOf } from '../gateway/sigv4.ts';
 import type { Principal } from '../iam/authorizer.ts';
+import { refuseBrowser } from '../services/browser-guard.ts';
 import { closeServer, listen } from '../services/http.ts';
 import { SnsApiError } from './model.ts';
 import type { Outbox } from './outbox.ts';
@@ -250,7 +251,9 @@ export interface SnsServer {
 }
 
 export async function startSnsServer(ctx: SnsServerContext, port: number): Promise<SnsServer> {
-  const server = createServer((request, response) => void handleSnsRequest(ctx, request, response));
+  const server = createServer((request, response) => {
+    if (!refuseBrowser(request, response)) void handleSnsRequest(ctx, request, response);
+  });
   await listen(server, port, 'SNS endpoint');
   return { endpoint: `http://127.0.0.1:${port}`, server, stop: () => closeServer(server) };
 }
