@@ -111,6 +111,11 @@ describe("CloudTrail's LookupEvents over the runtime's management trail", () => 
         ],
       }),
     ).toMatchObject({ error: { Code: 'InvalidLookupAttributesException' }, status: 400 });
+    // A key that is no attribute (an object's own property names included) is the same error, not a failure.
+    for (const AttributeKey of ['Region', 'constructor'])
+      expect(await call({ LookupAttributes: [{ AttributeKey, AttributeValue: 'x' }] })).toMatchObject({
+        error: { Code: 'InvalidLookupAttributesException' },
+      });
     expect(await call({ StartTime: 2_000_000_000, EndTime: 1_000_000_000 })).toMatchObject({
       error: { Code: 'InvalidTimeRangeException' },
     });

@@ -9,8 +9,10 @@ import { causeSignature, type ErrorDescription } from '../src/dead-letters/cause
 import { deadLetterCauseKey, parseDeadLetter, splitUtf8 } from '../src/dead-letters/dead-letter.ts';
 import {
   counterKey,
+  type DeadLetterCounterChange,
   type DeadLetterState,
   deadLetterBodyKey,
+  deadLetterCounterUpdate,
   deadLetterIndexKeys,
   deadLetterKey,
   deadLetterRecordKey,
@@ -34,15 +36,8 @@ export interface SeedDeadLetter {
 }
 
 /** A counter moved by `add` (the archiver adds 1 per dead letter in its transaction; seeding sums them per counter). */
-export interface SeedCounter {
-  readonly key: { pk: string; sk: string };
-  readonly add: number;
-  readonly pipe: PipeKey;
-  readonly state: DeadLetterState;
-  readonly causeKey: string;
-  readonly signature: string;
-  readonly message: string;
-}
+/** A counter's update, summed over the seeded dead letters it counts. */
+export type SeedCounter = DeadLetterCounterChange;
 
 /** The items of these dead letters and their counters' updates (summed per counter: seeding conflicts with nothing). */
 export function deadLetterSeedItems(
@@ -155,26 +150,5 @@ export function deadLetterSeedItems(
 
 /** The UpdateItem input (document client form) that moves a counter as the archiver's transaction does. */
 export function seedCounterUpdate(table: string, counter: SeedCounter) {
-  return {
-    TableName: table,
-    Key: counter.key,
-    UpdateExpression:
-      'ADD #count :add SET #pipe = :pipe, #state = :state, #causeKey = :causeKey, #signature = if_not_exists(#signature, :signature), #message = if_not_exists(#message, :message)',
-    ExpressionAttributeNames: {
-      '#count': 'count',
-      '#pipe': 'pipe',
-      '#state': 'state',
-      '#causeKey': 'causeKey',
-      '#signature': 'signature',
-      '#message': 'message',
-    },
-    ExpressionAttributeValues: {
-      ':add': counter.add,
-      ':pipe': counter.pipe,
-      ':state': counter.state,
-      ':causeKey': counter.causeKey,
-      ':signature': counter.signature,
-      ':message': counter.message,
-    },
-  };
+  return deadLetterCounterUpdate(table, counter);
 }

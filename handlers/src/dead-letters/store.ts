@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { DEAD_LETTER_KEYS, deadLetterKey } from '@orderflow/pipeline/facts';
+import { DEAD_LETTER_KEYS, deadLetterCounterUpdate, deadLetterKey } from '@orderflow/pipeline/facts';
 import { backoffDelay, sleep } from './backoff.ts';
 import type { BuiltDeadLetter } from './build.ts';
 
@@ -92,28 +92,15 @@ export function dynamoDbDeadLetterStore(
           },
           ...linked.map((link) => ({ Put: { TableName: table, Item: link } })),
           {
-            Update: {
-              TableName: table,
-              Key: counter.key,
-              UpdateExpression:
-                'ADD #count :one SET #pipe = :pipe, #state = :state, #causeKey = :causeKey, #signature = if_not_exists(#signature, :signature), #message = if_not_exists(#message, :message)',
-              ExpressionAttributeNames: {
-                '#count': 'count',
-                '#pipe': 'pipe',
-                '#state': 'state',
-                '#causeKey': 'causeKey',
-                '#signature': 'signature',
-                '#message': 'message',
-              },
-              ExpressionAttributeValues: {
-                ':one': 1,
-                ':pipe': counter.pipe,
-                ':state': built.deadLetter.state,
-                ':causeKey': counter.causeKey,
-                ':signature': counter.signature,
-                ':message': counter.message,
-              },
-            },
+            Update: deadLetterCounterUpdate(table, {
+              key: counter.key,
+              add: 1,
+              pipe: counter.pipe,
+              state: built.deadLetter.state,
+              causeKey: counter.causeKey,
+              signature: counter.signature,
+              message: counter.message,
+            }),
           },
         ],
       };

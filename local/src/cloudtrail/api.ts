@@ -53,7 +53,7 @@ function lookupEvents(ctx: CloudTrailApiContext, input: Input, request: Incoming
   const [attribute] = attributes as { AttributeKey?: unknown; AttributeValue?: unknown }[];
   if (attribute) {
     const key = String(attribute.AttributeKey);
-    const values = ATTRIBUTE_KEYS[key as keyof typeof ATTRIBUTE_KEYS];
+    const values = Object.hasOwn(ATTRIBUTE_KEYS, key) ? ATTRIBUTE_KEYS[key as keyof typeof ATTRIBUTE_KEYS] : undefined;
     if (!values || typeof attribute.AttributeValue !== 'string' || attribute.AttributeValue === '')
       throw new JsonServiceError(
         'InvalidLookupAttributesException',

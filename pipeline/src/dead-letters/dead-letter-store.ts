@@ -222,3 +222,45 @@ export function deadLetterShards(id: string): { index: number; counter: number }
   }
   return { index: hash % DEAD_LETTER_INDEX_SHARDS, counter: hash % DEAD_LETTER_COUNTER_SHARDS };
 }
+
+/** What a counter update adds and the attributes it keeps (the cause's first signature and message stay). */
+export interface DeadLetterCounterChange {
+  readonly key: { readonly pk: string; readonly sk: string };
+  /** How many dead letters the counter gains (1 per capture; a seeding of many at once adds them together). */
+  readonly add: number;
+  readonly pipe: PipeKey;
+  readonly state: DeadLetterState;
+  readonly causeKey: string;
+  readonly signature: string;
+  readonly message: string;
+}
+
+/**
+ * The `Update` (document client form) that moves a `(pipe, state, cause)` counter, in the archiver's capture
+ * transaction and wherever counters are written the same way (test seeding): one expression, so that the counts
+ * every reader sums are written alike.
+ */
+export function deadLetterCounterUpdate(table: string, change: DeadLetterCounterChange) {
+  return {
+    TableName: table,
+    Key: change.key,
+    UpdateExpression:
+      'ADD #count :add SET #pipe = :pipe, #state = :state, #causeKey = :causeKey, #signature = if_not_exists(#signature, :signature), #message = if_not_exists(#message, :message)',
+    ExpressionAttributeNames: {
+      '#count': 'count',
+      '#pipe': 'pipe',
+      '#state': 'state',
+      '#causeKey': 'causeKey',
+      '#signature': 'signature',
+      '#message': 'message',
+    },
+    ExpressionAttributeValues: {
+      ':add': change.add,
+      ':pipe': change.pipe,
+      ':state': change.state,
+      ':causeKey': change.causeKey,
+      ':signature': change.signature,
+      ':message': change.message,
+    },
+  };
+}
