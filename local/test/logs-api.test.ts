@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PIPES } from '@orderflow/pipeline/facts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LogEventStore } from '../src/logs/log-events.ts';
 import { type LocalRuntime, REPO_ROOT } from '../src/runtime.ts';
 import { LOCAL_CREDENTIALS } from '../src/services/dynamodb-local.ts';
 import { localLogGroupName } from '../src/template/described-resources.ts';
@@ -148,5 +149,20 @@ describe('the CloudWatch Logs API of the local runtime', () => {
       `logs:FilterLogEvents on resource: arn:aws:logs:us-east-1:000000000000:log-group:${group}`,
     );
     expect(runtime.denials.list({ limit: 1 })[0]).toMatchObject({ action: 'logs:FilterLogEvents', endpoint: 'logs' });
+  });
+});
+
+describe('the log event store', () => {
+  it('keeps the most recent messages of a group within its byte bound, dropping the oldest quarter at once', () => {
+    const store = new LogEventStore(() => 1_000, 1000);
+    for (let i = 0; i < 100; i++) store.append('group', 'fn', `${String(i).padStart(3, '0')}${'x'.repeat(47)}`);
+    const kept = store.filter({ group: 'group', matches: () => true, limit: 10_000 })?.events ?? [];
+    const bytes = kept.reduce((sum, event) => sum + event.message.length, 0);
+    expect(bytes).toBeLessThanOrEqual(1000);
+    expect(bytes).toBeGreaterThanOrEqual(700);
+    // The newest is kept, in order, and the described size is what is kept.
+    expect(kept.at(-1)?.message.startsWith('099')).toBe(true);
+    expect(kept.map((event) => event.sequence)).toEqual([...kept.map((event) => event.sequence)].sort((a, b) => a - b));
+    expect(store.describe()[0]?.storedBytes).toBe(bytes);
   });
 });

@@ -6,10 +6,12 @@ import type { LoadedTemplate } from '../template/local-plan.ts';
  * The functions' log events as CloudWatch Logs would hold them, for the local Logs API (`api.ts`): one log group per
  * function, as its `LoggingConfig.LogGroup` names it (the template's own log group, or `/aws/lambda/<name>`), and the
  * template's other `AWS::Logs::LogGroup`s, which stay empty (nothing local writes the pipes' execution logs). Each
- * group keeps its most recent {@link LOG_EVENTS_KEPT_PER_GROUP} events in memory; the functions' log files
- * (`<state dir>/logs/`) keep more, without timestamps.
+ * group keeps its most recent events in memory, up to {@link LOG_BYTES_KEPT_PER_GROUP} of messages (the runtime's
+ * memory stays bounded however long it runs: at most a few groups of 4 MiB); when a group passes it, its oldest
+ * quarter goes at once (one splice, not one per event). The functions' log files (`<state dir>/logs/`) keep more,
+ * without timestamps.
  */
-export const LOG_EVENTS_KEPT_PER_GROUP = 20_000;
+export const LOG_BYTES_KEPT_PER_GROUP = 4 * 1024 * 1024;
 
 /** The local names of the template's log groups. */
 export function templateLogGroupNames(loaded: LoadedTemplate): string[] {
@@ -32,6 +34,8 @@ interface LogGroup {
   readonly name: string;
   readonly creationTime: number;
   readonly events: LogEvent[];
+  /** Bytes of the messages kept. */
+  bytes: number;
   /** Sequence of the next event. */
   next: number;
   /** Stream of each writer (a function's runtime instance), named as Lambda names them. */
@@ -87,13 +91,13 @@ export class LogEventStore {
 
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly keptPerGroup = LOG_EVENTS_KEPT_PER_GROUP,
+    private readonly bytesPerGroup = LOG_BYTES_KEPT_PER_GROUP,
   ) {}
 
   /** A log group of the template (created with the stack, empty until something writes to it). */
   declare(name: string): void {
     if (!this.groups.has(name))
-      this.groups.set(name, { name, creationTime: this.now(), events: [], next: 0, streams: new Map() });
+      this.groups.set(name, { name, creationTime: this.now(), events: [], bytes: 0, next: 0, streams: new Map() });
   }
 
   has(name: string): boolean {
@@ -106,7 +110,7 @@ export class LogEventStore {
       .map((group) => ({
         name: group.name,
         creationTime: group.creationTime,
-        storedBytes: group.events.reduce((sum, event) => sum + Buffer.byteLength(event.message), 0),
+        storedBytes: group.bytes,
       }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -132,7 +136,15 @@ export class LogEventStore {
       eventId: `${String(timestamp).padStart(20, '0')}${String(sequence).padStart(36, '0')}`.slice(0, 56),
       sequence,
     });
-    if (group.events.length > this.keptPerGroup) group.events.splice(0, group.events.length - this.keptPerGroup);
+    group.bytes += Buffer.byteLength(message);
+    if (group.bytes > this.bytesPerGroup) {
+      let drop = 0;
+      let dropped = 0;
+      while (drop < group.events.length - 1 && group.bytes - dropped > this.bytesPerGroup * 0.75)
+        dropped += Buffer.byteLength((group.events[drop++] as LogEvent).message);
+      group.events.splice(0, drop);
+      group.bytes -= dropped;
+    }
   }
 
   /** Events of a group in time order, from `from`, at most `limit`; `next` when more may follow. */
